@@ -1,0 +1,298 @@
+"""YAML -> typed models. Every problem names the file, the line and the field path.
+
+The YAML is composed into nodes first so that each field path can be traced back to the line
+it was written on; pydantic then checks structure and types, and `schema.cross_check` the
+relations between fields. Whatever goes wrong, the caller gets a `MatrixFileError` holding a
+list of `Problem`s, never a bare traceback.
+"""
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path as FsPath
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from .schema import MODELS, DevelopmentFunding, Document, Matrix, Pathway, ServiceSpecifications, cross_check, path_str
+
+MAX_BYTES = 2_000_000
+PACKAGE_DIR = FsPath(__file__).resolve().parent
+ENV_DIR = "PCN_MATRIX_DIR"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}"
+
+
+class MatrixFileError(Exception):
+    """A YAML file that cannot be used, with every problem found in it."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _walk(node: yaml.Node, path: tuple, lines: dict, dupes: list, seen: set) -> None:
+    """Record the line of every field path and find duplicate keys (PyYAML keeps the last)."""
+    if id(node) in seen:  # aliases: each node is walked once, so `&a [*a, *a]` bombs stay cheap
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[Any, int] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            line = key_node.start_mark.line + 1
+            if key is None:
+                continue
+            if key in keys:
+                dupes.append((path + (key,), line, f"duplicate key '{key}' (first written on line {keys[key]})"))
+            else:
+                keys[key] = line
+            lines.setdefault(path + (key,), line)
+            _walk(value_node, path + (key,), lines, dupes, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            lines.setdefault(path + (i,), item.start_mark.line + 1)
+            _walk(item, path + (i,), lines, dupes, seen)
+
+
+def _line_for(path: tuple, lines: dict) -> int | None:
+    """The line of the field, or of its nearest parent that was written down."""
+    while path:
+        if path in lines:
+            return lines[path]
+        path = path[:-1]
+    return lines.get((), 1)
+
+
+def _message(err: dict, model_fields: set[str] | None) -> tuple[tuple, str]:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    if kind == "missing":
+        return loc[:-1], f"missing required field '{loc[-1]}'"
+    if kind == "extra_forbidden":
+        hint = ""
+        if model_fields:
+            close = difflib.get_close_matches(str(loc[-1]), sorted(model_fields), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(sorted(model_fields))})"
+        return loc, f"unknown field '{loc[-1]}'{hint}"
+    if kind == "string_pattern_mismatch":
+        pattern = (err.get("ctx") or {}).get("pattern", "")
+        value = err.get("input")
+        if "a-z0-9" in pattern:
+            return loc, f"'{value}' is not a valid id: use lowercase letters, digits and single hyphens (e.g. 'step-1')"
+        if r"\d{4}" in pattern:
+            return loc, f"'{value}' is not a financial year: write it like \"2024/25\""
+    if kind == "literal_error" and loc == ("kind",):
+        return loc, f"unknown kind '{err.get('input')}': expected one of {', '.join(MODELS)}"
+    if kind == "string_type" and isinstance(err.get("input"), (int, float)):
+        return loc, f"expected text, found the number {err['input']!r} (put it in quotes)"
+    found = type(err.get("input")).__name__
+    found = {"dict": "a mapping", "list": "a list", "NoneType": "nothing", "str": "text"}.get(found, found)
+    return loc, f"{err['msg'].rstrip('.')} (found {found})"
+
+
+def _fields_at(model: type, loc: tuple) -> set[str] | None:
+    """The field names a model allows at a path, for 'did you mean' hints."""
+    from pydantic import BaseModel
+    import typing
+
+    current: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)) or part not in current.model_fields:
+            return None
+        ann = current.model_fields[part].annotation
+        for arg in (ann, *typing.get_args(ann)):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                current = arg
+                break
+            inner = [a for a in typing.get_args(arg) if isinstance(a, type) and issubclass(a, BaseModel)]
+            if inner:
+                current = inner[0]
+                break
+        else:
+            return None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return set(current.model_fields)
+    return None
+
+
+def load_text(text: str | bytes, file: str = "<text>") -> Document:
+    """Parse and validate one YAML document. Raises MatrixFileError with every problem found."""
+    def fail(message: str, line: int | None = None, path: str = "(file)") -> MatrixFileError:
+        return MatrixFileError(file, [Problem(file, line, path, message)])
+
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            raise fail(f"file is too large ({len(text):,} bytes; the limit is {MAX_BYTES:,})")
+        try:
+            text = text.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise fail(f"file is not UTF-8 text (byte {exc.start} cannot be read)") from None
+    if len(text) > MAX_BYTES:
+        raise fail(f"file is too large ({len(text):,} characters; the limit is {MAX_BYTES:,})")
+
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        detail = " ".join(x for x in (exc.context, exc.problem) if x)
+        raise fail(f"YAML syntax error: {detail}", mark.line + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise fail(f"YAML error: {exc}") from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors raise these for some out-of-range scalars (e.g. dates).
+        raise fail(f"YAML value cannot be read: {exc}") from None
+    finally:
+        loader.dispose()
+
+    if data is None:
+        raise fail("file is empty: expected a mapping starting with 'kind:'", 1, "(top level)")
+    if not isinstance(data, dict):
+        found = "a list" if isinstance(data, list) else f"a single value ({type(data).__name__})"
+        raise fail(f"the top level must be a mapping of fields (kind:, id:, ...), found {found}", 1, "(top level)")
+
+    lines: dict = {(): 1}
+    dupes: list = []
+    _walk(node, (), lines, dupes, set())
+    problems = [Problem(file, line, path_str(p), msg) for p, line, msg in dupes]
+
+    kind = data.get("kind")
+    model = MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        message = f"missing required field 'kind' (one of: {', '.join(MODELS)})" if "kind" not in data else (
+            f"unknown kind {kind!r}: expected one of {', '.join(MODELS)}"
+        )
+        raise MatrixFileError(file, problems + [Problem(file, _line_for(("kind",), lines), "kind", message)])
+
+    try:
+        doc = model.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc, message = _message(err, _fields_at(model, tuple(err["loc"])))
+            problems.append(Problem(file, _line_for(loc, lines), path_str(loc), message))
+        raise MatrixFileError(file, problems) from None
+    except RecursionError:
+        raise fail("the YAML nests too deeply (or refers to itself) to be read") from None
+
+    for loc, message in cross_check(doc):
+        problems.append(Problem(file, _line_for(loc, lines), path_str(loc), message))
+    if problems:
+        raise MatrixFileError(file, problems)
+    return doc
+
+
+def load_file(path: str | os.PathLike) -> Document:
+    name = str(path)
+    try:
+        raw = FsPath(path).read_bytes()
+    except FileNotFoundError:
+        raise MatrixFileError(name, [Problem(name, None, "(file)", "file not found")]) from None
+    except OSError as exc:
+        raise MatrixFileError(name, [Problem(name, None, "(file)", f"cannot read file: {exc.strerror}")]) from None
+    return load_text(raw, name)
+
+
+def load_matrix(path: str | os.PathLike) -> Matrix:
+    doc = load_file(path)
+    if not isinstance(doc, Matrix):
+        raise MatrixFileError(str(path), [Problem(str(path), 1, "kind", f"expected a maturity-matrix, found '{doc.kind}'")])
+    return doc
+
+
+@dataclass
+class Catalog:
+    """Everything found in the matrix folders: valid documents by (id, version), and the files that failed."""
+
+    matrices: dict[tuple[str, str], Matrix] = field(default_factory=dict)
+    pathways: dict[tuple[str, str], Pathway] = field(default_factory=dict)
+    specifications: dict[tuple[str, str], ServiceSpecifications] = field(default_factory=dict)
+    funding: dict[tuple[str, str], DevelopmentFunding] = field(default_factory=dict)
+    files: dict[tuple[str, str, str], str] = field(default_factory=dict)  # (kind, id, version) -> file
+    invalid: dict[str, list[Problem]] = field(default_factory=dict)
+
+    def matrix(self, matrix_id: str, version: str) -> Matrix:
+        return self.matrices[(matrix_id, version)]
+
+    def latest_matrix(self, matrix_id: str | None = None) -> Matrix | None:
+        found = [m for m in self.matrices.values() if matrix_id is None or m.id == matrix_id]
+        return max(found, key=lambda m: (m.id == "nhse-pcn-maturity", m.version), default=None)
+
+    def default_pathway(self) -> Pathway | None:
+        return max(self.pathways.values(), key=lambda p: p.version, default=None)
+
+    def default_specifications(self) -> ServiceSpecifications | None:
+        return max(self.specifications.values(), key=lambda s: s.version, default=None)
+
+    def default_funding(self) -> DevelopmentFunding | None:
+        return max(self.funding.values(), key=lambda f: f.version, default=None)
+
+    def add(self, doc: Document, file: str) -> None:
+        key = (doc.kind, doc.id, doc.version)
+        if key in self.files:
+            problem = Problem(file, 1, "id", f"{doc.kind} '{doc.id}' version '{doc.version}' is already defined in {self.files[key]}")
+            self.invalid[file] = [problem]
+            return
+        self.files[key] = file
+        target = {Matrix: self.matrices, Pathway: self.pathways, ServiceSpecifications: self.specifications,
+                  DevelopmentFunding: self.funding}[type(doc)]
+        target[(doc.id, doc.version)] = doc
+
+
+def matrix_dirs() -> list[FsPath]:
+    """The shipped folder, then every folder named in PCN_MATRIX_DIR (separated like PATH)."""
+    dirs = [PACKAGE_DIR]
+    for part in os.environ.get(ENV_DIR, "").split(os.pathsep):
+        if part.strip():
+            dirs.append(FsPath(part.strip()).expanduser())
+    return dirs
+
+
+def discover(dirs: list[FsPath] | None = None) -> Catalog:
+    """Load every *.yaml / *.yml file; invalid ones are listed with their problems, never fatal."""
+    catalog = Catalog()
+    for folder in dirs if dirs is not None else matrix_dirs():
+        if not folder.is_dir():
+            name = str(folder)
+            catalog.invalid[name] = [Problem(name, None, "(folder)", f"{ENV_DIR} folder not found")]
+            continue
+        for path in sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")]):
+            try:
+                catalog.add(load_file(path), str(path))
+            except MatrixFileError as exc:
+                catalog.invalid[str(path)] = exc.problems
+    _check_supersedes(catalog)
+    return catalog
+
+
+def _check_supersedes(catalog: Catalog) -> None:
+    """Where the older matrix is present too, every mapped old id must exist in it."""
+    for key, m in list(catalog.matrices.items()):
+        if m.supersedes is None:
+            continue
+        old = catalog.matrices.get((m.supersedes.matrix, m.supersedes.version))
+        if old is None:
+            continue
+        missing = [o for o in m.supersedes.elements if o not in old.element_ids()]
+        if missing:
+            file = catalog.files[("maturity-matrix", m.id, m.version)]
+            catalog.invalid[file] = [
+                Problem(file, None, f"supersedes.elements.{o}", f"'{o}' is not an element of {old.id} {old.version}") for o in missing
+            ]
+            del catalog.matrices[key]

@@ -1,0 +1,284 @@
+"""Typed models of the YAML files in matrix/, with the cross-checks a matrix must pass.
+
+Structure and types are checked by pydantic; relations between fields (every element has a
+descriptor for every stage, ids unique, steps numbered 1..n) by `cross_check`, which returns
+problems with the field path so the loader can name the line.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Year = Annotated[str, StringConstraints(pattern=r"^\d{4}/\d{2}$")]
+Path = tuple[Union[str, int], ...]
+
+
+class _Model(BaseModel):
+    # Unknown keys are almost always typos ("descriptor:" for "descriptors:"): refuse them.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Stage(_Model):
+    id: Id
+    label: Text
+    meaning: Text
+
+
+class Element(_Model):
+    id: Id
+    title: Text
+    descriptors: dict[str, Text]
+    evidence_prompts: list[Text] = Field(min_length=1)
+
+
+class Domain(_Model):
+    id: Id
+    title: Text
+    summary: Text
+    elements: list[Element] = Field(min_length=1)
+
+
+class Supersedes(_Model):
+    matrix: Id
+    version: Text
+    elements: dict[str, Id] = Field(default_factory=dict)
+
+
+class Matrix(_Model):
+    kind: Literal["maturity-matrix"]
+    id: Id
+    version: Text
+    title: Text
+    source: Text
+    publisher: Text | None = None
+    description: Text | None = None
+    stages: list[Stage] = Field(min_length=2)
+    domains: list[Domain] = Field(min_length=1)
+    supersedes: Supersedes | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+    @property
+    def label(self) -> str:
+        return f"{self.title} ({self.version})"
+
+    @property
+    def stage_ids(self) -> list[str]:
+        return [s.id for s in self.stages]
+
+    def stage_index(self, stage_id: str) -> int:
+        return self.stage_ids.index(stage_id)
+
+    def stage(self, stage_id: str) -> Stage:
+        return self.stages[self.stage_index(stage_id)]
+
+    def elements(self) -> list[tuple[Domain, Element]]:
+        return [(d, e) for d in self.domains for e in d.elements]
+
+    def element(self, element_id: str) -> Element:
+        for _, e in self.elements():
+            if e.id == element_id:
+                return e
+        raise KeyError(element_id)
+
+    def domain_of(self, element_id: str) -> Domain:
+        for d, e in self.elements():
+            if e.id == element_id:
+                return d
+        raise KeyError(element_id)
+
+    def element_ids(self) -> list[str]:
+        return [e.id for _, e in self.elements()]
+
+
+class ChecklistItem(_Model):
+    id: Id
+    text: Text
+
+
+class Step(_Model):
+    number: int
+    id: Id
+    title: Text
+    purpose: Text
+    checklist: list[ChecklistItem] = Field(min_length=1)
+    outputs: list[Text] = Field(default_factory=list)
+
+
+class Pathway(_Model):
+    kind: Literal["development-pathway"]
+    id: Id
+    version: Text
+    title: Text
+    source: Text
+    steps: list[Step] = Field(min_length=1)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+    def step(self, number: int) -> Step:
+        for s in self.steps:
+            if s.number == number:
+                return s
+        raise KeyError(number)
+
+
+class ServiceSpecification(_Model):
+    id: Id
+    title: Text
+    planned_start: Year
+    started: Year | None = None
+    summary: Text
+
+
+class AdditionalRole(_Model):
+    id: Id
+    title: Text
+    from_year: Year
+    summary: Text
+
+
+class ServiceSpecifications(_Model):
+    kind: Literal["service-specifications"]
+    id: Id
+    version: Text
+    title: Text
+    source: Text
+    specifications: list[ServiceSpecification] = Field(min_length=1)
+    additional_roles: list[AdditionalRole] = Field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+
+class FundingCategory(_Model):
+    id: Id
+    title: Text
+    eligible: bool
+    description: Text | None = None
+    reason: Text | None = None
+    keywords: list[Text] = Field(default_factory=list)
+
+
+class DevelopmentFunding(_Model):
+    kind: Literal["development-funding"]
+    id: Id
+    version: Text
+    title: Text
+    source: Text
+    summary: Text | None = None
+    categories: list[FundingCategory] = Field(min_length=1)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.id, self.version)
+
+    def category(self, category_id: str) -> FundingCategory:
+        for c in self.categories:
+            if c.id == category_id:
+                return c
+        raise KeyError(category_id)
+
+
+Document = Union[Matrix, Pathway, ServiceSpecifications, DevelopmentFunding]
+MODELS: dict[str, type[_Model]] = {
+    "maturity-matrix": Matrix,
+    "development-pathway": Pathway,
+    "service-specifications": ServiceSpecifications,
+    "development-funding": DevelopmentFunding,
+}
+
+
+def _duplicates(items: list, path: Path, what: str) -> list[tuple[Path, str]]:
+    seen: dict[str, int] = {}
+    problems = []
+    for i, item in enumerate(items):
+        if item.id in seen:
+            problems.append(
+                (path + (i, "id"), f"duplicate {what} id '{item.id}' (first used at {path_str(path + (seen[item.id],))})")
+            )
+        else:
+            seen[item.id] = i
+    return problems
+
+
+def cross_check(doc: Document) -> list[tuple[Path, str]]:
+    """Problems pydantic cannot see: relations between fields. Empty list means valid."""
+    if isinstance(doc, Matrix):
+        return _check_matrix(doc)
+    if isinstance(doc, Pathway):
+        return _check_pathway(doc)
+    if isinstance(doc, ServiceSpecifications):
+        return _duplicates(doc.specifications, ("specifications",), "specification") + _duplicates(
+            doc.additional_roles, ("additional_roles",), "role"
+        )
+    if isinstance(doc, DevelopmentFunding):
+        problems = _duplicates(doc.categories, ("categories",), "category")
+        for i, c in enumerate(doc.categories):
+            if not c.eligible and not c.reason:
+                problems.append((("categories", i, "reason"), f"ineligible category '{c.id}' needs a reason"))
+        return problems
+    return []
+
+
+def _check_matrix(m: Matrix) -> list[tuple[Path, str]]:
+    problems = _duplicates(m.stages, ("stages",), "stage")
+    problems += _duplicates(m.domains, ("domains",), "domain")
+    stage_ids = m.stage_ids
+    first_use: dict[str, Path] = {}
+    for di, d in enumerate(m.domains):
+        for ei, e in enumerate(d.elements):
+            here: Path = ("domains", di, "elements", ei)
+            if e.id in first_use:
+                problems.append((here + ("id",), f"duplicate element id '{e.id}' (first used at {path_str(first_use[e.id])})"))
+            else:
+                first_use[e.id] = here
+            for sid in stage_ids:
+                if sid not in e.descriptors:
+                    problems.append((here + ("descriptors",), f"element '{e.id}' has no descriptor for stage '{sid}'"))
+            for sid in e.descriptors:
+                if sid not in stage_ids:
+                    problems.append(
+                        (here + ("descriptors", sid), f"element '{e.id}' names unknown stage '{sid}' (stages are: {', '.join(stage_ids)})")
+                    )
+    if m.supersedes is not None:
+        if m.supersedes.matrix == m.id and m.supersedes.version == m.version:
+            problems.append((("supersedes", "version"), "a matrix cannot supersede its own version"))
+        for old, new in m.supersedes.elements.items():
+            if new not in first_use:
+                problems.append((("supersedes", "elements", old), f"maps '{old}' to '{new}', which is not an element of this matrix"))
+    return problems
+
+
+def _check_pathway(p: Pathway) -> list[tuple[Path, str]]:
+    problems = _duplicates(p.steps, ("steps",), "step")
+    for i, s in enumerate(p.steps):
+        if s.number != i + 1:
+            problems.append((("steps", i, "number"), f"steps must be numbered 1..{len(p.steps)} in order without gaps: expected {i + 1}, found {s.number}"))
+    seen: dict[str, Path] = {}
+    for si, s in enumerate(p.steps):
+        for ci, c in enumerate(s.checklist):
+            here: Path = ("steps", si, "checklist", ci)
+            if c.id in seen:
+                problems.append((here + ("id",), f"duplicate checklist id '{c.id}' (first used at {path_str(seen[c.id])})"))
+            else:
+                seen[c.id] = here
+    return problems
+
+
+def path_str(path: Path) -> str:
+    """('domains', 1, 'elements', 3) -> 'domains[1].elements[3]'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
