@@ -101,6 +101,10 @@ def _message(err: dict, model_fields: set[str] | None) -> tuple[tuple, str]:
         return loc, f"expected text, found the number {err['input']!r} (put it in quotes)"
     found = type(err.get("input")).__name__
     found = {"dict": "a mapping", "list": "a list", "NoneType": "nothing", "str": "text"}.get(found, found)
+    if kind in ("dict_type", "model_type"):
+        return loc, f"expected a mapping of fields (key: value lines), found {found}"
+    if kind == "list_type":
+        return loc, f"expected a list (lines starting with '- '), found {found}"
     return loc, f"{err['msg'].rstrip('.')} (found {found})"
 
 
@@ -146,10 +150,14 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     if len(text) > MAX_BYTES:
         raise fail(f"file is too large ({len(text):,} characters; the limit is {MAX_BYTES:,})")
 
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) else None
+        raise fail(f"character {exc.character!r} is not allowed in YAML ({exc.reason})", line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(x for x in (exc.context, exc.problem) if x)
@@ -160,7 +168,8 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
         # PyYAML's constructors raise these for some out-of-range scalars (e.g. dates).
         raise fail(f"YAML value cannot be read: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
     if data is None:
         raise fail("file is empty: expected a mapping starting with 'kind:'", 1, "(top level)")
@@ -196,6 +205,19 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     if problems:
         raise MatrixFileError(file, problems)
     return doc
+
+
+def _line_map(text: str) -> dict:
+    """Field path -> line for a file already known to parse."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+    finally:
+        loader.dispose()
+    lines: dict = {(): 1}
+    if node is not None:
+        _walk(node, (), lines, [], set())
+    return lines
 
 
 def load_file(path: str | os.PathLike) -> Document:
@@ -292,7 +314,10 @@ def _check_supersedes(catalog: Catalog) -> None:
         missing = [o for o in m.supersedes.elements if o not in old.element_ids()]
         if missing:
             file = catalog.files[("maturity-matrix", m.id, m.version)]
+            lines = _line_map(FsPath(file).read_text(encoding="utf-8-sig"))
             catalog.invalid[file] = [
-                Problem(file, None, f"supersedes.elements.{o}", f"'{o}' is not an element of {old.id} {old.version}") for o in missing
+                Problem(file, _line_for(("supersedes", "elements", o), lines), path_str(("supersedes", "elements", o)),
+                        f"'{o}' is not an element of {old.id} {old.version}, the matrix it supersedes")
+                for o in missing
             ]
             del catalog.matrices[key]

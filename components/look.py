@@ -1,0 +1,48 @@
+"""The NHS look for the Streamlit pages, and safe display of text that came from users or files."""
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+# Every ASCII punctuation mark Streamlit's markdown could act on (CommonMark lets any of them be
+# escaped with a backslash), so text typed by a user is shown as typed, never as markup.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
+
+_BASE_CSS = """
+<style>
+  h1, h2, h3 { color: #003087; }
+  .block-container { padding-top: 2rem; }
+  /* Focus must stay visible for keyboard users (WCAG 2.4.7). */
+  a:focus-visible, button:focus-visible, [role="tab"]:focus-visible { outline: 3px solid #FFB81C !important; outline-offset: 2px; }
+</style>
+"""
+
+_LARGE_CSS = """
+<style>
+  html, body, [data-testid="stAppViewContainer"] { font-size: 21px; }
+  [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.2rem; line-height: 1.5; }
+  h1 { font-size: 2.6rem !important; } h2 { font-size: 2.1rem !important; } h3 { font-size: 1.7rem !important; }
+</style>
+"""
+
+
+def plain(text: object) -> str:
+    """Escape text for st.markdown/st.write so it shows literally (no markdown, HTML, LaTeX or emoji codes)."""
+    if text is None:
+        return ""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    # Line breaks should stay line breaks in the rendered paragraph.
+    return escaped.replace("\n", "  \n")
+
+
+def apply_look() -> None:
+    """Shared styling plus the projector (large text) toggle in the sidebar."""
+    st.html(_BASE_CSS)
+    large = st.sidebar.toggle(
+        "Large text (projector)",
+        key="large_text",
+        help="Bigger text for workshops on a projector.",
+    )
+    if large:
+        st.html(_LARGE_CSS)
