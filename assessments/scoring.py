@@ -1,0 +1,687 @@
+"""Scores computed from ratings: pure functions over plain data (no database, no Streamlit).
+
+Rules, in one place:
+- A stage's score is its position in the matrix's scale: first stage = 0.
+- A domain's score is the mean over its RATED elements, always given with how many were rated.
+- The overall score is the mean of the domain scores, so each domain weighs the same however
+  many elements it has (it is the mean of what the radar shows).
+- A gap is target - current, only where both are set; a domain's gap is the mean of its
+  elements' gaps.
+- Across matrix versions the older assessment is translated into the newer matrix's element ids
+  through `supersedes` (following chains 2018 -> 2019 -> 2023). Ids that did not change map to
+  themselves. When several old elements map to one new element, the new element's score is the
+  mean of the old elements that were rated. Elements with no counterpart on the other side are
+  reported as not comparable, never dropped. Matrices with different numbers of stages cannot be
+  compared at all: the result says so and carries no numbers.
+- A domain's year-on-year change is like-for-like: the mean of (after - before) over the elements
+  rated in both years, so an element rated only once never moves the change.
+- Workshop consensus uses the LOWER median, so the median is always a real stage that someone
+  chose. The interquartile range uses linear interpolation (numpy's default). A rating is "split"
+  when there are at least 2 ratings and at least a quarter of them are two or more stages away
+  from the median.
+
+A rating is any object with `element_id`, `current_stage` and `target_stage` (stage ids or None).
+A rating that names an element or a stage the matrix does not have is an error (ValueError), not
+a silent gap: the records layer is expected to store only valid ratings.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from statistics import mean
+from typing import Any, Iterable, Literal, Mapping, Protocol, Sequence
+
+import numpy as np
+import pandas as pd
+
+from matrix import Matrix
+
+Which = Literal["current", "target"]
+Matrices = Mapping[tuple[str, str], Matrix]
+
+
+class Rating(Protocol):
+    element_id: str
+    current_stage: str | None
+    target_stage: str | None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One PCN's assessment for one year, against one matrix version.
+
+    `ratings` maps element id -> rating; a plain list of ratings is accepted and keyed by
+    element id."""
+
+    year: str
+    matrix: Matrix
+    ratings: Mapping[str, Any]
+    status: str = "draft"
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.ratings, Mapping):
+            object.__setattr__(self, "ratings", {r.element_id: r for r in self.ratings})
+
+    def scores(self, which: Which = "current") -> dict[str, int | None]:
+        return element_scores(self, which)
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage and element scores
+
+
+def stage_score(matrix: Matrix, stage_id: str | None) -> int | None:
+    """Position of the stage in the scale (first stage = 0); None for unrated."""
+    if stage_id is None or stage_id == "":
+        return None
+    try:
+        return matrix.stage_index(stage_id)
+    except ValueError:
+        raise ValueError(
+            f"'{stage_id}' is not a stage of {matrix.label} (stages are: {', '.join(matrix.stage_ids)})"
+        ) from None
+
+
+def element_scores(snapshot: Snapshot, which: Which = "current") -> dict[str, int | None]:
+    """Every element of the snapshot's matrix, in matrix order, with its score or None."""
+    m = snapshot.matrix
+    ids = m.element_ids()
+    unknown = set(snapshot.ratings) - set(ids)
+    if unknown:
+        raise ValueError(f"{snapshot.year}: ratings for elements not in {m.label}: {', '.join(sorted(unknown))}")
+    index = {s: i for i, s in enumerate(m.stage_ids)}
+    attr = "current_stage" if which == "current" else "target_stage"
+    out: dict[str, int | None] = {}
+    for eid in ids:
+        r = snapshot.ratings.get(eid)
+        stage = getattr(r, attr) if r is not None else None
+        if stage is None or stage == "":
+            out[eid] = None
+        elif stage in index:
+            out[eid] = index[stage]
+        else:
+            raise ValueError(f"{snapshot.year}: element '{eid}' is rated '{stage}', which is not a stage of {m.label}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Domain scores, profile, gaps
+
+
+@dataclass(frozen=True)
+class DomainScore:
+    domain_id: str
+    domain_title: str
+    score: float | None  # mean over rated elements; None when none is rated
+    n_rated: int
+    n_elements: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """All domains in matrix order, for the current stage and for the target."""
+
+    year: str
+    matrix: Matrix
+    current: tuple[DomainScore, ...]
+    target: tuple[DomainScore, ...]
+    overall: float | None  # mean of the domain scores
+    overall_target: float | None
+
+    @property
+    def n_rated(self) -> int:
+        return sum(d.n_rated for d in self.current)
+
+    @property
+    def n_elements(self) -> int:
+        return sum(d.n_elements for d in self.current)
+
+
+def _mean(values: Iterable[float | None]) -> tuple[float | None, int]:
+    rated = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return (mean(rated) if rated else None), len(rated)
+
+
+def domain_means(matrix: Matrix, scores: Mapping[str, float | None]) -> list[DomainScore]:
+    """Domain means of any per-element values (scores, targets, translated scores)."""
+    out = []
+    for d in matrix.domains:
+        value, n = _mean(scores.get(e.id) for e in d.elements)
+        out.append(DomainScore(d.id, d.title, value, n, len(d.elements)))
+    return out
+
+
+def domain_scores(snapshot: Snapshot, which: Which = "current") -> list[DomainScore]:
+    return domain_means(snapshot.matrix, element_scores(snapshot, which))
+
+
+def domain_score(snapshot: Snapshot, domain_id: str, which: Which = "current") -> DomainScore:
+    for d in domain_scores(snapshot, which):
+        if d.domain_id == domain_id:
+            return d
+    raise KeyError(domain_id)
+
+
+def overall_score(domains: Sequence[DomainScore]) -> float | None:
+    return _mean(d.score for d in domains)[0]
+
+
+def profile(snapshot: Snapshot) -> Profile:
+    current = tuple(domain_scores(snapshot, "current"))
+    target = tuple(domain_scores(snapshot, "target"))
+    return Profile(snapshot.year, snapshot.matrix, current, target, overall_score(current), overall_score(target))
+
+
+def profile_frame(p: Profile) -> pd.DataFrame:
+    """A profile in the same shape as `progress_series` (one year), for the charts."""
+    rows = [
+        dict(year=p.year, domain_id=c.domain_id, domain_title=c.domain_title, score=c.score, target=t.score,
+             n_rated=c.n_rated, n_elements=c.n_elements, comparable=True, reason="")
+        for c, t in zip(p.current, p.target)
+    ]
+    return _typed_series(pd.DataFrame(rows, columns=SERIES_COLUMNS))
+
+
+def element_gaps(snapshot: Snapshot) -> dict[str, int]:
+    """target - current for every element where both are set, in matrix order."""
+    cur, tgt = element_scores(snapshot, "current"), element_scores(snapshot, "target")
+    return {e: tgt[e] - cur[e] for e in cur if cur[e] is not None and tgt[e] is not None}
+
+
+@dataclass(frozen=True)
+class DomainGap:
+    domain_id: str
+    domain_title: str
+    gap: float | None  # mean of target - current over elements where both are set
+    n_both: int
+    n_elements: int
+
+
+def domain_gaps(snapshot: Snapshot) -> list[DomainGap]:
+    gaps = element_gaps(snapshot)
+    return [DomainGap(d.domain_id, d.domain_title, d.score, d.n_rated, d.n_elements)
+            for d in domain_means(snapshot.matrix, gaps)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Translating an older matrix's element ids into a newer matrix's
+
+
+@dataclass(frozen=True)
+class Translation:
+    """How the elements of `source` (older) correspond to those of `target` (newer)."""
+
+    source: Matrix
+    target: Matrix
+    comparable: bool
+    reason: str | None
+    sources: Mapping[str, tuple[str, ...]]  # new element id -> the old element ids it continues (may be empty)
+    retired: tuple[str, ...]  # old element ids with no counterpart in the newer matrix
+
+    def apply(self, scores: Mapping[str, float | None]) -> dict[str, float | None]:
+        """Old per-element scores -> new element ids (mean of the rated old elements when merged)."""
+        if not self.comparable:
+            return {e: None for e in self.target.element_ids()}
+        return {new: _mean(scores.get(o) for o in olds)[0] for new, olds in self.sources.items()}
+
+
+def _lookup(matrices: Matrices | None, *known: Matrix) -> dict[tuple[str, str], Matrix]:
+    found = {m.key: m for m in known}
+    found.update(matrices or {})
+    return found
+
+
+def translation(old: Matrix, new: Matrix, matrices: Matrices | None = None) -> Translation:
+    """The element correspondence from `old` to `new`, following `supersedes` back from `new`."""
+    lookup = _lookup(matrices, old, new)
+    ids_new = new.element_ids()
+    nothing = {e: () for e in ids_new}
+    if len(old.stages) != len(new.stages):
+        reason = (f"{old.label} has {len(old.stages)} stages and {new.label} has {len(new.stages)}: "
+                  "scores on different scales cannot be compared")
+        return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
+    # Walk back from the newer matrix to the older one, collecting one mapping per step.
+    steps: list[tuple[Matrix, Matrix]] = []  # (older, newer)
+    m, seen = new, {new.key}
+    while m.key != old.key:
+        sup = m.supersedes
+        if sup is None:
+            reason = f"{new.label} does not continue {old.label} (no supersedes path between them)"
+            return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
+        prev = lookup.get((sup.matrix, sup.version))
+        if prev is None or prev.key in seen:
+            missing = "is not loaded" if prev is None else "forms a loop"
+            reason = f"{m.label} supersedes {sup.matrix} {sup.version}, which {missing}"
+            return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
+        steps.append((prev, m))
+        seen.add(prev.key)
+        m = prev
+    steps.reverse()
+    step_ids = [(set(newer.element_ids()), dict(newer.supersedes.elements)) for _, newer in steps]
+    sources: dict[str, list[str]] = {e: [] for e in ids_new}
+    retired = []
+    for eid in old.element_ids():
+        cur: str | None = eid
+        for newer_ids, mapping in step_ids:
+            cur = mapping.get(cur, cur if cur in newer_ids else None)
+            if cur is None:
+                break
+        if cur is None:
+            retired.append(eid)
+        else:
+            sources[cur].append(eid)
+    return Translation(old, new, True, None, {k: tuple(v) for k, v in sources.items()}, tuple(retired))
+
+
+# ---------------------------------------------------------------------------------------------
+# Year-on-year change
+
+
+@dataclass(frozen=True)
+class ElementChange:
+    element_id: str  # id in the newer matrix; the older id for an element that was retired
+    element_title: str
+    domain_id: str  # newer matrix's domain; the older matrix's for a retired element
+    before: float | None  # translated into the newer matrix (a mean when merged); as rated for a retired one
+    after: int | None
+    change: float | None  # after - before, only where both are set and comparable
+    from_ids: tuple[str, ...]  # the older element ids this one continues
+    comparable: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class DomainChange:
+    domain_id: str
+    domain_title: str
+    before: float | None  # domain score of the translated older snapshot
+    after: float | None
+    change: float | None  # mean of element changes (like for like)
+    n_compared: int  # elements rated in both years
+    n_elements: int
+    comparable: bool
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    before_year: str
+    after_year: str
+    comparable: bool
+    reason: str | None
+    elements: tuple[ElementChange, ...]
+    domains: tuple[DomainChange, ...]
+
+
+def compare(before: Snapshot, after: Snapshot, matrices: Matrices | None = None, which: Which = "current") -> Comparison:
+    """Change from `before` to `after`, in `after`'s matrix terms."""
+    t = translation(before.matrix, after.matrix, matrices)
+    new = after.matrix
+    prior = t.apply(element_scores(before, which))
+    now = element_scores(after, which)
+    elements: list[ElementChange] = []
+    for d, e in new.elements():
+        olds = t.sources.get(e.id, ())
+        if not t.comparable:
+            ok, why = False, t.reason
+        elif not olds:
+            ok, why = False, f"new in {new.label}: no counterpart in {before.year}"
+        else:
+            ok, why = True, None
+        b = prior.get(e.id) if ok else None
+        a = now[e.id]
+        change = a - b if ok and a is not None and b is not None else None
+        elements.append(ElementChange(e.id, e.title, d.id, b, a, change, olds, ok, why))
+    old_m, old_scores = before.matrix, element_scores(before, which)
+    # When nothing is comparable the new elements already carry the reason; listing every old
+    # element as retired as well would only repeat it.
+    for eid in t.retired if t.comparable else ():
+        why = f"no counterpart in {new.label} ({after.year})"
+        elements.append(ElementChange(eid, old_m.element(eid).title, old_m.domain_of(eid).id,
+                                      old_scores[eid], None, None, (eid,), False, why))
+    before_domains = domain_means(new, prior)
+    after_domains = domain_means(new, now)
+    changes = {c.element_id: c.change for c in elements if c.comparable}
+    domains = []
+    for d, b, a in zip(new.domains, before_domains, after_domains):
+        change, n = _mean(changes.get(e.id) for e in d.elements)
+        n_new = sum(1 for e in d.elements if not t.sources.get(e.id))
+        if not t.comparable:
+            ok, why = False, t.reason
+        elif n_new == len(d.elements):
+            ok, why = False, f"every element is new in {new.label}"
+        else:
+            ok, why = True, _partial_note(n_new, len(d.elements), before.year)
+        domains.append(DomainChange(d.id, d.title, b.score if ok else None, a.score, change if ok else None,
+                                    n if ok else 0, len(d.elements), ok, why))
+    return Comparison(before.year, after.year, t.comparable, t.reason, tuple(elements), tuple(domains))
+
+
+def _partial_note(n_new: int, n: int, year: str) -> str | None:
+    if n_new == 0:
+        return None
+    return f"{n - n_new} of {n} elements have a counterpart in {year}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Progress across years (one PCN)
+
+SERIES_COLUMNS = ["year", "domain_id", "domain_title", "score", "target", "n_rated", "n_elements",
+                  "comparable", "reason"]
+
+
+def _typed_series(df: pd.DataFrame) -> pd.DataFrame:
+    return df.astype({"score": "float64", "target": "float64", "n_rated": "int64", "n_elements": "int64",
+                      "comparable": "bool"})
+
+
+def progress_series(snapshots: Iterable[Snapshot], matrices: Matrices | None = None) -> pd.DataFrame:
+    """One row per year per domain, in the NEWEST snapshot's matrix terms.
+
+    Columns: year, domain_id, domain_title, score, target, n_rated, n_elements, comparable,
+    reason, status, matrix_version. Years that cannot be compared (different scale, no
+    supersedes path) keep their rows with comparable=False, NaN scores and the reason; a year
+    translated with some elements missing gets a note in `reason` while staying comparable."""
+    snaps = sorted(snapshots, key=lambda s: s.year)
+    years = [s.year for s in snaps]
+    if len(set(years)) != len(years):
+        raise ValueError(f"more than one snapshot for a year: {', '.join(y for y, c in Counter(years).items() if c > 1)}")
+    cols = SERIES_COLUMNS + ["status", "matrix_version"]
+    if not snaps:
+        return _typed_series(pd.DataFrame(columns=cols))
+    newest = snaps[-1].matrix
+    lookup = _lookup(matrices, *(s.matrix for s in snaps))
+    rows = []
+    for s in snaps:
+        t = translation(s.matrix, newest, lookup)
+        cur = t.apply(element_scores(s, "current"))
+        tgt = t.apply(element_scores(s, "target"))
+        for d, c, g in zip(newest.domains, domain_means(newest, cur), domain_means(newest, tgt)):
+            n_new = sum(1 for e in d.elements if not t.sources.get(e.id))
+            if not t.comparable:
+                ok, why = False, t.reason
+            elif n_new == len(d.elements):
+                ok, why = False, f"every element is new in {newest.label}"
+            else:
+                ok, why = True, _partial_note(n_new, len(d.elements), s.year) or ""
+            rows.append(dict(year=s.year, domain_id=d.id, domain_title=d.title,
+                             score=c.score if ok else None, target=g.score if ok else None,
+                             n_rated=c.n_rated if ok else 0, n_elements=len(d.elements),
+                             comparable=ok, reason=why, status=s.status, matrix_version=s.matrix.version))
+    return _typed_series(pd.DataFrame(rows, columns=cols))
+
+
+# ---------------------------------------------------------------------------------------------
+# Portfolio: many PCNs, one year
+
+META_COLUMNS = ["code", "name", "ics", "list_size", "rural"]
+PORTFOLIO_COLUMNS = META_COLUMNS + ["status", "domain_id", "domain_title", "score", "target", "n_rated",
+                                    "n_elements", "comparable", "reason"]
+NOT_STARTED = "not started"
+
+
+def _records(items: Any) -> pd.DataFrame:
+    """PCN metadata as a DataFrame, from a DataFrame, mappings, dataclasses or plain objects."""
+    if items is None:
+        return pd.DataFrame(columns=META_COLUMNS)
+    if isinstance(items, pd.DataFrame):
+        return items.copy()
+    rows = []
+    for it in items:
+        if isinstance(it, Mapping):
+            rows.append(dict(it))
+        elif dataclasses.is_dataclass(it):
+            rows.append(dataclasses.asdict(it))
+        else:
+            rows.append(dict(vars(it)))
+    return pd.DataFrame(rows)
+
+
+def _reference_matrix(snapshots: Mapping[str, Snapshot]) -> Matrix | None:
+    """The matrix most snapshots use; ties go to the later version."""
+    counts: Counter = Counter(s.matrix.key for s in snapshots.values())
+    if not counts:
+        return None
+    key = max(counts, key=lambda k: (counts[k], k[1]))
+    return next(s.matrix for s in snapshots.values() if s.matrix.key == key)
+
+
+def _element_frame(snapshots: Mapping[str, Snapshot], matrix: Matrix, matrices: Matrices | None
+                   ) -> tuple[pd.DataFrame, dict[str, tuple[bool, str]]]:
+    """Long frame code, element_id, current, target in `matrix` terms, plus per-PCN comparability."""
+    lookup = _lookup(matrices, matrix, *(s.matrix for s in snapshots.values()))
+    eids = matrix.element_ids()
+    translations: dict[tuple[str, str], Translation] = {}
+    codes: list[str] = []
+    cur: list[float] = []
+    tgt: list[float] = []
+    notes: dict[str, tuple[bool, str]] = {}
+    nan = float("nan")
+    for code, s in snapshots.items():
+        if s.matrix.key == matrix.key:
+            c, g = element_scores(s, "current"), element_scores(s, "target")
+            notes[code] = (True, "")
+        else:
+            t = translations.get(s.matrix.key)
+            if t is None:
+                t = translations[s.matrix.key] = translation(s.matrix, matrix, lookup)
+            c, g = t.apply(element_scores(s, "current")), t.apply(element_scores(s, "target"))
+            notes[code] = (t.comparable, t.reason or f"translated from {s.matrix.label}")
+        codes.extend([code] * len(eids))
+        cur.extend(nan if c[e] is None else c[e] for e in eids)
+        tgt.extend(nan if g[e] is None else g[e] for e in eids)
+    frame = pd.DataFrame({"code": codes, "element_id": eids * len(snapshots), "current": cur, "target": tgt})
+    return frame, notes
+
+
+def portfolio(snapshots: Mapping[str, Snapshot], pcns: Any = None, matrix: Matrix | None = None,
+              matrices: Matrices | None = None) -> pd.DataFrame:
+    """Many PCNs' assessments for one year: one row per PCN per domain (tidy).
+
+    `snapshots` maps PCN code -> Snapshot. `pcns` is PCN metadata (DataFrame, mappings or
+    objects) with at least `code`; name, ics, list_size and rural are carried through when
+    present. PCNs in the metadata without a snapshot appear with status "not started" and no
+    scores. A metadata column called `status` (the PCN's own status) is kept as `pcn_status`,
+    because `status` here is the assessment's status.
+
+    Columns: code, name, ics, list_size, rural, status, domain_id, domain_title, score,
+    target, n_rated, n_elements, comparable, reason (+ any other metadata columns). Domains are
+    in `matrix`'s terms (default: the matrix most snapshots use); snapshots on other versions
+    are translated, or marked not comparable with the reason."""
+    meta = _records(pcns)
+    if "status" in meta.columns:
+        meta = meta.rename(columns={"status": "pcn_status"})
+    for col in META_COLUMNS:
+        if col not in meta.columns:
+            meta[col] = pd.Series(dtype="object")
+    known = set(meta["code"])
+    extra_codes = [c for c in snapshots if c not in known]
+    if extra_codes:
+        meta = pd.concat([meta, pd.DataFrame({"code": extra_codes})], ignore_index=True)
+    matrix = matrix or _reference_matrix(snapshots)
+    if matrix is None:
+        return pd.DataFrame(columns=PORTFOLIO_COLUMNS)
+
+    elements, notes = _element_frame(snapshots, matrix, matrices)
+    dom_of = {e.id: d.id for d, e in matrix.elements()}
+    elements["domain_id"] = elements["element_id"].map(dom_of)
+    agg = elements.groupby(["code", "domain_id"], sort=False).agg(
+        score=("current", "mean"), target=("target", "mean"), n_rated=("current", "count")).reset_index()
+
+    domains = pd.DataFrame({
+        "domain_id": [d.id for d in matrix.domains],
+        "domain_title": [d.title for d in matrix.domains],
+        "n_elements": [len(d.elements) for d in matrix.domains],
+        "_order": range(len(matrix.domains)),
+    })
+    grid = meta[["code"]].assign(_pcn=range(len(meta))).merge(domains, how="cross")
+    out = grid.merge(agg, on=["code", "domain_id"], how="left")
+    out["n_rated"] = out["n_rated"].fillna(0).astype("int64")
+    status = {c: s.status for c, s in snapshots.items()}
+    out["status"] = out["code"].map(status).fillna(NOT_STARTED)
+    out["comparable"] = out["code"].map({c: n[0] for c, n in notes.items()}).fillna(True).astype(bool)
+    out["reason"] = out["code"].map({c: n[1] for c, n in notes.items()}).fillna("")
+    out.loc[out["status"] == NOT_STARTED, "reason"] = "no assessment for this year"
+    out.loc[~out["comparable"], ["score", "target"]] = np.nan
+    out.loc[~out["comparable"], "n_rated"] = 0
+    out = out.merge(meta, on="code", how="left").sort_values(["_pcn", "_order"], kind="stable")
+    rest = [c for c in meta.columns if c not in PORTFOLIO_COLUMNS]
+    return out[PORTFOLIO_COLUMNS + rest].reset_index(drop=True)
+
+
+DISTRIBUTION_COLUMNS = ["domain_id", "domain_title", "stage_index", "stage_id", "stage_label", "count", "share"]
+NOT_RATED_ID = "not-rated"
+NOT_RATED_LABEL = "Not rated"
+
+
+def stage_distribution(snapshots: Mapping[str, Snapshot], matrix: Matrix | None = None,
+                       matrices: Matrices | None = None) -> pd.DataFrame:
+    """How many elements sit at each stage, per domain, across PCNs.
+
+    One row per domain per stage in scale order, then a "Not rated" row (stage_id "not-rated",
+    stage_index <NA>). `share` is count / (PCNs x elements in the domain), so a domain's rows
+    sum to 1. A merged element translated from an older version counts at the stage below the
+    mean of its sources (floor), so it always lands on a real stage. PCNs whose matrix cannot be
+    compared are left out and listed in `.attrs["excluded"]`."""
+    matrix = matrix or _reference_matrix(snapshots)
+    if matrix is None:
+        return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
+    elements, notes = _element_frame(snapshots, matrix, matrices)
+    excluded = sorted(c for c, (ok, _) in notes.items() if not ok)
+    elements = elements[~elements["code"].isin(excluded)]
+    dom_of = {e.id: d.id for d, e in matrix.elements()}
+    n_stages = len(matrix.stages)
+    stage = np.floor(elements["current"].to_numpy())
+    stage = np.where(np.isnan(stage), n_stages, stage).astype(int)  # n_stages = the "not rated" bucket
+    counts = (pd.DataFrame({"domain_id": elements["element_id"].map(dom_of).to_numpy(), "bucket": stage})
+              .value_counts().to_dict())
+    rows = []
+    n_pcns = len(snapshots) - len(excluded)
+    for d in matrix.domains:
+        total = n_pcns * len(d.elements)
+        buckets = [(i, s.id, s.label) for i, s in enumerate(matrix.stages)] + [(pd.NA, NOT_RATED_ID, NOT_RATED_LABEL)]
+        for b, (i, sid, label) in enumerate(buckets):
+            n = int(counts.get((d.id, b), 0))
+            rows.append(dict(domain_id=d.id, domain_title=d.title, stage_index=i, stage_id=sid, stage_label=label,
+                             count=n, share=n / total if total else 0.0))
+    df = pd.DataFrame(rows, columns=DISTRIBUTION_COLUMNS).astype({"stage_index": "Int64", "count": "int64",
+                                                                  "share": "float64"})
+    df.attrs["excluded"] = excluded
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# Workshop consensus (several people rating the same elements)
+
+
+@dataclass(frozen=True)
+class Consensus:
+    n: int
+    median: int | None  # lower median: always a stage someone chose
+    low: int | None
+    high: int | None
+    iqr: float | None  # in stages, linear interpolation
+    n_far: int  # ratings two or more stages from the median
+    split: bool
+
+
+def consensus(scores: Iterable[int | None]) -> Consensus:
+    """Agreement among several ratings of one element (stage positions; None = not rated, ignored)."""
+    xs = sorted(int(x) for x in scores if x is not None)
+    n = len(xs)
+    if n == 0:
+        return Consensus(0, None, None, None, None, 0, False)
+    med = xs[(n - 1) // 2]
+    q1, q3 = np.percentile(xs, [25, 75])
+    far = sum(1 for x in xs if abs(x - med) >= 2)
+    return Consensus(n, med, xs[0], xs[-1], float(q3 - q1), far, n >= 2 and 4 * far >= n)
+
+
+WORKSHOP_COLUMNS = ["participant", "domain_id", "element_id", "element_title", "stage_id", "score"]
+
+
+def _field(item: Any, *names: str) -> Any:
+    for name in names:
+        if isinstance(item, Mapping):
+            if name in item:
+                return item[name]
+        elif hasattr(item, name):
+            return getattr(item, name)
+    return None
+
+
+def workshop_frame(matrix: Matrix, ratings: Any) -> pd.DataFrame:
+    """Workshop ratings as a tidy frame: participant, domain_id, element_id, element_title,
+    stage_id, score. Accepts a DataFrame or records (mappings/objects) with `participant`,
+    `element_id` and `stage` (or `current_stage`). Unrated rows are dropped; rows are in
+    matrix order, then participant order of first appearance."""
+    if isinstance(ratings, pd.DataFrame):
+        ratings = ratings.to_dict("records")
+    titles = {e.id: (d.id, e.title) for d, e in matrix.elements()}
+    order = {e: i for i, e in enumerate(matrix.element_ids())}
+    rows = []
+    for r in ratings:
+        eid = _field(r, "element_id")
+        if eid not in titles:
+            raise ValueError(f"workshop rating for '{eid}', which is not an element of {matrix.label}")
+        sid = _field(r, "stage", "stage_id", "current_stage")
+        score = stage_score(matrix, sid if isinstance(sid, str) else None)
+        if score is None:
+            continue
+        rows.append(dict(participant=str(_field(r, "participant")), domain_id=titles[eid][0], element_id=eid,
+                         element_title=titles[eid][1], stage_id=sid, score=score, _o=order[eid]))
+    df = pd.DataFrame(rows, columns=WORKSHOP_COLUMNS + ["_o"])
+    df = df.sort_values("_o", kind="stable").drop(columns="_o").reset_index(drop=True)
+    return df.astype({"score": "int64"})
+
+
+SUMMARY_COLUMNS = ["domain_id", "element_id", "element_title", "n", "median", "median_stage", "low", "high",
+                   "iqr", "n_far", "split"]
+
+
+def workshop_summary(matrix: Matrix, ratings: Any) -> pd.DataFrame:
+    """Consensus per element, every element in matrix order (n = 0 where nobody rated it).
+
+    Columns: domain_id, element_id, element_title, n, median, median_stage (label), low, high,
+    iqr, n_far, split. median/low/high are stage positions (nullable)."""
+    frame = ratings if _is_workshop_frame(ratings) else workshop_frame(matrix, ratings)
+    by = defaultdict(list)
+    for eid, score in zip(frame["element_id"], frame["score"]):
+        by[eid].append(int(score))
+    labels = [s.label for s in matrix.stages]
+    rows = []
+    for d, e in matrix.elements():
+        c = consensus(by.get(e.id, []))
+        rows.append(dict(domain_id=d.id, element_id=e.id, element_title=e.title, n=c.n, median=c.median,
+                         median_stage=labels[c.median] if c.median is not None else None,
+                         low=c.low, high=c.high, iqr=c.iqr, n_far=c.n_far, split=c.split))
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS).astype(
+        {"median": "Int64", "low": "Int64", "high": "Int64", "iqr": "float64"})
+
+
+def _is_workshop_frame(x: Any) -> bool:
+    return isinstance(x, pd.DataFrame) and set(WORKSHOP_COLUMNS) <= set(x.columns)
+
+
+def participant_profiles(matrix: Matrix, ratings: Any) -> pd.DataFrame:
+    """Each participant's domain scores: participant, domain_id, domain_title, score, n_rated, n_elements."""
+    frame = ratings if _is_workshop_frame(ratings) else workshop_frame(matrix, ratings)
+    rows = []
+    for who in dict.fromkeys(frame["participant"]):
+        mine = frame[frame["participant"] == who]
+        scores = dict(zip(mine["element_id"], mine["score"].astype(float)))
+        for d in domain_means(matrix, scores):
+            rows.append(dict(participant=who, domain_id=d.domain_id, domain_title=d.domain_title,
+                             score=d.score, n_rated=d.n_rated, n_elements=d.n_elements))
+    return pd.DataFrame(rows, columns=["participant", "domain_id", "domain_title", "score", "n_rated", "n_elements"]
+                        ).astype({"score": "float64"})
+
+
+def consensus_profile(matrix: Matrix, ratings: Any) -> list[DomainScore]:
+    """Domain scores of the per-element medians: the group's central view."""
+    summary = workshop_summary(matrix, ratings)
+    medians = {e: (None if pd.isna(m) else float(m)) for e, m in zip(summary["element_id"], summary["median"])}
+    return domain_means(matrix, medians)

@@ -1,0 +1,398 @@
+"""Scoring rules, with the arithmetic written out by hand."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from assessments import scoring as sc
+from assessments.scoring import Snapshot
+from matrix import Matrix, load_file
+
+FIX = Path(__file__).parent / "fixtures"
+V1 = load_file(FIX / "small_matrix.yaml")  # governance, vision | data-sharing; 3 stages
+V2 = load_file(FIX / "small_matrix_v2.yaml")
+V3 = load_file(FIX / "small_matrix_v3.yaml")
+FOUR = load_file(FIX / "small_matrix_four_stages.yaml")
+ALL = {m.key: m for m in (V1, V2, V3, FOUR)}
+
+
+@dataclass(frozen=True)
+class R:
+    element_id: str
+    current_stage: str | None
+    target_stage: str | None = None
+
+
+def snap(year, matrix, status="draft", **stages):
+    """snap("2024/25", V1, governance=("developing", "embedded"), vision="embedded")."""
+    ratings = []
+    for eid, v in stages.items():
+        cur, tgt = v if isinstance(v, tuple) else (v, None)
+        ratings.append(R(eid.replace("_", "-"), cur, tgt))
+    return Snapshot(year, matrix, ratings, status=status)
+
+
+def make_matrix(n_stages: int, sizes: list[int], version: str = "1.0") -> Matrix:
+    stages = [dict(id=f"s{i}", label=f"Stage {i}", meaning="m") for i in range(n_stages)]
+    domains = [
+        dict(id=f"d{d}", title=f"Domain {d}", summary="s",
+             elements=[dict(id=f"d{d}-e{e}", title=f"Element {d}.{e}", evidence_prompts=["p"],
+                            descriptors={s["id"]: "x" for s in stages}) for e in range(n)])
+        for d, n in enumerate(sizes)
+    ]
+    return Matrix.model_validate(dict(kind="maturity-matrix", id="gen", version=version, title="Generated",
+                                      source="tests", stages=stages, domains=domains))
+
+
+# --- stage, domain and overall scores ------------------------------------------------------------
+
+def test_stage_score_is_position_from_zero():
+    assert [sc.stage_score(V1, s) for s in ("starting", "developing", "embedded")] == [0, 1, 2]
+    assert sc.stage_score(V1, None) is None
+    with pytest.raises(ValueError, match="not a stage"):
+        sc.stage_score(V1, "step-3")
+
+
+def test_domain_mean_over_rated_elements_only():
+    m = make_matrix(4, [4])
+    s = Snapshot("2024/25", m, [R("d0-e0", "s0"), R("d0-e1", "s1"), R("d0-e2", "s3"), R("d0-e3", None)])
+    d = sc.domain_score(s, "d0")
+    # (0 + 1 + 3) / 3 = 1.333...; the unrated fourth element counts in n_elements only
+    assert d.score == pytest.approx(4 / 3) and round(d.score, 3) == 1.333
+    assert (d.n_rated, d.n_elements) == (3, 4)
+
+
+def test_profile_current_target_and_overall():
+    s = snap("2024/25", V1, governance=("developing", "embedded"), vision=("embedded", "embedded"),
+             data_sharing=(None, "developing"))
+    p = sc.profile(s)
+    lead, data = p.current
+    assert (lead.domain_id, lead.score, lead.n_rated, lead.n_elements) == ("leadership", 1.5, 2, 2)  # (1 + 2) / 2
+    assert (data.score, data.n_rated, data.n_elements) == (None, 0, 1)
+    assert p.overall == 1.5  # only leadership is rated
+    assert [t.score for t in p.target] == [2.0, 1.0]
+    assert p.overall_target == 1.5  # (2 + 1) / 2
+    assert (p.n_rated, p.n_elements) == (2, 3)
+
+
+def test_gaps_only_where_both_set():
+    s = snap("2024/25", V1, governance=("starting", "embedded"), vision=("developing", "developing"),
+             data_sharing=(None, "embedded"))
+    assert sc.element_gaps(s) == {"governance": 2, "vision": 0}
+    lead, data = sc.domain_gaps(s)
+    assert (lead.gap, lead.n_both, lead.n_elements) == (1.0, 2, 2)  # (2 + 0) / 2
+    assert (data.gap, data.n_both) == (None, 0)
+
+
+def test_unknown_stage_or_element_is_an_error_not_a_gap():
+    with pytest.raises(ValueError, match="step-1"):
+        sc.element_scores(snap("2024/25", V1, governance="step-1"))
+    with pytest.raises(ValueError, match="population-health"):
+        sc.element_scores(snap("2024/25", V1, population_health="starting"))
+
+
+def test_empty_string_stage_is_unrated():
+    assert sc.element_scores(snap("2024/25", V1, governance=""))["governance"] is None
+
+
+# --- year on year, across matrix versions -----------------------------------------------------------
+
+def test_same_matrix_change():
+    a = snap("2023/24", V1, governance="starting", vision="developing", data_sharing="developing")
+    b = snap("2024/25", V1, governance="developing", vision="embedded")
+    c = sc.compare(a, b)
+    assert c.comparable and c.reason is None
+    by = {e.element_id: e for e in c.elements}
+    assert by["governance"].change == 1 and by["vision"].change == 1
+    assert by["data-sharing"].change is None and by["data-sharing"].comparable  # unrated in 2024/25
+    lead, data = c.domains
+    assert (lead.before, lead.after, lead.change, lead.n_compared) == (0.5, 1.5, 1.0, 2)
+    assert (data.before, data.after, data.change, data.n_compared) == (1.0, None, None, 0)
+
+
+def test_change_across_versions_renamed_merged_new():
+    a = snap("2023/24", V1, governance="starting", vision="embedded", data_sharing="developing")
+    b = snap("2024/25", V2, leadership_and_vision="developing", information_sharing="embedded",
+             population_health="developing")
+    c = sc.compare(a, b)
+    assert c.comparable
+    by = {e.element_id: e for e in c.elements}
+    merged = by["leadership-and-vision"]
+    assert merged.from_ids == ("governance", "vision")
+    assert (merged.before, merged.after, merged.change) == (1.0, 1, 0.0)  # before = (0 + 2) / 2
+    renamed = by["information-sharing"]
+    assert (renamed.from_ids, renamed.before, renamed.change) == (("data-sharing",), 1.0, 1.0)
+    new = by["population-health"]
+    assert not new.comparable and new.change is None and "no counterpart in 2023/24" in new.reason
+    assert not by["community-partners"].comparable
+    assert set(by) == set(V2.element_ids())  # nothing retired from 1.0
+    lead, data, partners = c.domains
+    assert (lead.before, lead.after, lead.change, lead.comparable, lead.reason) == (1.0, 1.0, 0.0, True, None)
+    # data: after = (2 + 1) / 2 = 1.5, but the change is like for like: information-sharing only
+    assert (data.before, data.after, data.change, data.n_compared) == (1.0, 1.5, 1.0, 1)
+    assert data.comparable and data.reason == "1 of 2 elements have a counterpart in 2023/24"
+    assert not partners.comparable and "every element is new" in partners.reason and partners.change is None
+
+
+def test_merge_uses_mean_of_rated_old_elements():
+    a = snap("2023/24", V1, vision="embedded")  # governance unrated
+    b = snap("2024/25", V2, leadership_and_vision="embedded")
+    merged = sc.compare(a, b).elements[0]
+    assert (merged.before, merged.change) == (2.0, 0.0)
+
+
+def test_chain_of_supersedes():
+    a = snap("2022/23", V1, governance="starting", vision="starting", data_sharing="starting")
+    b = snap("2024/25", V3, leadership_and_vision="embedded", information_sharing="developing",
+             population_health_management="developing")
+    c = sc.compare(a, b, matrices=ALL)
+    assert c.comparable
+    assert [(e.element_id, e.change, e.comparable) for e in c.elements] == [
+        ("leadership-and-vision", 2.0, True), ("information-sharing", 1.0, True),
+        ("population-health-management", None, False)]
+    # Without 2.0 in the lookup there is no way from 1.0 to 3.0: say so.
+    broken = sc.compare(a, b, matrices={})
+    assert not broken.comparable and "2.0, which is not loaded" in broken.reason
+    assert all(d.change is None and not d.comparable for d in broken.domains)
+
+
+def test_retired_element_is_reported_not_dropped():
+    a = snap("2023/24", V2, community_partners="developing", population_health="starting")
+    b = snap("2024/25", V3, population_health_management="developing")
+    c = sc.compare(a, b)
+    retired = [e for e in c.elements if e.element_id == "community-partners"]
+    assert len(retired) == 1
+    r = retired[0]
+    assert (r.comparable, r.before, r.after, r.domain_id) == (False, 1, None, "partnerships")
+    assert "no counterpart in Example matrix (3.0)" in r.reason
+    phm = next(e for e in c.elements if e.element_id == "population-health-management")
+    assert (phm.from_ids, phm.change) == (("population-health",), 1.0)
+
+
+def test_different_scale_is_not_comparable():
+    a = snap("2023/24", V1, governance="embedded")
+    b = snap("2024/25", FOUR, governance="step-3")
+    c = sc.compare(a, b)
+    assert not c.comparable
+    assert "3 stages" in c.reason and "has 4" in c.reason
+    assert all(e.change is None and e.before is None and not e.comparable for e in c.elements)
+    assert all(d.change is None and d.before is None and not d.comparable for d in c.domains)
+    assert c.domains[0].after == 3.0  # the newer year's own score is still shown
+
+
+def test_unrelated_matrices_are_not_comparable():
+    other = make_matrix(3, [1])
+    c = sc.compare(Snapshot("2023/24", other, []), snap("2024/25", V1))
+    assert not c.comparable and "no supersedes path" in c.reason
+
+
+# --- progress series ------------------------------------------------------------------------------
+
+def test_progress_series_in_newest_terms():
+    years = [
+        snap("2022/23", V1, governance="starting", vision="developing", data_sharing=("starting", "embedded")),
+        snap("2023/24", V2, leadership_and_vision="developing", information_sharing="developing"),
+        snap("2024/25", V3, status="agreed", leadership_and_vision=("embedded", "embedded"),
+             information_sharing="developing", population_health_management="starting"),
+    ]
+    df = sc.progress_series(reversed(years), matrices=ALL)
+    assert list(df.columns[:9]) == sc.SERIES_COLUMNS
+    assert list(df["year"]) == ["2022/23"] * 2 + ["2023/24"] * 2 + ["2024/25"] * 2
+    assert list(df["domain_id"]) == ["leadership", "data"] * 3
+    rows = {(r.year, r.domain_id): r for r in df.itertuples()}
+    first = rows[("2022/23", "leadership")]
+    assert (first.score, first.n_rated, first.n_elements, first.comparable) == (0.5, 1, 1, True)  # mean(0, 1)
+    data_first = rows[("2022/23", "data")]
+    assert (data_first.score, data_first.target, data_first.n_rated) == (0.0, 2.0, 1)
+    assert data_first.reason == "1 of 2 elements have a counterpart in 2022/23"
+    last = rows[("2024/25", "data")]
+    assert (last.score, last.n_rated, last.n_elements, last.reason, last.status) == (0.5, 2, 2, "", "agreed")
+    assert rows[("2024/25", "leadership")].target == 2.0
+
+
+def test_progress_series_marks_other_scale_years():
+    df = sc.progress_series([snap("2023/24", V1, governance="embedded"), snap("2024/25", FOUR, governance="step-1")])
+    old = df[df["year"] == "2023/24"]
+    assert not old["comparable"].any() and old["score"].isna().all() and (old["n_rated"] == 0).all()
+    assert old["reason"].str.contains("different scales").all()
+    assert df[df["year"] == "2024/25"]["comparable"].all()
+
+
+def test_progress_series_rejects_two_snapshots_for_one_year():
+    with pytest.raises(ValueError, match="2024/25"):
+        sc.progress_series([snap("2024/25", V1), snap("2024/25", V1)])
+
+
+def test_profile_frame_has_series_shape():
+    df = sc.profile_frame(sc.profile(snap("2024/25", V1, governance="embedded")))
+    assert list(df.columns) == sc.SERIES_COLUMNS and list(df["score"].fillna(-1)) == [2.0, -1]
+
+
+# --- portfolio ------------------------------------------------------------------------------------
+
+PCNS = [
+    dict(code="U1", name="North PCN", ics="Test ICS", list_size=41000, rural=False, status="active"),
+    dict(code="U2", name="South PCN", ics="Test ICS", list_size=33000, rural=True, status="active"),
+    dict(code="U3", name="East PCN", ics="Test ICS", list_size=52000, rural=False, status="active"),
+]
+
+
+def _portfolio_snaps():
+    return {
+        "U1": snap("2024/25", V2, status="agreed", leadership_and_vision="embedded", information_sharing="developing",
+                   population_health="starting"),
+        "U2": snap("2024/25", V2, leadership_and_vision="starting"),
+        "U4": snap("2024/25", V1, governance="starting", vision="embedded", data_sharing="embedded"),
+    }
+
+
+def test_portfolio_table():
+    df = sc.portfolio(_portfolio_snaps(), PCNS, matrices=ALL)
+    assert list(df.columns[:14]) == sc.PORTFOLIO_COLUMNS and "pcn_status" in df.columns
+    assert len(df) == 4 * 3  # U1, U2, U3 (no snapshot), U4 (no metadata) x 3 domains of 2.0
+    assert list(df["code"].drop_duplicates()) == ["U1", "U2", "U3", "U4"]
+    cell = df.set_index(["code", "domain_id"])
+    assert cell.loc[("U1", "data"), ["score", "n_rated", "n_elements"]].tolist() == [0.5, 2, 2]  # (1 + 0) / 2
+    assert cell.loc[("U1", "leadership"), "status"] == "agreed"
+    assert cell.loc[("U2", "data"), "n_rated"] == 0 and pd.isna(cell.loc[("U2", "data"), "score"])
+    assert cell.loc[("U3", "leadership"), "status"] == "not started"
+    assert cell.loc[("U3", "leadership"), "reason"] == "no assessment for this year"
+    # U4 assessed on 1.0: translated (governance and vision merged: (0 + 2) / 2 = 1)
+    assert cell.loc[("U4", "leadership"), "score"] == 1.0
+    assert "translated from Example matrix (1.0)" in cell.loc[("U4", "leadership"), "reason"]
+    assert pd.isna(cell.loc[("U4", "leadership"), "name"])  # snapshot without metadata is still listed
+    assert cell.loc[("U1", "leadership"), "pcn_status"] == "active"
+
+
+def test_portfolio_with_other_scale_pcn_marks_it():
+    snaps = {"U1": snap("2024/25", V1, governance="embedded"), "U2": snap("2024/25", FOUR, governance="step-3"),
+             "U3": snap("2024/25", V1, vision="starting")}
+    df = sc.portfolio(snaps, PCNS)
+    u2 = df[df["code"] == "U2"]
+    assert not u2["comparable"].any() and u2["score"].isna().all() and (u2["n_rated"] == 0).all()
+    assert df[df["code"] == "U1"]["comparable"].all()
+
+
+def test_stage_distribution_counts():
+    dist = sc.stage_distribution(_portfolio_snaps(), matrices=ALL)
+    assert list(dist.columns) == sc.DISTRIBUTION_COLUMNS
+    lead = dist[dist["domain_id"] == "leadership"]
+    # leadership-and-vision: U1 embedded, U2 starting, U4 merged mean 1.0 -> developing
+    assert list(lead["stage_label"]) == ["Starting", "Developing", "Embedded", "Not rated"]
+    assert list(lead["count"]) == [1, 1, 1, 0]
+    data = dist[dist["domain_id"] == "data"]
+    # 3 PCNs x 2 elements = 6: U1 developing + starting; U2 none; U4 information-sharing embedded
+    assert list(data["count"]) == [1, 1, 1, 3]
+    assert data["share"].sum() == pytest.approx(1.0)
+    assert dist.attrs["excluded"] == []
+
+
+def test_stage_distribution_floors_merged_means_and_excludes_other_scales():
+    snaps = {"A": snap("2024/25", V1, governance="starting", vision="developing"),  # mean 0.5 -> Starting
+             "B": snap("2024/25", FOUR, governance="step-1")}
+    dist = sc.stage_distribution(snaps, matrix=V2, matrices=ALL)
+    assert dist.attrs["excluded"] == ["B"]
+    lead = dist[dist["domain_id"] == "leadership"]
+    assert list(lead["count"]) == [1, 0, 0, 0]
+
+
+# --- workshop consensus ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("ratings, median, low, high, iqr, n_far, split", [
+    ([1], 1, 1, 1, 0.0, 0, False),
+    ([2, 2], 2, 2, 2, 0.0, 0, False),
+    ([0, 2], 0, 0, 2, 1.0, 1, True),  # lower median 0; 2 is two stages away: 1 of 2
+    ([1, 1, 1, 3], 1, 1, 3, 0.5, 1, True),  # 1 of 4 is exactly a quarter
+    ([1, 1, 1, 1, 3], 1, 1, 3, 0.0, 1, False),  # 1 of 5 is less than a quarter
+    ([0, 1, 2, 3], 1, 0, 3, 1.5, 1, True),  # quartiles 0.75 and 2.25
+    ([0, 1, 1, 2], 1, 0, 2, 0.5, 0, False),  # one stage either side is not a split
+])
+def test_consensus_hand_cases(ratings, median, low, high, iqr, n_far, split):
+    c = sc.consensus(ratings)
+    assert (c.n, c.median, c.low, c.high, c.iqr, c.n_far, c.split) == (len(ratings), median, low, high, iqr, n_far, split)
+
+
+def test_consensus_ignores_unrated_and_handles_nobody():
+    assert sc.consensus([None, 2]).n == 1
+    c = sc.consensus([])
+    assert (c.n, c.median, c.split) == (0, None, False)
+
+
+WORKSHOP = [
+    dict(participant="Dr A", element_id="governance", stage="starting"),
+    dict(participant="Dr A", element_id="vision", stage="developing"),
+    dict(participant="Nurse B", element_id="governance", stage="embedded"),
+    dict(participant="Nurse B", element_id="vision", stage="developing"),
+    dict(participant="Manager C", element_id="governance", stage="starting"),
+    dict(participant="Manager C", element_id="vision", stage=None),
+]
+
+
+def test_workshop_summary_and_profiles():
+    s = sc.workshop_summary(V1, WORKSHOP)
+    assert list(s["element_id"]) == ["governance", "vision", "data-sharing"]
+    gov = s.iloc[0]
+    # governance: 0, 2, 0 -> median 0; one of three is two stages away (>= a quarter)
+    assert (gov["n"], gov["median"], gov["median_stage"], gov["high"], gov["split"]) == (3, 0, "Starting", 2, True)
+    assert (s.iloc[1]["n"], s.iloc[1]["median"], s.iloc[1]["split"]) == (2, 1, False)
+    assert s.iloc[2]["n"] == 0 and pd.isna(s.iloc[2]["median"])
+    prof = sc.participant_profiles(V1, WORKSHOP)
+    assert list(prof["participant"].drop_duplicates()) == ["Dr A", "Nurse B", "Manager C"]
+    lead = prof[prof["domain_id"] == "leadership"].set_index("participant")
+    assert lead["score"].to_dict() == {"Dr A": 0.5, "Nurse B": 1.5, "Manager C": 0.0}
+    cons = sc.consensus_profile(V1, WORKSHOP)
+    assert (cons[0].score, cons[0].n_rated, cons[1].score) == (0.5, 2, None)  # medians 0 and 1
+
+
+def test_workshop_rejects_unknown_element():
+    with pytest.raises(ValueError, match="nope"):
+        sc.workshop_frame(V1, [dict(participant="x", element_id="nope", stage="starting")])
+
+
+# --- properties ------------------------------------------------------------------------------------
+
+@st.composite
+def matrix_and_snapshot(draw):
+    n_stages = draw(st.integers(2, 6))
+    sizes = draw(st.lists(st.integers(1, 5), min_size=1, max_size=4))
+    m = make_matrix(n_stages, sizes)
+    stage = st.one_of(st.none(), st.sampled_from(m.stage_ids))
+    ratings = [R(e, draw(stage), draw(stage)) for e in m.element_ids()]
+    return m, Snapshot("2024/25", m, ratings)
+
+
+@settings(max_examples=60, deadline=None)
+@given(matrix_and_snapshot())
+def test_domain_scores_stay_on_the_scale(ms):
+    m, s = ms
+    p = sc.profile(s)
+    for d in p.current + p.target:
+        assert 0 <= d.n_rated <= d.n_elements
+        assert d.score is None or 0 <= d.score <= len(m.stages) - 1
+        assert (d.score is None) == (d.n_rated == 0)
+    assert p.overall is None or 0 <= p.overall <= len(m.stages) - 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(matrix_and_snapshot())
+def test_comparing_a_snapshot_with_itself_changes_nothing(ms):
+    _, s = ms
+    c = sc.compare(s, s)
+    assert c.comparable
+    assert all(e.change in (None, 0) for e in c.elements)
+    assert all(d.change in (None, 0) for d in c.domains)
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 5)), max_size=12))
+def test_consensus_median_is_a_rating(xs):
+    c = sc.consensus(xs)
+    rated = [x for x in xs if x is not None]
+    if rated:
+        assert c.median in rated and c.low <= c.median <= c.high
+        assert 0 <= c.iqr <= c.high - c.low
+    assert not c.split or c.n >= 2
