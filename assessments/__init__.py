@@ -1,0 +1,1 @@
+"""Assessment records and everything computed from them. No Streamlit here."""
