@@ -18,14 +18,12 @@ if not matrices:
     st.error("No valid maturity matrix was found. Check the Matrices page for the problems in each file.")
 else:
     default = catalog.latest_matrix()
-    chosen = st.selectbox(
-        "Matrix",
-        matrices,
-        index=matrices.index(default) if default in matrices else 0,
-        format_func=lambda m: m.label,
-        disabled=len(matrices) == 1,
-    )
-    st.header(chosen.title, anchor=False)
+    if len(matrices) == 1:
+        chosen = matrices[0]
+    else:
+        chosen = st.selectbox("Matrix", matrices, index=matrices.index(default) if default in matrices else 0,
+                              format_func=lambda m: m.label)
+    st.header(f"{chosen.title}, version {chosen.version}", anchor=False)
     show_matrix(chosen)
 
 pathway = catalog.default_pathway()

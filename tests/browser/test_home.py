@@ -8,7 +8,8 @@ def test_home_page_shows_domains_and_pathway(page, app_url):
     tab.wait_for()
     # Another domain's tab opens its elements with the stage descriptors side by side.
     page.get_by_role("tab", name="Use of data and population health management").click()
-    page.get_by_text("Step 3").first.wait_for()
+    panel = page.get_by_role("tabpanel").filter(has_text="Risk stratification")
+    panel.get_by_text("Step 3").first.wait_for()
     assert page.get_by_text("The six-step development pathway").is_visible()
     screenshot(page, "home")
 

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian machine, then runs the whole suite.
+# Usage: bash scripts/test.sh [extra pytest arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: chromium (browser tests, chart images), poppler-utils (PDF to PNG/text),
+# fonts-dejavu-core (Unicode in PDFs), postgresql (the store tests run against a real server).
+DEBS="chromium poppler-utils fonts-dejavu-core postgresql"
+missing=""
+for pkg in $DEBS; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "Missing Debian packages:$missing. Run this script as root, or install them with apt-get." >&2
+    exit 1
+  fi
+  echo "Installing Debian packages:$missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+
+# axe-core for the accessibility checks in the browser tests, from the npm registry.
+if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/axe-core ]; then
+  (cd tests/browser && npm install --no-audit --no-fund --silent)
+fi
+
+exec python3 -m pytest "$@"
