@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, Engine, ForeignKey, Index, Integer, String, Text, TypeDecorator,
+from sqlalchemy import (JSON, Boolean, Connection, DateTime, Engine, ForeignKey, Index, Integer, String, Text, TypeDecorator,
                         create_engine, delete, event, exists, func, select, text)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
@@ -943,6 +943,15 @@ class Store:
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         with Session(self._writer, expire_on_commit=False) as s, s.begin():
             yield Batch(self, s, by, source, at)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A core connection in a write transaction, for bulk loaders (restore, demo, synthetic data).
+
+        Whatever is written through it must keep the store's rules itself (audit rows included).
+        """
+        with self._writer.begin() as conn:
+            yield conn
 
     @contextmanager
     def _read(self) -> Iterator[Session]:
