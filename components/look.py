@@ -12,6 +12,9 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
 _BASE_CSS = """
 <style>
   h1, h2, h3 { color: #003087; }
+  /* Streamlit fades captions to 60% opacity (under 4.5:1 on white); NHS secondary text colour passes AA. */
+  [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4C6272 !important; }
+  [data-testid="stCaptionContainer"] p { color: #4C6272 !important; }
   .block-container { padding-top: 2rem; }
   /* Focus must stay visible for keyboard users (WCAG 2.4.7). */
   a:focus-visible, button:focus-visible, [role="tab"]:focus-visible { outline: 3px solid #FFB81C !important; outline-offset: 2px; }

@@ -1,4 +1,4 @@
-from .conftest import screenshot, wait_for_app
+from .conftest import axe_findings, screenshot, wait_for_app
 
 
 def test_home_page_shows_domains_and_pathway(page, app_url):
@@ -12,6 +12,7 @@ def test_home_page_shows_domains_and_pathway(page, app_url):
     panel.get_by_text("Step 3").first.wait_for()
     assert page.get_by_text("The six-step development pathway").is_visible()
     screenshot(page, "home")
+    assert axe_findings(page) == []
 
 
 def test_matrices_page_lists_files(page, app_url):
@@ -19,3 +20,4 @@ def test_matrices_page_lists_files(page, app_url):
     wait_for_app(page)
     page.get_by_text("Check a YAML file").wait_for()
     screenshot(page, "matrices")
+    assert axe_findings(page) == []
