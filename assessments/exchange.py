@@ -26,12 +26,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, Integer, LargeBinary, MetaData, func, insert, select, text
+from sqlalchemy import Date, DateTime, LargeBinary, MetaData, func, insert, select, text
 
 from matrix import Matrix
 
 from .store import (AGREED, InputError, LockedError, NotFoundError, RatingRow, Store, StoreError,
-                    check_confidence, check_element, check_pcn_code, check_stage, check_text, check_year, head_revision)
+                    check_confidence, check_element, check_pcn_code, check_stage, check_text, check_year, head_revision,
+                    reset_sequences)
 
 BACKUP_FORMAT = "pcn-maturity-records-backup"
 BACKUP_FORMAT_VERSION = 1
@@ -231,20 +232,8 @@ def restore(store: Store, data: dict) -> dict[str, int]:
                 except Exception as exc:  # constraint violations: a damaged or hand-edited backup
                     raise RestoreError(f"table {t.name}: rows could not be restored ({str(exc).splitlines()[0]})") from None
             counts[t.name] = len(rows)
-        if conn.dialect.name == "postgresql":
-            _reset_sequences(conn, tables)
+        reset_sequences(conn)
     return counts
-
-
-def _reset_sequences(conn, tables) -> None:
-    """Explicit ids were inserted; move each serial sequence past them."""
-    for t in tables:
-        for c in t.primary_key.columns:
-            if isinstance(c.type, Integer) and len(t.primary_key.columns) == 1:
-                seq = conn.execute(text("SELECT pg_get_serial_sequence(:t, :c)"), {"t": t.name, "c": c.name}).scalar()
-                if seq:
-                    conn.execute(text(f'SELECT setval(:s, COALESCE((SELECT MAX("{c.name}") FROM "{t.name}"), 0) + 1, false)'),
-                                 {"s": seq})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -502,6 +502,19 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(conn), revision)
 
 
+def reset_sequences(conn: Connection) -> None:
+    """After rows were inserted with explicit ids (restore, bulk loads), move PostgreSQL's serial
+    sequences past them. SQLite needs nothing: it takes the next rowid after the largest."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table, column in conn.execute(text(
+            "SELECT c.table_name, c.column_name FROM information_schema.columns c "
+            "WHERE c.table_schema = current_schema() AND c.column_default LIKE 'nextval(%'")).all():
+        conn.execute(text(f'SELECT setval(pg_get_serial_sequence(:t, :c), '
+                          f'COALESCE((SELECT MAX("{column}") FROM "{table}"), 0) + 1, false)'),
+                     {"t": table, "c": column})
+
+
 # ---------------------------------------------------------------------------------------------
 # Writes
 
