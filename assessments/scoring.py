@@ -16,9 +16,10 @@ Rules, in one place:
 - A domain's year-on-year change is like-for-like: the mean of (after - before) over the elements
   rated in both years, so an element rated only once never moves the change.
 - Workshop consensus uses the LOWER median, so the median is always a real stage that someone
-  chose. The interquartile range uses linear interpolation (numpy's default). A rating is "split"
-  when there are at least 2 ratings and at least a quarter of them are two or more stages away
-  from the median.
+  chose. The interquartile range uses linear interpolation (numpy's default). An element's views
+  are "split" when there are at least 2 ratings and at least a quarter of them are two or more
+  stages away from the median; with an even count, from either middle rating (whichever finds
+  more), so rounding the median down cannot hide a split.
 
 A rating is any object with `element_id`, `current_stage` and `target_stage` (stage ids or None).
 A rating that names an element or a stage the matrix does not have is an error (ValueError), not
@@ -494,6 +495,8 @@ def portfolio(snapshots: Mapping[str, Snapshot], pcns: Any = None, matrix: Matri
     meta = _records(pcns)
     if "status" in meta.columns:
         meta = meta.rename(columns={"status": "pcn_status"})
+    if "ics" not in meta.columns and "ics_code" in meta.columns:  # the records layer's PCN has ics_code
+        meta["ics"] = meta["ics_code"]
     for col in META_COLUMNS:
         if col not in meta.columns:
             meta[col] = pd.Series(dtype="object")
@@ -584,7 +587,7 @@ class Consensus:
     low: int | None
     high: int | None
     iqr: float | None  # in stages, linear interpolation
-    n_far: int  # ratings two or more stages from the median
+    n_far: int  # ratings two or more stages from the median (see the module notes for even counts)
     split: bool
 
 
@@ -596,7 +599,9 @@ def consensus(scores: Iterable[int | None]) -> Consensus:
         return Consensus(0, None, None, None, None, 0, False)
     med = xs[(n - 1) // 2]
     q1, q3 = np.percentile(xs, [25, 75])
-    far = sum(1 for x in xs if abs(x - med) >= 2)
+    # With an even count the two middle ratings may differ; count "far" from whichever gives more,
+    # so the split flag does not depend on rounding the median down ([0, 0, 1, 2, 2, 3] is split).
+    far = max(sum(1 for x in xs if abs(x - mid) >= 2) for mid in {med, xs[n // 2]})
     return Consensus(n, med, xs[0], xs[-1], float(q3 - q1), far, n >= 2 and 4 * far >= n)
 
 

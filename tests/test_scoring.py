@@ -311,6 +311,8 @@ def test_stage_distribution_floors_merged_means_and_excludes_other_scales():
     ([1, 1, 1, 1, 3], 1, 1, 3, 0.0, 1, False),  # 1 of 5 is less than a quarter
     ([0, 1, 2, 3], 1, 0, 3, 1.5, 1, True),  # quartiles 0.75 and 2.25
     ([0, 1, 1, 2], 1, 0, 2, 0.5, 0, False),  # one stage either side is not a split
+    ([0, 0, 1, 2, 2, 3], 1, 0, 3, 1.75, 2, True),  # quartiles 0.25, 2; lower median 1 finds one far, upper 2 finds two
+    ([0, 0, 0, 2, 2, 2], 0, 0, 2, 2.0, 3, True),
 ])
 def test_consensus_hand_cases(ratings, median, low, high, iqr, n_far, split):
     c = sc.consensus(ratings)

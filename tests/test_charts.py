@@ -1,0 +1,197 @@
+"""Figure builders: the right traces and values from small hand-made inputs, and their tables."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assessments import scoring as sc
+from components import charts
+from components.theme import chart_text, relative_luminance, stage_colours, text_colour_on, wrap
+from tests.test_scoring import ALL, FOUR, PCNS, V1, V2, V3, WORKSHOP, snap
+
+LABELS = ["Starting", "Developing", "Embedded"]
+
+
+def _series():
+    return sc.progress_series([
+        snap("2022/23", V3, leadership_and_vision="starting", information_sharing="starting"),
+        snap("2023/24", V3, leadership_and_vision="developing", information_sharing="starting",
+             population_health_management="developing"),
+        snap("2024/25", V3, leadership_and_vision=("embedded", "embedded"), information_sharing=("developing", "embedded"),
+             population_health_management=(None, "developing")),
+    ])
+
+
+# --- theme ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("n", range(2, 8))
+def test_stage_colours_step_down_in_lightness(n):
+    colours = stage_colours(n)
+    assert len(colours) == n and len(set(colours)) == n
+    lum = [relative_luminance(c) for c in colours]
+    assert all(a > b for a, b in zip(lum, lum[1:]))  # lightest first, so greyscale keeps the order
+    for c in colours:  # cell text stays readable on every stage colour (WCAG AA, 4.5:1)
+        l_text = relative_luminance(text_colour_on(c))
+        hi, lo = max(lum_c := relative_luminance(c), l_text), min(lum_c, l_text)
+        assert (hi + 0.05) / (lo + 0.05) >= 4.5
+
+
+def test_chart_text_is_literal():
+    assert chart_text("<b>A & B</b>") == "&lt;b&gt;A &amp; B&lt;/b&gt;"
+    assert chart_text(None) == ""
+    assert wrap("Use of data and population health management", 18) == "Use of data and<br>population health<br>management"
+    assert wrap("<script>", 40) == "&lt;script&gt;"
+
+
+def test_chart_modules_do_not_import_streamlit():
+    code = "import sys, components.charts, components.theme; sys.exit('streamlit' in sys.modules)"
+    root = Path(__file__).resolve().parent.parent
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+
+
+# --- radar ---------------------------------------------------------------------------------------
+
+def test_radar_one_trace_per_year_plus_dashed_target():
+    series = _series()
+    fig = charts.radar(series, V3)
+    names = [t.name for t in fig.data]
+    assert names == ["2022/23", "2023/24", "2024/25", "Target (2024/25)"]
+    # r values are the domain scores, closed back to the first domain
+    assert list(fig.data[0].r) == [0.0, 0.0, 0.0]
+    assert list(fig.data[1].r) == [1.0, 0.5, 1.0]  # data: (0 + 1) / 2
+    assert list(fig.data[2].r) == [2.0, 1.0, 2.0]
+    assert list(fig.data[3].r) == [2.0, 1.5, 2.0]  # targets (2 + 1) / 2 for data
+    assert fig.data[3].line.dash == "dash"
+    assert fig.data[2].line.dash is None and fig.data[2].line.width > fig.data[1].line.width
+    assert fig.data[0].line.dash and fig.data[1].line.dash  # older years dotted, readable in greyscale
+    assert list(fig.data[0].theta) == ["Leadership", "Use of data", "Leadership"]
+    assert list(fig.layout.polar.radialaxis.ticktext) == LABELS
+
+
+def test_radar_leaves_out_years_on_another_scale_and_says_so():
+    series = sc.progress_series([snap("2023/24", V1, governance="embedded"), snap("2024/25", FOUR, governance="step-1")])
+    fig = charts.radar(series, FOUR)
+    assert [t.name for t in fig.data] == ["2024/25", "Target (2024/25)"]
+    assert "2023/24" in fig.layout.annotations[0].text
+    table = charts.radar_table(series)
+    assert list(table["2023/24"]) == ["not comparable", "not comparable"]
+    assert "different scales" in table["Notes"][0]
+
+
+def test_radar_table():
+    t = charts.radar_table(_series())
+    assert list(t.columns) == ["Domain", "2022/23", "2023/24", "2024/25", "Target (2024/25)", "Notes"]
+    assert list(t["Domain"]) == ["Leadership", "Use of data"]
+    assert list(t["2024/25"]) == ["2.0 (1 of 1 rated)", "1.0 (1 of 2 rated)"]
+    assert list(t["Target (2024/25)"]) == ["2.0", "1.5"]
+
+
+# --- progress ------------------------------------------------------------------------------------
+
+def test_domain_progress_small_multiples():
+    fig = charts.domain_progress(_series(), V3)
+    scores = [t for t in fig.data if t.name == "Score"]
+    targets = [t for t in fig.data if t.name == "Target"]
+    assert len(scores) == 2  # one panel per domain
+    assert list(scores[0].y) == [0.0, 1.0, 2.0] and list(scores[1].y) == [0.0, 0.5, 1.0]
+    assert list(scores[0].x) == ["2022/23", "2023/24", "2024/25"]
+    assert all(t.line.dash == "dash" for t in targets)
+    assert sum(bool(t.showlegend) for t in fig.data) == 2  # one legend entry each for score and target
+    assert list(fig.layout.yaxis.ticktext) == LABELS
+    assert [a.text for a in fig.layout.annotations] == ["Leadership", "Use of data"]
+    table = charts.domain_progress_table(_series())
+    assert len(table) == 6 and list(table["Domain"][:3]) == ["Leadership"] * 3
+    assert table.iloc[5][["Year", "Score", "Rated", "Target"]].tolist() == ["2024/25", "1.0", "1 of 2", "1.5"]
+
+
+# --- portfolio -----------------------------------------------------------------------------------
+
+def _portfolio():
+    pcns = [dict(p) for p in PCNS]
+    pcns[0]["name"] = "North <b>PCN</b>"
+    snaps = {
+        "U1": snap("2024/25", V1, status="agreed", governance="developing", vision="embedded"),  # leadership 1.5
+        "U2": snap("2024/25", V1, governance="starting", data_sharing="embedded"),
+    }
+    return sc.portfolio(snaps, pcns)
+
+
+def test_heatmap_cells_say_score_and_count():
+    fig = charts.heatmap(_portfolio(), V1)
+    base, scores, text = fig.data
+    assert list(scores.y) == ["North &lt;b&gt;PCN&lt;/b&gt; (U1)", "South PCN (U2)", "East PCN (U3)"]  # order kept
+    assert [list(r) for r in scores.z] == [[1.5, None], [0.0, 2.0], [None, None]]
+    assert (scores.zmin, scores.zmax) == (0, 2)
+    assert list(text.text) == ["1.5<br>2 of 2 rated", "not rated<br>0 of 1", "0.0<br>1 of 2 rated",
+                               "2.0<br>1 of 1 rated", "not started", "not started"]
+    assert list(scores.colorbar.ticktext) == LABELS
+
+
+def test_heatmap_table():
+    t = charts.heatmap_table(_portfolio())
+    assert list(t.columns) == ["PCN", "Code", "ICS", "Status", "Leadership", "Use of data"]
+    assert list(t["PCN"]) == ["North <b>PCN</b>", "South PCN", "East PCN"]  # raw: the page escapes tables
+    assert list(t["Status"]) == ["agreed", "draft", "not started"]
+    assert list(t["Leadership"]) == ["1.5, 2 of 2 rated", "0.0, 1 of 2 rated", "not started"]
+
+
+def test_stage_distribution_bars_in_stage_order():
+    dist = sc.stage_distribution({"U1": snap("2024/25", V1, governance="developing", vision="embedded"),
+                                  "U2": snap("2024/25", V1, governance="starting", data_sharing="embedded")})
+    fig = charts.stage_distribution(dist)
+    assert [t.name for t in fig.data] == LABELS + ["Not rated"]
+    assert fig.layout.barmode == "stack"
+    by = {t.name: list(t.x) for t in fig.data}
+    # leadership: 4 ratings (2 PCNs x 2 elements): starting 1, developing 1, embedded 1, not rated 1
+    assert [by[n][0] for n in LABELS + ["Not rated"]] == [25.0, 25.0, 25.0, 25.0]
+    assert [by[n][1] for n in LABELS + ["Not rated"]] == [0.0, 0.0, 50.0, 50.0]
+    assert fig.data[-1].marker.pattern.shape == "/"
+    table = charts.stage_distribution_table(dist)
+    assert list(table.columns) == ["Domain"] + LABELS + ["Not rated"]
+    assert table.iloc[1].tolist() == ["Use of data", "0 (0%)", "0 (0%)", "1 (50%)", "1 (50%)"]
+
+
+# --- workshop ------------------------------------------------------------------------------------
+
+def test_workshop_spread_dots_median_and_split_label():
+    frame = sc.workshop_frame(V1, WORKSHOP)
+    summary = sc.workshop_summary(V1, frame)
+    fig = charts.workshop_spread(frame, summary, V1)
+    rng, dots, median = fig.data
+    assert len(dots.x) == 5  # five ratings given (one was left blank)
+    assert sorted(round(x) for x in dots.x) == [0, 0, 1, 1, 2]
+    assert list(median.x) == [0.0, 1.0] and list(median.y) == [0, 1]
+    labels = list(fig.layout.yaxis.ticktext)
+    assert "views split" in labels[0] and "views split" not in labels[1]
+    assert {c[0] for c in dots.customdata} == {"Dr A", "Nurse B", "Manager C"}
+    table = charts.workshop_spread_table(summary, V1)
+    assert table.iloc[0].tolist() == ["Governance", 3, "Starting", "Starting", "Embedded", "1.0",
+                                      "yes: views two or more stages apart"]
+    assert table.iloc[2]["Ratings"] == 0 and table.iloc[2]["Median"] == ""
+
+
+def test_participant_radar_faint_people_strong_median():
+    profiles = sc.participant_profiles(V1, WORKSHOP)
+    median = sc.consensus_profile(V1, WORKSHOP)
+    fig = charts.participant_radar(profiles, median, V1)
+    assert len(fig.data) == 4  # three people and the median
+    people, strong = fig.data[:3], fig.data[3]
+    assert sum(bool(t.showlegend) for t in people) == 1
+    assert all(t.line.width < strong.line.width for t in people)
+    assert list(strong.r) == [0.5, None, 0.5]
+    table = charts.participant_radar_table(profiles, median)
+    assert list(table.columns) == ["Domain", "Dr A", "Nurse B", "Manager C", "Group median"]
+    assert table.iloc[0].tolist() == ["Leadership", "0.5 (2 of 2 rated)", "1.5 (2 of 2 rated)", "0.0 (1 of 2 rated)",
+                                      "0.5 (2 of 2 rated)"]
+
+
+# --- static export -------------------------------------------------------------------------------
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium for kaleido")
+def test_static_png_export_works_offline():
+    png = charts.radar(_series(), V3).to_image(format="png", width=600, height=500)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
