@@ -19,7 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from assessments.scoring import NOT_RATED_ID, NOT_STARTED, DomainScore
+from assessments.scoring import NOT_RATED_ID, NOT_STARTED, DomainScore, workshop_summary
 from matrix import Matrix
 
 from .theme import (NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, NHS_PALE_GREY, NOT_RATED_COLOUR,
@@ -253,7 +253,8 @@ def _cells(portfolio: pd.DataFrame) -> pd.DataFrame:
 
 def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Domain scores by PCN") -> go.Figure:
     """PCNs (rows, in the order given: never ranked) x domains; colour = score, each cell also
-    says the score and how many elements were rated, so it reads without colour."""
+    says the score and how many elements were rated, so it reads without colour. Meant for an
+    ICS or a filtered list: each PCN takes 40 px, so national scale belongs in the table."""
     labels = _labels(stages)
     n = len(labels)
     fig = _figure(title)
@@ -381,12 +382,17 @@ def _element_label(title: str, split: bool) -> str:
     return wrap(title, 34) + ("<br><b>views split</b>" if split else "")
 
 
-def workshop_spread(frame: pd.DataFrame, summary: pd.DataFrame, stages: Stages, *,
+def workshop_spread(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFrame | None = None,
                     title: str | None = "How the group rated each element") -> go.Figure:
     """Per element: each rating as a dot (side by side where several chose the same stage), the
     range as a grey bar, and the median as a dark tick. Split elements say so in their label.
 
-    `frame` is `scoring.workshop_frame(...)`, `summary` is `scoring.workshop_summary(...)`."""
+    `frame` is `scoring.workshop_frame(...)`; `summary` (`scoring.workshop_summary(...)`) is
+    computed when `stages` is the matrix. Elements appear in the summary's (matrix) order."""
+    if summary is None:
+        if not isinstance(stages, Matrix):
+            raise ValueError("workshop_spread needs the matrix, or a summary from scoring.workshop_summary")
+        summary = workshop_summary(stages, frame)
     labels = _labels(stages)
     n = len(labels)
     fig = _figure(title)

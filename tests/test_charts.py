@@ -160,7 +160,8 @@ def test_stage_distribution_bars_in_stage_order():
 def test_workshop_spread_dots_median_and_split_label():
     frame = sc.workshop_frame(V1, WORKSHOP)
     summary = sc.workshop_summary(V1, frame)
-    fig = charts.workshop_spread(frame, summary, V1)
+    fig = charts.workshop_spread(frame, V1)
+    assert charts.workshop_spread(frame, LABELS, summary=summary).to_dict() == fig.to_dict()
     rng, dots, median = fig.data
     assert len(dots.x) == 5  # five ratings given (one was left blank)
     assert sorted(round(x) for x in dots.x) == [0, 0, 1, 1, 2]
@@ -195,3 +196,27 @@ def test_participant_radar_faint_people_strong_median():
 def test_static_png_export_works_offline():
     png = charts.radar(_series(), V3).to_image(format="png", width=600, height=500)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+def test_text_from_users_and_files_never_reaches_plotly_as_markup():
+    raw = V1.model_dump()
+    raw["domains"][0]["title"] = "<i>Lead</i> & co"
+    raw["domains"][0]["elements"][0]["title"] = "<i>Gov</i>"
+    raw["stages"][0]["label"] = "<i>Start</i>"
+    evil = type(V1).model_validate(raw)
+    s = snap("2024/25", evil, governance=("starting", "embedded"), vision="developing")
+    series = sc.progress_series([s])
+    port = sc.portfolio({"U1": s}, [dict(code="U1", name="<i>N</i>")])
+    ratings = [dict(participant="<i>P</i>", element_id="governance", stage="starting"),
+               dict(participant="%{x}", element_id="governance", stage="embedded")]
+    frame = sc.workshop_frame(evil, ratings)
+    figs = [charts.radar(series, evil, title="<i>T</i>"), charts.domain_progress(series, evil),
+            charts.heatmap(port, evil), charts.stage_distribution(sc.stage_distribution({"U1": s})),
+            charts.workshop_spread(frame, evil),
+            charts.participant_radar(sc.participant_profiles(evil, frame), sc.consensus_profile(evil, frame), evil)]
+    for fig in figs:
+        text = fig.to_json()
+        assert "<i>" not in text and "&lt;i&gt;" in text
+    # Data text never goes into a hovertemplate itself, where "%{...}" would be substituted.
+    templates = [getattr(t, "hovertemplate", None) or "" for fig in figs for t in fig.data]
+    assert not any("&lt;" in t for t in templates)
