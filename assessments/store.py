@@ -675,6 +675,8 @@ class Batch:
             with self.s.begin_nested():
                 self.s.add(row)
         except IntegrityError:
+            if self._live_assessment(pcn_code, year, matrix.id) is None:
+                raise
             raise DuplicateError(f"{pcn_code} already has a {year} assessment against {matrix.id} "
                                  f"(someone created it a moment ago)") from None
         self._audit("assessment", str(row.id), {

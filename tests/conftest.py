@@ -1,0 +1,2 @@
+"""Shared pytest set-up. Fixtures live in their own modules, listed here."""
+pytest_plugins = ["store_fixtures"]

@@ -1,0 +1,73 @@
+"""Schema migrations: a database made with the first schema keeps every row when upgraded."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import inspect, text
+
+from assessments.store import AGREED, LockedError, Store, head_revision, make_engine, migrate
+
+FIRST = "0001_initial"
+
+
+def test_upgrade_from_the_first_schema_keeps_every_row(db_url, small_matrix):
+    engine = make_engine(db_url)
+    migrate(engine, FIRST)
+    with engine.connect() as conn:
+        assert "audit_log" not in inspect(conn).get_table_names()
+        assert "confidence" not in {c["name"] for c in inspect(conn).get_columns("rating")}
+    when = datetime(2023, 3, 1, 12, 30, 15)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO ics (code, name) VALUES ('QZZ', 'Old ICS')"))
+        for i in range(1, 4):
+            conn.execute(text("INSERT INTO pcn (code, name, ics_code, list_size, rural, practices) "
+                              "VALUES (:c, :n, 'QZZ', :s, :r, :p)"),
+                         {"c": f"U9000{i}", "n": f"Old PCN {i}", "s": 10_000 * i, "r": i == 2, "p": '["A", "B"]'})
+        for i, (pcn, year, status) in enumerate([("U90001", "2022/23", "agreed"), ("U90001", "2023/24", "draft"),
+                                                 ("U90002", "2023/24", "draft")], start=1):
+            conn.execute(text("INSERT INTO assessment (pcn_code, year, matrix_id, matrix_version, status, created_by, "
+                              "created_at, updated_by, updated_at) VALUES (:p, :y, 'example-matrix', '1.0', :s, "
+                              "'old', :t, 'old', :t)"), {"p": pcn, "y": year, "s": status, "t": when})
+            assert conn.execute(text("SELECT MAX(id) FROM assessment")).scalar() == i
+            for element, stage in (("governance", "starting"), ("vision", "developing")):
+                conn.execute(text("INSERT INTO rating (assessment_id, element_id, current_stage, target_stage, evidence, "
+                                  "note, updated_by, updated_at) VALUES (:a, :e, :s, 'embedded', 'ev', NULL, 'old', :t)"),
+                             {"a": i, "e": element, "s": stage, "t": when})
+    engine.dispose()
+
+    store = Store(db_url, matrices=[small_matrix])  # opening upgrades to the latest schema
+    try:
+        assert store.schema_revision() == head_revision() != FIRST
+        assert [(p.code, p.name, p.list_size, p.rural, p.practices, p.version) for p in store.pcns()] == [
+            ("U90001", "Old PCN 1", 10_000, False, ("A", "B"), 1), ("U90002", "Old PCN 2", 20_000, True, ("A", "B"), 1),
+            ("U90003", "Old PCN 3", 30_000, False, ("A", "B"), 1)]
+        assert store.ics("QZZ").region is None
+        assessments = store.assessments()
+        assert [(a.id, a.pcn_code, a.year, a.status, a.version, a.revision_of) for a in assessments] == [
+            (1, "U90001", "2022/23", "agreed", 1, None), (2, "U90001", "2023/24", "draft", 1, None),
+            (3, "U90002", "2023/24", "draft", 1, None)]
+        assert assessments[0].created_at.replace(tzinfo=None) == when
+        for a in assessments:
+            ratings = store.ratings(a.id)
+            assert [(r.element_id, r.current_stage, r.target_stage, r.evidence, r.confidence, r.version)
+                    for r in ratings.values()] == [("governance", "starting", "embedded", "ev", None, 1),
+                                                   ("vision", "developing", "embedded", "ev", None, 1)]
+        # The upgraded rows work with everything added since: versions, confidence, locking, audit, new ids.
+        r = store.save_rating(2, "vision", by="new", expected_version=1, confidence="medium")
+        assert (r.version, r.confidence, r.evidence) == (2, "medium", "ev")
+        with pytest.raises(LockedError):
+            store.save_rating(1, "vision", by="new", expected_version=1, current_stage="embedded")
+        assert store.assessment(1).status == AGREED
+        new = store.create_assessment("U90003", "2023/24", small_matrix, by="new")
+        assert new.id == 4
+        assert [e.field for e in store.audit(entity="rating")] == ["confidence"]
+    finally:
+        store.close()
+
+
+def test_opening_a_current_database_again_changes_nothing(db_url, small_matrix):
+    with Store(db_url, matrices=[small_matrix]) as s:
+        s.add_ics("QZZ", "ICS", by="a")
+    with Store(db_url, matrices=[small_matrix]) as s:
+        assert s.schema_revision() == head_revision() and [i.code for i in s.list_ics()] == ["QZZ"]
