@@ -1030,6 +1030,11 @@ class Store:
         with self._read() as s:
             return not any(s.scalar(select(exists().select_from(t))) for t in (IcsRow, PcnRow, AssessmentRow, AuditRow))
 
+    def data_version(self) -> int:
+        """Changes whenever anything is written (every write adds audit rows): a cheap cache key."""
+        with self._read() as s:
+            return s.scalar(select(func.coalesce(func.max(AuditRow.id), 0)))
+
     def schema_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
