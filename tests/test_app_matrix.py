@@ -10,6 +10,7 @@ GOOD = (ROOT / "tests" / "fixtures" / "small_matrix.yaml").read_text()
 
 
 def run_page(page: str | None = None) -> AppTest:
+    # The matrix pages need no data, but the app opens the store on every page.
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
     at.run()
     if page:
