@@ -559,11 +559,12 @@ class Batch:
             raise NotFoundError(f"there is no PCN with code {code}")
         return row
 
-    def _assessment_row(self, assessment_id: int, lock: bool = False) -> AssessmentRow:
-        # FOR SHARE on PostgreSQL: agreeing (an UPDATE) waits for rating saves in flight, and a
-        # save waits for an agreement in flight, then sees the agreed status.
+    def _assessment_row(self, assessment_id: int, lock: str | None = None) -> AssessmentRow:
+        # lock="share" (FOR SHARE on PostgreSQL): agreeing (an UPDATE) waits for rating saves in
+        # flight, and a save waits for an agreement in flight, then sees the agreed status.
+        # lock="update" for a row about to be deleted, so two deleters queue instead of deadlocking.
         row = self.s.get(AssessmentRow, int(assessment_id), populate_existing=True,
-                         with_for_update={"read": True} if lock else None)
+                         with_for_update={"read": lock == "share"} if lock else None)
         if row is None:
             raise NotFoundError(f"there is no assessment with id {assessment_id}")
         return row
@@ -770,7 +771,7 @@ class Batch:
 
     def discard_draft(self, assessment_id: int, *, expected_version: int) -> None:
         """Delete a draft and its ratings. If it was a revision, the agreed one it replaced is reinstated."""
-        row = self._assessment_row(assessment_id, lock=True)
+        row = self._assessment_row(assessment_id, lock="update")
         if row.status != DRAFT:
             raise LockedError(f"only a draft can be discarded; the {row.year} assessment of {row.pcn_code} is {row.status}")
         if row.version != expected_version:
@@ -801,7 +802,7 @@ class Batch:
         `expected_version` is the version you read (0 if there was no rating yet). None skips
         the check: only for bulk imports, whose every change is still audited.
         """
-        a = self._assessment_row(assessment_id, lock=True)
+        a = self._assessment_row(assessment_id, lock="share")
         self._check_draft(a)
         matrix = self.store.matrix(a.matrix_id, a.matrix_version)
         element_id = check_element(matrix, element_id)
@@ -1032,8 +1033,13 @@ class Store:
 
     def data_version(self) -> int:
         """Changes whenever anything is written (every write adds audit rows): a cheap cache key."""
+        # SQLite commits writers one at a time, so the newest audit id is enough. On PostgreSQL a
+        # transaction holding a lower id can commit after one holding a higher id, leaving the
+        # maximum unchanged; audit rows are never deleted, so their count always moves.
+        q = select(func.coalesce(func.max(AuditRow.id), 0)) if self.dialect == "sqlite" else \
+            select(func.count()).select_from(AuditRow)
         with self._read() as s:
-            return s.scalar(select(func.coalesce(func.max(AuditRow.id), 0)))
+            return s.scalar(q)
 
     def schema_revision(self) -> str | None:
         from alembic.runtime.migration import MigrationContext

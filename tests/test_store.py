@@ -278,3 +278,12 @@ def test_is_empty_until_something_is_stored(store):
     assert store.is_empty()
     store.add_ics("QZZ", "Test ICS", by="setup")
     assert not store.is_empty()
+
+
+def test_data_version_moves_with_every_write(store, draft):
+    before = store.data_version()
+    store.save_rating(draft.id, "vision", by="a", expected_version=0, note="x")
+    after = store.data_version()
+    assert after > before
+    store.save_rating(draft.id, "vision", by="a", expected_version=1, note="x")  # no change, nothing written
+    assert store.data_version() == after
