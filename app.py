@@ -18,6 +18,7 @@ pages = {
     "Plan": [
     ],
     "Settings": [
+        st.Page("views/data.py", title="Data", icon=":material/database:"),
         st.Page("views/matrices.py", title="Matrices", icon=":material/description:"),
     ],
 }
