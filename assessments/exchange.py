@@ -31,8 +31,8 @@ from sqlalchemy import Date, DateTime, LargeBinary, MetaData, func, insert, sele
 from matrix import Matrix
 
 from .store import (AGREED, InputError, LockedError, NotFoundError, RatingRow, Store, StoreError,
-                    check_confidence, check_element, check_pcn_code, check_stage, check_text, check_year, head_revision,
-                    reset_sequences)
+                    alembic_config, check_confidence, check_element, check_pcn_code, check_stage, check_text, check_year,
+                    head_revision, reset_sequences)
 
 BACKUP_FORMAT = "pcn-maturity-records-backup"
 BACKUP_FORMAT_VERSION = 1
@@ -187,31 +187,52 @@ def _from_json(column, value: Any) -> Any:
     return value
 
 
+def _known_revision(revision: Any) -> bool:
+    from alembic.script import ScriptDirectory
+
+    try:
+        return isinstance(revision, str) and ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises several kinds for an unknown or malformed id
+        return False
+
+
 def restore(store: Store, data: dict) -> dict[str, int]:
-    """Load a backup into an EMPTY database (one transaction). Returns rows restored per table."""
+    """Load a backup into an EMPTY database (one transaction). Returns rows restored per table.
+
+    A backup made with an older schema is restored into that schema (the empty database is
+    taken down to it first) and then upgraded with the migrations, as the live database was.
+    """
+    from alembic import command
+
     if not isinstance(data, dict) or data.get("format") != BACKUP_FORMAT:
         raise RestoreError("this is not a backup made by this tool (the 'format' field is missing or different)")
     if data.get("format_version") != BACKUP_FORMAT_VERSION:
         raise RestoreError(f"backup format version {data.get('format_version')} is not supported (expected {BACKUP_FORMAT_VERSION})")
-    here = head_revision()
-    if data.get("schema_revision") != here:
-        raise RestoreError(f"the backup was made with database schema {data.get('schema_revision')}, this version of the "
-                           f"tool uses {here}: restore it with the version that made it, then upgrade")
+    here, revision = head_revision(), data.get("schema_revision")
+    if revision != here and not _known_revision(revision):
+        raise RestoreError(f"the backup was made with database schema {revision!r}, which this version of the tool does "
+                           f"not know (it uses {here}): restore it with the newer version that made it")
     tables_in = data.get("tables")
     if not isinstance(tables_in, dict):
         raise RestoreError("the backup has no 'tables'")
     counts: dict[str, int] = {}
     with store.transaction() as conn:
         tables = _reflect(conn)
-        by_name = {t.name: t for t in tables}
-        unknown = sorted(set(tables_in) - set(by_name))
-        if unknown:
-            raise RestoreError(f"the backup has tables this database does not: {', '.join(unknown)}")
         filled = {t.name: n for t in tables if (n := conn.execute(select(func.count()).select_from(t)).scalar())}
         if filled:
             what = ", ".join(f"{n:,} row(s) in {name}" for name, n in filled.items())
             raise RestoreError(f"the database is not empty ({what}). Restore only into an empty database, "
                                f"for example a new file: PCN_DATABASE_URL=sqlite:///path/to/new.db")
+        if revision != here:
+            try:
+                command.downgrade(alembic_config(conn), revision)
+            except Exception as exc:  # a migration without a way back
+                raise RestoreError(f"cannot prepare an empty database at schema {revision}: {exc}") from None
+            tables = _reflect(conn)
+        by_name = {t.name: t for t in tables}
+        unknown = sorted(set(tables_in) - set(by_name))
+        if unknown:
+            raise RestoreError(f"the backup has tables this database does not: {', '.join(unknown)}")
         for t in tables:
             table = tables_in.get(t.name)
             if not table:
@@ -223,16 +244,18 @@ def restore(store: Store, data: dict) -> dict[str, int]:
                 raise RestoreError(f"table {t.name}: the backup has columns this database does not: {', '.join(missing)}")
             cols = [t.columns[n] for n in names]
             rows = table.get("rows") or []
+            if any(len(r) != len(names) for r in rows):
+                raise RestoreError(f"table {t.name}: a row does not have {len(names)} values")
             for start in range(0, len(rows), 20_000):
                 chunk = [dict(zip(names, (_from_json(c, v) for c, v in zip(cols, r)))) for r in rows[start:start + 20_000]]
-                if any(len(r) != len(names) for r in rows[start:start + 20_000]):
-                    raise RestoreError(f"table {t.name}: a row does not have {len(names)} values")
                 try:
                     conn.execute(insert(t), chunk)
                 except Exception as exc:  # constraint violations: a damaged or hand-edited backup
                     raise RestoreError(f"table {t.name}: rows could not be restored ({str(exc).splitlines()[0]})") from None
             counts[t.name] = len(rows)
         reset_sequences(conn)
+        if revision != here:
+            command.upgrade(alembic_config(conn), "head")
     return counts
 
 

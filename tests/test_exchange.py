@@ -89,10 +89,42 @@ def test_restore_refuses_a_database_that_is_not_empty(store, small_matrix):
 def test_restore_refuses_something_that_is_not_a_backup(store):
     with pytest.raises(RestoreError, match="not a backup"):
         exchange.restore(store, {"tables": {}})
-    with pytest.raises(RestoreError, match="schema"):
-        exchange.restore(store, {"format": exchange.BACKUP_FORMAT, "format_version": 1, "schema_revision": "0001_initial",
+    with pytest.raises(RestoreError, match="schema '9999_future'.*newer version"):
+        exchange.restore(store, {"format": exchange.BACKUP_FORMAT, "format_version": 1, "schema_revision": "9999_future",
                                  "tables": {}})
     assert store.is_empty()
+
+
+def test_a_backup_from_the_first_schema_restores_and_is_upgraded(db_url, small_matrix, tmp_path):
+    from sqlalchemy import text
+
+    from assessments.store import make_engine, migrate
+
+    old_url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(old_url)
+    migrate(engine, "0001_initial")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO ics (code, name) VALUES ('QZZ', 'Old ICS')"))
+        conn.execute(text("INSERT INTO pcn (code, name, ics_code, list_size, rural, practices) "
+                          "VALUES ('U90001', 'Old PCN', 'QZZ', 12000, 1, '[\"Elm\"]')"))
+        conn.execute(text("INSERT INTO assessment (pcn_code, year, matrix_id, matrix_version, status, created_by, "
+                          "created_at, updated_by, updated_at) VALUES ('U90001', '2022/23', 'example-matrix', '1.0', "
+                          "'agreed', 'old', '2023-01-02 10:00:00.000000', 'old', '2023-01-02 10:00:00.000000')"))
+        conn.execute(text("INSERT INTO rating (assessment_id, element_id, current_stage, target_stage, evidence, note, "
+                          "updated_by, updated_at) VALUES (1, 'vision', 'developing', 'embedded', 'ev', NULL, 'old', "
+                          "'2023-01-02 10:00:00.000000')"))
+    engine.dispose()
+    with Store(old_url, matrices=[small_matrix], upgrade=False) as old:
+        data = exchange.backup(old)
+    assert data["schema_revision"] == "0001_initial" and "audit_log" not in data["tables"]
+
+    with Store(db_url, matrices=[small_matrix]) as target:
+        exchange.restore(target, data)
+        with Store(old_url, matrices=[small_matrix]) as upgraded:  # the same database, upgraded in place
+            assert dump(target) == dump(upgraded)
+        r = target.rating(1, "vision")
+        assert (r.current_stage, r.evidence, r.confidence, r.version) == ("developing", "ev", None, 1)
+        assert target.pcn("U90001").practices == ("Elm",)
 
 
 # ---------------------------------------------------------------------------------------------
