@@ -19,6 +19,7 @@ import csv
 import difflib
 import io
 import json
+from operator import itemgetter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -26,7 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Date, DateTime, LargeBinary, MetaData, func, insert, select, text
+from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Numeric, func, insert, select, text
 
 from matrix import Matrix
 
@@ -116,10 +117,29 @@ def _to_json(value: Any) -> Any:
     return value
 
 
-def _sort_key(pk_index: list[int]):
-    def key(row):
-        return tuple((0, v) if v is not None else (-1, 0) for v in (row[i] for i in pk_index))
+def _sort_key(pk_index: list[int] | None, width: int):
+    if pk_index:  # primary keys are never NULL
+        return itemgetter(*pk_index)
+
+    def key(row):  # a table without a primary key: every column, NULLs first
+        return tuple((0, v) if v is not None else (-1, 0) for v in row)
     return key
+
+
+def _converted(t) -> bool:
+    """Columns whose values need turning into JSON text and back (the rest go as they are)."""
+    return isinstance(t, (DateTime, Date, Numeric, LargeBinary))
+
+
+def _convert_rows(rows: list, cols: list, fn) -> list:
+    which = [i for i, c in enumerate(cols) if _converted(c.type)]
+    if not which:
+        return rows
+    for r in rows:
+        for i in which:
+            if r[i] is not None:
+                r[i] = fn(cols[i], r[i])
+    return rows
 
 
 def backup(store: Store) -> dict:
@@ -131,11 +151,11 @@ def backup(store: Store) -> dict:
         for t in tables:
             cols = list(t.columns)
             rows = [list(r) for r in conn.execute(select(*cols))]
-            pk = [i for i, c in enumerate(cols) if c.primary_key] or list(range(len(cols)))
+            pk = [i for i, c in enumerate(cols) if c.primary_key]
             # Sorted here, not by the database: text collations differ between SQLite and PostgreSQL.
-            rows.sort(key=_sort_key(pk))
+            rows.sort(key=_sort_key(pk, len(cols)))
             out[t.name] = {"columns": [c.name for c in cols],
-                           "rows": [[_to_json(v) for v in r] for r in rows]}
+                           "rows": _convert_rows(rows, cols, lambda _c, v: _to_json(v))}
     return {"format": BACKUP_FORMAT, "format_version": BACKUP_FORMAT_VERSION, "schema_revision": revision,
             "tables": out}
 
@@ -247,7 +267,8 @@ def restore(store: Store, data: dict) -> dict[str, int]:
             if any(len(r) != len(names) for r in rows):
                 raise RestoreError(f"table {t.name}: a row does not have {len(names)} values")
             for start in range(0, len(rows), 20_000):
-                chunk = [dict(zip(names, (_from_json(c, v) for c, v in zip(cols, r)))) for r in rows[start:start + 20_000]]
+                part = _convert_rows([list(r) for r in rows[start:start + 20_000]], cols, _from_json)
+                chunk = [dict(zip(names, r)) for r in part]
                 try:
                     conn.execute(insert(t), chunk)
                 except Exception as exc:  # constraint violations: a damaged or hand-edited backup
