@@ -578,10 +578,23 @@ class Batch:
             raise LockedError(f"The {a.year} assessment of {a.pcn_code} (id {a.id}) has been replaced by a newer "
                               f"draft; it is kept as history and cannot be changed.")
 
-    def _conflict(self, what: str, row, attempted: Mapping[str, Any], expected: int | None, fields: Iterable[str]):
+    def _conflict(self, what: str, row, attempted: Mapping[str, Any], expected: int | None, fields: Iterable[str],
+                  entity: str | None = None, key: str | None = None):
         stored = None if row is None else {f: getattr(row, f) for f in fields}
-        return ConflictError(what, attempted, stored, getattr(row, "updated_by", None),
-                             getattr(row, "updated_at", None), expected, row.version if row is not None else 0)
+        who, when = getattr(row, "updated_by", None), getattr(row, "updated_at", None)
+        if row is not None and who is None and entity is not None:
+            # ICS and PCN rows keep no "updated by": the audit log knows.
+            last = self.s.execute(select(AuditRow.who, AuditRow.at).where(
+                AuditRow.entity == entity, AuditRow.entity_key == key).order_by(AuditRow.id.desc()).limit(1)).first()
+            who, when = last if last else (None, None)
+        return ConflictError(what, attempted, stored, who, when, expected, row.version if row is not None else 0)
+
+    def _add_new(self, row, what: str) -> None:
+        try:
+            with self.s.begin_nested():
+                self.s.add(row)
+        except IntegrityError:
+            raise DuplicateError(f"{what} already exists (someone added it a moment ago)") from None
 
     # -- organisations ------------------------------------------------------------------------
     def add_ics(self, code: str, name: str, *, region: str | None = None) -> ICS:
@@ -589,8 +602,7 @@ class Batch:
         if self.s.get(IcsRow, code) is not None:
             raise DuplicateError(f"ICS {code} already exists")
         row = IcsRow(code=code, name=check_name(name, "ICS name"), region=check_text(region, "region", 100))
-        self.s.add(row)
-        self.s.flush()
+        self._add_new(row, f"ICS {code}")
         self._audit("ics", code, {"name": (None, row.name), "region": (None, row.region)})
         return _ics(row)
 
@@ -611,8 +623,7 @@ class Batch:
         ics_code = self._ics_row(ics_code).code
         row = PcnRow(code=code, name=check_name(name, "PCN name"), ics_code=ics_code,
                      list_size=_check_list_size(list_size), rural=bool(rural), practices=_check_practices(practices))
-        self.s.add(row)
-        self.s.flush()
+        self._add_new(row, f"PCN {code}")
         self._audit("pcn", code, {f: (None, getattr(row, f)) for f in ("name", "ics_code", "list_size", "rural", "practices")})
         return _pcn(row)
 
@@ -634,7 +645,7 @@ class Batch:
 
     def _update(self, row, entity: str, key: str, what: str, new: Mapping[str, Any], expected: int):
         if row.version != expected:
-            raise self._conflict(what, row, new, expected, new.keys())
+            raise self._conflict(what, row, new, expected, new.keys(), entity, key)
         changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
         if not changes:
             return row
@@ -645,7 +656,7 @@ class Batch:
 
         def conflict():
             fresh = self.s.get(type(row), key, populate_existing=True)
-            return self._conflict(what, fresh, new, expected, new.keys())
+            return self._conflict(what, fresh, new, expected, new.keys(), entity, key)
 
         self._flush_versioned(row, apply, conflict)
         self._audit(entity, key, changes)

@@ -113,7 +113,7 @@ def test_pcn_update_is_versioned_and_audited(store):
     seed(store)
     p = store.update_pcn("U90001", by="Ann", expected_version=1, list_size=25_000, practices=["Elm Surgery"])
     assert (p.version, p.list_size, p.practices) == (2, 25_000, ("Elm Surgery",))
-    with pytest.raises(ConflictError, match="PCN U90001 was changed by someone else"):
+    with pytest.raises(ConflictError, match="PCN U90001 was changed by someone else.*saved by Ann at"):
         store.update_pcn("U90001", by="Bob", expected_version=1, name="Renamed")
     assert store.pcn("U90001").name == "PCN U90001"
     fields = [(e.field, e.before, e.after) for e in store.audit(entity="pcn", entity_key="U90001", newest_first=False)]
