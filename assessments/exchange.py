@@ -66,7 +66,6 @@ class ImportProblems(InputError):
     def __init__(self, file: str, problems: list[RowProblem]):
         self.file = file
         self.problems = problems
-        n = len(problems)
         super().__init__(self.report(limit=None))
 
     def report(self, limit: int | None = 50) -> str:
