@@ -122,6 +122,30 @@ def _table_file(value: str) -> str:
     return value
 
 
+@_guard
+def cmd_import_organisations(args: argparse.Namespace) -> int:
+    from .exchange import ImportProblems
+    from .organisations import import_organisations
+
+    with _store() as store:
+        try:
+            result = import_organisations(store, args.file, by=_who(args))
+        except ImportProblems as exc:
+            return _fail(exc.report(limit=100))
+    print(result.summary())
+    return 0
+
+
+@_guard
+def cmd_export_organisations(args: argparse.Namespace) -> int:
+    from .organisations import export_organisations
+
+    with _store() as store:
+        n = export_organisations(store, args.output)
+    print(f"Wrote {n:,} PCN row(s) to {args.output}")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("demo", help="load the fictional demonstration ICS, PCNs and four years of assessments")
     p.set_defaults(func=cmd_demo)
@@ -138,6 +162,15 @@ def register(sub) -> None:
     p.add_argument("file", metavar="FILE", type=_table_file)
     p.add_argument("--by", help=f"whose change this is, for the audit log (default: ${USER_ENV} or your login)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("import-organisations", help="add or update ICSs and PCNs from .csv or .xlsx (all rows or none)")
+    p.add_argument("file", metavar="FILE", type=_table_file)
+    p.add_argument("--by", help=f"whose change this is, for the audit log (default: ${USER_ENV} or your login)")
+    p.set_defaults(func=cmd_import_organisations)
+
+    p = sub.add_parser("export-organisations", help="write every ICS and PCN to .csv or .xlsx (the import format)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", type=_table_file)
+    p.set_defaults(func=cmd_export_organisations)
 
     p = sub.add_parser("export-ratings", help="write ratings to .csv or .xlsx (the import format)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", type=_table_file)

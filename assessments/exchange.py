@@ -550,8 +550,8 @@ def export_rows(store: Store, *, ics_code: str | None = None, year: str | None =
 
 
 def _write_table(path: str | Path, rows: Iterable[list[Any]], matrix: Matrix | None = None,
-                 guide: list[list[str]] | None = None) -> None:
-    header = COLUMNS + INFO_COLUMNS
+                 guide: list[list[str]] | None = None, header: list[str] | None = None) -> None:
+    header = header or COLUMNS + INFO_COLUMNS
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
         # utf-8 with BOM: Excel then opens accented names correctly.
@@ -581,7 +581,7 @@ def _write_table(path: str | Path, rows: Iterable[list[Any]], matrix: Matrix | N
     for i, h in enumerate(header):
         ws.column_dimensions[ws.cell(1, i + 1).column_letter].width = widths.get(h, 16)
     # Text format on the code and year columns stops Excel turning them into numbers or dates.
-    for h in ("pcn_code", "year", "matrix_version"):
+    for h in [h for h in ("pcn_code", "year", "matrix_version", "ics_code") if h in header]:
         col = ws.cell(1, header.index(h) + 1).column_letter
         for row in range(2, max(n, 200) + 1):
             ws[f"{col}{row}"].number_format = "@"

@@ -84,3 +84,17 @@ def test_restore_into_an_empty_database(demo_db, tmp_path, monkeypatch):
     assert any("Restored" in s.value for s in at.success)
     restored = Store(url)
     assert dumps_backup(backup(restored)) == data.decode()
+
+
+def test_organisations_import_from_the_page(app_db):
+    from assessments.store import Store
+
+    data = (b"ics_code,ics_name,pcn_code,pcn_name,list_size,rural,practices\n"
+            b"QAB,Northfield ICS,U10001,Alder PCN,41000,no,Alder Surgery; Beech Practice\n")
+    at = open_page("views/data.py", actor="Ann Admin")
+    at.file_uploader(key="orgs_upload").set_value(("orgs.csv", data, "text/csv")).run()
+    [button] = [b for b in at.button if b.label == "Import ICSs and PCNs"]
+    button.click().run()
+    assert not at.exception
+    assert any("1 PCN" in s.value and "added" in s.value for s in at.success)
+    assert Store(app_db).pcn("U10001").practices == ("Alder Surgery", "Beech Practice")

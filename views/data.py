@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from assessments import exchange
+from assessments import exchange, organisations
 from assessments.store import InputError, StoreError
 from components.catalog import get_catalog
 from components.look import plain
@@ -35,8 +35,8 @@ def _problems_table(problems) -> None:
                  hide_index=True, width="stretch")
 
 
-backup_tab, import_tab, export_tab, restore_tab = st.tabs(
-    ["Backup", "Import ratings", "Export ratings", "Restore a backup"])
+backup_tab, orgs_tab, import_tab, export_tab, restore_tab = st.tabs(
+    ["Backup", "ICSs and PCNs", "Import ratings", "Export ratings", "Restore a backup"])
 
 with backup_tab:
     st.markdown("A backup holds everything: organisations, assessments, ratings, plans and the full change log.")
@@ -47,6 +47,33 @@ with backup_tab:
         mime="application/json", on_click="ignore", type="primary",
     )
     st.caption("Command line: `python cli.py backup -o FILE.json`.")
+
+with orgs_tab:
+    st.markdown(
+        "Load your own ICS and PCNs from a spreadsheet with one row per PCN and the columns "
+        "`ics_code`, `ics_name`, `pcn_code`, `pcn_name`, `list_size`, `rural` (yes/no), `practices` "
+        "(member practices separated by `;`) and optionally `ics_region`. New ones are added, existing ones "
+        "updated; a file with any bad row changes nothing."
+    )
+    st.download_button(
+        "Download current ICSs and PCNs (Excel)", on_click="ignore", file_name="organisations.xlsx", mime=XLSX,
+        data=lambda: _file_bytes(lambda p: organisations.export_organisations(store, p), ".xlsx"),
+    )
+    org_upload = st.file_uploader("ICS and PCN file (.csv or .xlsx)", type=["csv", "xlsx"], key="orgs_upload")
+    if org_upload is not None:
+        actor = require_actor()
+        if st.button("Import ICSs and PCNs", type="primary", disabled=not actor):
+            try:
+                result = organisations.import_organisations(store, org_upload.name, by=actor,
+                                                            data=org_upload.getvalue(), name=org_upload.name)
+            except exchange.ImportProblems as exc:
+                st.error(f"{plain(org_upload.name)}: {len(exc.problems)} problem(s). Nothing has been imported.")
+                _problems_table(exc.problems)
+            except StoreError as exc:
+                st.error(plain(exc))
+            else:
+                st.cache_data.clear()
+                st.success(plain(result.summary()))
 
 with import_tab:
     st.markdown(
