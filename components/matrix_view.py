@@ -22,21 +22,26 @@ def show_matrix(matrix: Matrix) -> None:
     with st.expander("The stages", expanded=False):
         for stage in matrix.stages:
             st.markdown(f"**{plain(stage.label)}**: {plain(stage.meaning)}")
-    tabs = st.tabs([d.title for d in matrix.domains])
-    for tab, domain in zip(tabs, matrix.domains):
-        with tab:
-            st.markdown(plain(domain.summary))
-            for element in domain.elements:
-                st.subheader(element.title, anchor=False)
-                stage_cards(matrix, element)
-                prompts = "\n".join(f"- {plain(p)}" for p in element.evidence_prompts)
-                st.markdown(f"*What would show this?*\n\n{prompts}")
+    # One domain at a time: on a projector the room looks at one domain together, and the page
+    # stays light enough to redraw at once.
+    titles = {d.id: d.title for d in matrix.domains}
+    # Option labels are rendered as markdown, so titles from the file are escaped.
+    chosen = st.segmented_control("Domain", list(titles), format_func=lambda d: plain(titles[d]), default=matrix.domains[0].id,
+                                  key=f"domain_{matrix.id}_{matrix.version}") or matrix.domains[0].id
+    domain = next(d for d in matrix.domains if d.id == chosen)
+    st.subheader(plain(domain.title), anchor=False)
+    st.markdown(plain(domain.summary))
+    for element in domain.elements:
+        st.markdown(f"#### {plain(element.title)}")
+        stage_cards(matrix, element)
+        prompts = "\n".join(f"- {plain(p)}" for p in element.evidence_prompts)
+        st.markdown(f"*What would show this?*\n\n{prompts}")
 
 
 def show_pathway(pathway: Pathway) -> None:
     st.caption(plain(pathway.source))
     for step in pathway.steps:
-        with st.expander(f"Step {step.number}: {step.title}", expanded=False):
+        with st.expander(f"Step {step.number}: {plain(step.title)}", expanded=False):
             st.markdown(plain(step.purpose))
             st.markdown("**Checklist**\n\n" + "\n".join(f"- {plain(c.text)}" for c in step.checklist))
             if step.outputs:

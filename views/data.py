@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from assessments import exchange, organisations
-from assessments.store import InputError, StoreError
+from assessments.store import InputError, StoreError, check_year
 from components.catalog import get_catalog
 from components.look import plain
 from components.state import get_store, require_actor
@@ -82,20 +82,23 @@ with import_tab:
     )
     catalog = get_catalog()
     matrix = catalog.latest_matrix()
-    pcns = store.pcns()
     with st.expander("Download a template"):
-        t_pcn = st.selectbox("PCN (optional)", [None, *[p.code for p in pcns]], key="tpl_pcn",
-                             format_func=lambda c: "Any PCN (fill in the code)" if c is None else
-                             next(f"{p.name} ({p.code})" for p in pcns if p.code == c))
+        tpl_ics = {i.code: f"{i.name} ({i.code})" for i in store.list_ics()}
+        t_ics = st.selectbox("ICS (optional)", [None, *tpl_ics], key="tpl_ics",
+                             format_func=lambda c: "Any ICS" if c is None else tpl_ics[c])
+        pcn_names = {p.code: f"{p.name} ({p.code})" for p in store.pcns(t_ics)} if t_ics else {}
+        t_pcn = st.selectbox("PCN (optional)", [None, *pcn_names], key="tpl_pcn", disabled=not t_ics,
+                             format_func=lambda c: "Any PCN (fill in the code)" if c is None else pcn_names[c])
         t_year = st.text_input("Year (optional, like 2025/26)", key="tpl_year")
         try:
-            template = _file_bytes(lambda p: exchange.write_template(
-                store, p, matrix=matrix, pcn_code=t_pcn, year=t_year.strip() or None), ".xlsx")
+            t_year = check_year(t_year) if t_year.strip() else None
         except InputError as exc:
             st.error(plain(exc))
         else:
-            st.download_button("Download the Excel template", template, file_name="ratings-template.xlsx",
-                               mime=XLSX, on_click="ignore")
+            st.download_button(
+                "Download the Excel template", file_name="ratings-template.xlsx", mime=XLSX, on_click="ignore",
+                data=lambda: _file_bytes(lambda p: exchange.write_template(
+                    store, p, matrix=matrix, pcn_code=t_pcn, year=t_year), ".xlsx"))
     upload = st.file_uploader("Ratings file (.csv or .xlsx)", type=["csv", "xlsx"], key="ratings_upload")
     if upload is not None:
         data = upload.getvalue()
@@ -128,8 +131,9 @@ with export_tab:
     ics_list = store.list_ics()
     years = store.years()
     c1, c2, c3 = st.columns(3)
-    e_ics = c1.selectbox("ICS", [None, *[i.code for i in ics_list]], key="exp_ics",
-                         format_func=lambda c: "All" if c is None else next(f"{i.name} ({i.code})" for i in ics_list if i.code == c))
+    ics_names = {i.code: f"{i.name} ({i.code})" for i in ics_list}
+    e_ics = c1.selectbox("ICS", [None, *ics_names], key="exp_ics",
+                         format_func=lambda c: "All" if c is None else ics_names[c])
     e_year = c2.selectbox("Year", [None, *years], key="exp_year", format_func=lambda y: "All years" if y is None else y)
     e_fmt = c3.radio("Format", ["Excel (.xlsx)", "CSV"], key="exp_fmt", horizontal=True)
     suffix = ".xlsx" if e_fmt.startswith("Excel") else ".csv"

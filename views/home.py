@@ -2,6 +2,7 @@
 import streamlit as st
 
 from components.catalog import get_catalog
+from components.look import plain
 from components.matrix_view import show_matrix, show_pathway
 
 catalog = get_catalog()
@@ -23,7 +24,7 @@ else:
     else:
         chosen = st.selectbox("Matrix", matrices, index=matrices.index(default) if default in matrices else 0,
                               format_func=lambda m: m.label)
-    st.header(f"{chosen.title}, version {chosen.version}", anchor=False)
+    st.header(f"{plain(chosen.title)}, version {plain(chosen.version)}", anchor=False)
     show_matrix(chosen)
 
 pathway = catalog.default_pathway()
