@@ -16,8 +16,18 @@ from .catalog import get_catalog
 from .look import plain
 
 ACTOR_KEY = "actor_name"
-# A reverse proxy that signs users in (see README, "Deploying for many users") passes the name here.
-ACTOR_HEADER = "X-Forwarded-User"
+# Behind a reverse proxy that signs users in, PCN_USER_HEADER names the request header carrying
+# the user's name (e.g. X-Forwarded-User). Off by default: without such a proxy anyone could
+# send the header and write under another name.
+USER_HEADER_ENV = "PCN_USER_HEADER"
+
+
+def _header_name() -> str | None:
+    header = os.environ.get(USER_HEADER_ENV, "").strip()
+    if not header:
+        return None
+    value = st.context.headers.get(header)
+    return value.strip()[:100] if value and value.strip() else None
 
 
 @st.cache_resource(show_spinner="Opening the database...")
@@ -40,16 +50,16 @@ def data_version() -> int:
 
 def actor() -> str | None:
     """The name written to the audit log for this user's changes, or None if not given yet."""
-    header = st.context.headers.get(ACTOR_HEADER)
+    header = _header_name()
     if header:
-        return header.strip()[:100]
+        return header
     name = (st.session_state.get(ACTOR_KEY) or "").strip()
     return name[:100] or None
 
 
 def actor_input() -> None:
     """Sidebar field for the user's name; hidden when the proxy already says who they are."""
-    if st.context.headers.get(ACTOR_HEADER):
+    if _header_name():
         st.sidebar.caption(f"Signed in as {plain(actor())}")
         return
     st.sidebar.text_input("Your name (for the change log)", key=ACTOR_KEY, max_chars=100,

@@ -21,7 +21,7 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -r requirements.txt
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt
 
 # axe-core for the accessibility checks in the browser tests, from the npm registry.
 if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/axe-core ]; then
