@@ -32,6 +32,13 @@ def fill(store, matrix, n_pcns=4):
                 store.agree_assessment(a.id, by=f"manager {i}", expected_version=1)
     first = store.find_assessment("U90000", YEARS[0])
     store.open_revision(first.id, by="reviser")
+    if n_pcns < 2:
+        return
+    from assessments import plan
+    plan.save_plan(store, "U90001", YEARS[1], by="planner", expected_version=0, service_spec="care-homes",
+                   service_priority="Care-home rounds – “weekly”", priorities=["vision", "governance"])
+    plan.save_actions(store, "U90001", YEARS[1], [dict(what="Away day", due="31/03/2025", cost="1250.50", step=3),
+                                                  dict(what="Ask Zoë", status="done")], by="planner")
 
 
 def dump(store) -> str:
@@ -47,13 +54,15 @@ def test_backup_restore_backup_gives_identical_json(store, open_store, small_mat
     data = exchange.write_backup(store, path)
     text = path.read_text(encoding="utf-8")
     assert json.loads(text) == data  # the text is the data
-    assert set(data["tables"]) == {"ics", "pcn", "assessment", "rating", "audit_log"}
+    assert set(data["tables"]) >= {"ics", "pcn", "assessment", "rating", "audit_log", "plan", "plan_priority", "plan_action"}
+    assert [len(data["tables"][t]["rows"]) for t in ("plan", "plan_priority", "plan_action")] == [1, 2, 2]
     assert len(data["tables"]["audit_log"]["rows"]) == store.counts()["audit_log"] > 100
     assert all(r[1].endswith("+00:00") for r in data["tables"]["audit_log"]["rows"])  # ISO, UTC
 
     target = Store(f"sqlite:///{tmp_path / 'restored.db'}", matrices=[small_matrix])
     counts = exchange.restore(target, exchange.read_backup(path))
-    assert counts == store.counts()
+    assert {t: counts[t] for t in store.counts()} == store.counts()
+    assert counts["plan_action"] == 2
     assert dump(target) == text
     # The restored database is fully usable: new ids follow on, versions carry on.
     new = target.create_assessment("U90001", "2025/26", small_matrix, by="after")

@@ -1,0 +1,890 @@
+"""The development plan: per PCN and year, the priorities (elements of the matrix, in order), the one
+service-improvement priority, and the actions that carry the plan out.
+
+Pure parts (no database): `suggest_priorities` proposes elements from a snapshot, with reasons;
+`check_action` / `validate_actions` turn what a user typed into clean values or plain messages
+per row and field; `check_funding` flags actions whose request for development funding looks
+ineligible under matrix/development_funding.yaml.
+
+Stored parts follow the store's rules: every write is one transaction with an audit row per
+changed field (through `Store.batch`), the plan and each action carry a `version`, and a stale
+write raises `ConflictError` without writing anything. Plans are not locked when the year's
+assessment is agreed: actions move on all year.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from typing import Any
+
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import flag_modified
+
+from matrix import Catalog, DevelopmentFunding, Matrix, ServiceSpecifications
+
+from .scoring import Snapshot, domain_scores, element_scores
+from .store import (KEEP, Base, Batch, ConflictError, InputError, NotFoundError, Store, UTCDateTime, check_name,
+                    check_pcn_code, check_text, check_year)
+
+STATUSES = ("not started", "in progress", "done", "dropped")
+DEVELOPMENT_FUNDING = "PCN development funding"
+FUNDING_SOURCES = (DEVELOPMENT_FUNDING, "ICB transformation", "Practice", "Other")
+ACTION_FIELDS = ("what", "owner", "due", "status", "step", "support_needed", "support_from", "cost",
+                 "funding_source", "funding_category")
+# The names users see (the editor's column headers), so a message points at the right cell.
+FIELD_LABELS = {"what": "Action", "owner": "Owner", "due": "Due date", "status": "Status", "step": "Pathway step",
+                "support_needed": "Support needed", "support_from": "Support from", "cost": "Cost (£)",
+                "funding_source": "Funding source", "funding_category": "Funding category"}
+PLAN_FIELDS = ("service_priority", "service_spec", "notes", "priorities")
+MAX_PRIORITIES = 12
+MAX_COST = Decimal("10000000")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y")
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference data (pathway, DES specifications, funding rules) from the matrix folders
+
+@cache
+def _catalog() -> Catalog:
+    from matrix import discover
+
+    return discover()
+
+
+def default_funding() -> DevelopmentFunding | None:
+    return _catalog().default_funding()
+
+
+def default_specifications() -> ServiceSpecifications | None:
+    return _catalog().default_specifications()
+
+
+def _step_count(pathway: Any) -> int:
+    if pathway is None:
+        pathway = _catalog().default_pathway()
+    return len(pathway.steps) if pathway is not None else 6
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables (migration 0003_plans creates them; keep both in step)
+
+class PlanRow(Base):
+    __tablename__ = "plan"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
+    year: Mapped[str] = mapped_column(String(7))
+    service_priority: Mapped[str | None] = mapped_column(Text)
+    service_spec: Mapped[str | None] = mapped_column(String(80))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("uq_plan_pcn_year", "pcn_code", "year", unique=True),)
+
+
+class PlanPriorityRow(Base):
+    __tablename__ = "plan_priority"
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PlanActionRow(Base):
+    __tablename__ = "plan_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), server_default=STATUSES[0])
+    step: Mapped[int | None] = mapped_column(Integer)
+    support_needed: Mapped[str | None] = mapped_column(Text)
+    support_from: Mapped[str | None] = mapped_column(String(300))
+    cost_pence: Mapped[int | None] = mapped_column(BigInteger)
+    funding_source: Mapped[str | None] = mapped_column(String(80))
+    funding_category: Mapped[str | None] = mapped_column(String(80))
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
+
+
+# ---------------------------------------------------------------------------------------------
+# What callers get back
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    element_id: str
+    position: int  # 1 = first
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    id: int
+    plan_id: int
+    position: int
+    what: str
+    owner: str | None
+    due: date | None
+    status: str
+    step: int | None
+    support_needed: str | None
+    support_from: str | None
+    cost: Decimal | None  # GBP
+    funding_source: str | None
+    funding_category: str | None
+    updated_by: str
+    updated_at: datetime
+    version: int
+
+    @property
+    def asks_development_funding(self) -> bool:
+        return asks_development_funding(self)
+
+    def values(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in ACTION_FIELDS}
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A PCN's plan for a year. An unsaved plan has id None and version 0 (save with expected_version=0)."""
+    id: int | None
+    pcn_code: str
+    year: str
+    service_priority: str | None = None
+    service_spec: str | None = None
+    notes: str | None = None
+    priorities: tuple[Priority, ...] = ()
+    actions: tuple[Action, ...] = ()
+    created_by: str | None = None
+    created_at: datetime | None = None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def saved(self) -> bool:
+        return self.id is not None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.service_priority or self.service_spec or self.notes or self.priorities or self.actions)
+
+    @property
+    def total_cost(self) -> Decimal:
+        return sum((a.cost for a in self.actions if a.cost is not None and a.status != "dropped"), Decimal("0"))
+
+
+def _action(r: PlanActionRow) -> Action:
+    cost = None if r.cost_pence is None else (Decimal(r.cost_pence) / 100).quantize(Decimal("0.01"))
+    return Action(r.id, r.plan_id, r.position, r.what, r.owner, r.due, r.status, r.step, r.support_needed,
+                  r.support_from, cost, r.funding_source, r.funding_category, r.updated_by, r.updated_at, r.version)
+
+
+def _plan(row: PlanRow, priorities: Iterable[PlanPriorityRow], actions: Iterable[PlanActionRow]) -> Plan:
+    return Plan(row.id, row.pcn_code, row.year, row.service_priority, row.service_spec, row.notes,
+                tuple(Priority(p.element_id, p.position, p.reason) for p in sorted(priorities, key=lambda p: p.position)),
+                tuple(_action(a) for a in sorted(actions, key=lambda a: (a.position, a.id))),
+                row.created_by, row.created_at, row.updated_by, row.updated_at, row.version)
+
+
+# ---------------------------------------------------------------------------------------------
+# Suggested priorities (pure)
+
+@dataclass(frozen=True)
+class Suggestion:
+    element_id: str
+    element_title: str
+    domain_id: str
+    domain_title: str
+    current_stage: str | None
+    target_stage: str | None
+    current_label: str | None
+    target_label: str | None
+    gap: int  # target - current in stages; 0 when no target is set above the current stage
+    domain_score: float | None
+    reasons: tuple[str, ...]
+
+    @property
+    def reason(self) -> str:
+        text = "; ".join(self.reasons)
+        return text[:1].upper() + text[1:]
+
+
+def suggest_priorities(snapshot: Snapshot, n: int = 5) -> list[Suggestion]:
+    """Up to `n` elements worth making priorities, most pressing first, each with its reasons.
+
+    Candidates are rated elements below the top stage that either have a target above their
+    current stage (a gap) or sit in the lowest-scoring domain. Order: largest gap first; then
+    elements of the lowest domain; then lower domain score, lower current stage, matrix order.
+    If none of the first `n` comes from the lowest domain, the best candidate from it takes the
+    last place, so the weakest area is always represented.
+    """
+    m = snapshot.matrix
+    if n <= 0:
+        return []
+    current, target = element_scores(snapshot, "current"), element_scores(snapshot, "target")
+    domains = {d.domain_id: d for d in domain_scores(snapshot, "current")}
+    scored = [d.score for d in domains.values() if d.score is not None]
+    lowest = min(scored) if scored else None
+    top = len(m.stages) - 1
+    order = {eid: i for i, eid in enumerate(m.element_ids())}
+    candidates = []
+    for d, e in m.elements():
+        cur, tgt = current[e.id], target[e.id]
+        if cur is None or cur >= top:
+            continue
+        gap = tgt - cur if tgt is not None and tgt > cur else 0
+        dscore = domains[d.id].score
+        in_lowest = lowest is not None and dscore == lowest and len(set(scored)) > 1
+        if gap <= 0 and not in_lowest:
+            continue
+        reasons = []
+        cur_label = m.stages[cur].label
+        if gap:
+            reasons.append(f"{gap} stage{'s' if gap != 1 else ''} from its target ({cur_label} now, "
+                           f"{m.stages[tgt].label} wanted)")
+        if in_lowest:
+            reasons.append(f"in {d.title}, the domain with the lowest score ({dscore:.1f})")
+        if not gap:
+            reasons.append(f"at {cur_label} now")
+        tgt_label = m.stages[tgt].label if tgt is not None else None
+        candidates.append((
+            (-gap, not in_lowest, dscore if dscore is not None else 0.0, cur, order[e.id]),
+            in_lowest,
+            Suggestion(e.id, e.title, d.id, d.title, m.stages[cur].id, m.stages[tgt].id if tgt is not None else None,
+                       cur_label, tgt_label, gap, dscore, tuple(reasons))))
+    candidates.sort(key=lambda c: c[0])
+    chosen = candidates[:n]
+    if chosen and not any(c[1] for c in chosen):
+        weakest = next((c for c in candidates[n:] if c[1]), None)
+        if weakest is not None:
+            chosen[-1] = weakest
+    return [c[2] for c in chosen]
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking what users type (pure)
+
+@dataclass(frozen=True)
+class ActionProblem:
+    row: int  # 0-based position in the rows given
+    field: str  # an ACTION_FIELDS name
+    message: str
+
+    @property
+    def label(self) -> str:
+        return FIELD_LABELS.get(self.field, self.field)
+
+    def __str__(self) -> str:
+        return f"row {self.row + 1}, {self.label}: {self.message}"
+
+
+class ActionProblems(InputError):
+    """Action rows that cannot be saved. Nothing was written."""
+
+    def __init__(self, problems: list[ActionProblem]):
+        self.problems = problems
+        rows = sorted({p.row for p in problems})
+        super().__init__(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} in "
+                         f"row{'s' if len(rows) != 1 else ''} {', '.join(str(r + 1) for r in rows)}; nothing was saved: "
+                         + "; ".join(str(p) for p in problems))
+
+
+def _missing(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN from pandas
+        return True
+    if isinstance(value, str) and not value.strip():
+        return True
+    try:
+        import pandas as pd
+
+        return value is pd.NaT or value is pd.NA
+    except ImportError:  # pragma: no cover
+        return False
+
+
+def parse_due(value: Any) -> date | None:
+    if _missing(value):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise InputError(f"'{text}' is not a date: write it like 31/03/2025")
+
+
+def parse_cost(value: Any) -> Decimal | None:
+    """GBP with at most 2 decimal places; '£1,250.50' and 1250.5 both work."""
+    if _missing(value):
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"'{value}' is not an amount of money")
+    text = str(value).strip().replace("£", "").replace(",", "").replace(" ", "")
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise InputError(f"'{value}' is not an amount of money: write it like 1250 or 1,250.50") from None
+    if not amount.is_finite():
+        raise InputError(f"'{value}' is not an amount of money")
+    if amount < 0:
+        raise InputError(f"a cost cannot be negative (you wrote {value})")
+    if amount > MAX_COST:
+        raise InputError(f"£{amount:,.2f} is more than this tool accepts for one action (£{MAX_COST:,.0f})")
+    if amount != amount.quantize(Decimal("0.01")):
+        if isinstance(value, float):  # binary floats from spreadsheets: round to the penny
+            amount = amount.quantize(Decimal("0.01"))
+        else:
+            raise InputError(f"'{value}' has fractions of a penny: use at most two decimal places")
+    return amount.quantize(Decimal("0.01"))
+
+
+def parse_step(value: Any, steps: int = 6) -> int | None:
+    if _missing(value):
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"'{value}' is not a pathway step")
+    text = str(value).strip()
+    m = re.fullmatch(r"(?:step\s*)?(\d+)(?:\.0+)?(?:\s*[:\-–].*)?", text, re.IGNORECASE | re.DOTALL)
+    if not m:
+        raise InputError(f"'{text}' is not a pathway step: use a number from 1 to {steps}")
+    n = int(m.group(1))
+    if not 1 <= n <= steps:
+        raise InputError(f"step {n} is not on the pathway: use a number from 1 to {steps}")
+    return n
+
+
+def _choice(value: Any, options: Sequence[str], what: str, default: str | None = None) -> str | None:
+    if _missing(value):
+        return default
+    text = str(value).strip()
+    for o in options:
+        if text.lower() == o.lower():
+            return o
+    raise InputError(f"'{text}' is not a {what}: use one of {', '.join(options)}")
+
+
+def _category(value: Any, funding: DevelopmentFunding | None) -> str | None:
+    if _missing(value):
+        return None
+    text = str(value).strip()
+    if funding is None:
+        return check_text(text, "funding category", 80)
+    for c in funding.categories:
+        if text.lower() in (c.id, c.title.lower()):
+            return c.id
+    raise InputError(f"'{text}' is not a funding category of {funding.title}")
+
+
+def _read(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def check_action(values: Mapping[str, Any], *, pathway: Any = None,
+                 funding: DevelopmentFunding | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """(clean values, [(field, message), ...]) for one action as typed. Fields missing from
+    `values` are left out of the clean values, so a partial update keeps the rest."""
+    steps = _step_count(pathway)
+    funding = funding if funding is not None else default_funding()
+    checks = {
+        "what": lambda v: check_name(v, "what will be done", 5_000),
+        "owner": lambda v: check_text(v, "owner", 200),
+        "due": parse_due,
+        "status": lambda v: _choice(v, STATUSES, "status", STATUSES[0]),
+        "step": lambda v: parse_step(v, steps),
+        "support_needed": lambda v: check_text(v, "support needed", 5_000),
+        "support_from": lambda v: check_text(v, "who could provide the support", 300),
+        "cost": parse_cost,
+        "funding_source": lambda v: _choice(v, FUNDING_SOURCES, "funding source"),
+        "funding_category": lambda v: _category(v, funding),
+    }
+    unknown = set(values) - set(checks) - {"id", "version"}
+    if unknown:
+        raise TypeError(f"unknown action field(s): {', '.join(sorted(unknown))}")
+    clean: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for name, check in checks.items():
+        if name not in values:
+            continue
+        try:
+            clean[name] = check(values[name])
+        except InputError as exc:
+            problems.append((name, str(exc)))
+    return clean, problems
+
+
+def validate_actions(rows: Sequence[Mapping[str, Any]], *, pathway: Any = None,
+                     funding: DevelopmentFunding | None = None) -> tuple[list[dict[str, Any]], list[ActionProblem]]:
+    """Check every row; returns the clean rows and every problem (row, field, message).
+
+    A row whose every field is empty is skipped (an editor's blank new row), not reported."""
+    cleaned: list[dict[str, Any]] = []
+    problems: list[ActionProblem] = []
+    for i, row in enumerate(rows):
+        if row.get("id") is None and all(_missing(row.get(f)) for f in ACTION_FIELDS if f != "status"):
+            continue
+        clean, found = check_action({k: v for k, v in row.items() if k in ACTION_FIELDS}, pathway=pathway,
+                                    funding=funding)
+        problems += [ActionProblem(i, f, msg) for f, msg in found]
+        ident = row.get("id")
+        if not _missing(ident):
+            clean["id"] = int(ident)
+            clean["version"] = None if _missing(row.get("version")) else int(row["version"])
+        cleaned.append(clean)
+    return cleaned, problems
+
+
+# ---------------------------------------------------------------------------------------------
+# Development-funding eligibility (pure)
+
+@dataclass(frozen=True)
+class Flag:
+    """Why an action's request for development funding looks ineligible: a prompt for discussion."""
+    category_id: str
+    category_title: str
+    reason: str
+    keyword: str | None = None  # the words found in the action; None when flagged by its chosen category
+
+    @property
+    def message(self) -> str:
+        if self.keyword is None:
+            return f"Its funding category is '{self.category_title}', which development funding does not cover. {self.reason}"
+        return (f"It mentions '{self.keyword}', which sounds like '{self.category_title}'. {self.reason}")
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(re.findall(r"[a-z0-9£]+", text.lower())) + " "
+
+
+def asks_development_funding(action: Any) -> bool:
+    source = _read(action, "funding_source")
+    return (isinstance(source, str) and source.strip().lower() == DEVELOPMENT_FUNDING.lower()) or \
+        not _missing(_read(action, "funding_category"))
+
+
+def check_funding(action: Any, funding_rules: DevelopmentFunding | None) -> list[Flag]:
+    """Flags for an action (an `Action`, or a mapping with the same names) that asks for
+    development funding: its chosen category is an ineligible one, or its text (what, support
+    needed, support from) contains a keyword of an ineligible category. An action that does not
+    ask for development funding, or asks under an eligible category with no ineligible keyword,
+    gets no flag. Keywords match whole words, ignoring case and punctuation."""
+    if funding_rules is None or not asks_development_funding(action):
+        return []
+    flags: list[Flag] = []
+    chosen = _read(action, "funding_category")
+    chosen = None if _missing(chosen) else str(chosen).strip()
+    if chosen is not None:
+        category = next((c for c in funding_rules.categories if chosen in (c.id, c.title)), None)
+        if category is None:
+            flags.append(Flag(chosen, chosen, f"'{chosen}' is not a category of {funding_rules.title}, so it cannot be checked."))
+        elif not category.eligible:
+            flags.append(Flag(category.id, category.title, category.reason or "It is not eligible."))
+            chosen = category.id
+        else:
+            chosen = category.id
+    text = _words(" ".join(str(_read(action, f) or "") for f in ("what", "support_needed", "support_from")))
+    for c in funding_rules.categories:
+        if c.eligible or c.id == chosen:
+            continue
+        hit = next((k for k in c.keywords if _words(k) != "  " and _words(k) in text), None)
+        if hit is not None:
+            flags.append(Flag(c.id, c.title, c.reason or "It is not eligible.", hit))
+    return flags
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+def get_plan(store: Store, pcn_code: str, year: str) -> Plan | None:
+    """The saved plan of a PCN for a year, or None."""
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    with store._read() as s:
+        row = s.scalars(select(PlanRow).where(PlanRow.pcn_code == code, PlanRow.year == year)).first()
+        if row is None:
+            return None
+        return _plan(row, s.scalars(select(PlanPriorityRow).where(PlanPriorityRow.plan_id == row.id)),
+                     s.scalars(select(PlanActionRow).where(PlanActionRow.plan_id == row.id)))
+
+
+def plan_or_empty(store: Store, pcn_code: str, year: str) -> Plan:
+    """The saved plan, or an empty unsaved one (version 0) to start from."""
+    return get_plan(store, pcn_code, year) or Plan(None, check_pcn_code(pcn_code), check_year(year))
+
+
+def plans(store: Store, *, ics_code: str | None = None, year: str | None = None) -> list[Plan]:
+    """Every saved plan (of an ICS, of a year), by PCN code then year; three queries in all."""
+    from .store import PcnRow, check_ics_code
+
+    q = select(PlanRow)
+    if year is not None:
+        q = q.where(PlanRow.year == check_year(year))
+    if ics_code is not None:
+        q = q.join(PcnRow, PcnRow.code == PlanRow.pcn_code).where(PcnRow.ics_code == check_ics_code(ics_code))
+    with store._read() as s:
+        heads = list(s.scalars(q.order_by(PlanRow.pcn_code, PlanRow.year)))
+        ids = [h.id for h in heads]
+        pri: dict[int, list] = {}
+        act: dict[int, list] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start:start + 500]
+            for p in s.scalars(select(PlanPriorityRow).where(PlanPriorityRow.plan_id.in_(part))):
+                pri.setdefault(p.plan_id, []).append(p)
+            for a in s.scalars(select(PlanActionRow).where(PlanActionRow.plan_id.in_(part))):
+                act.setdefault(a.plan_id, []).append(a)
+        return [_plan(h, pri.get(h.id, ()), act.get(h.id, ())) for h in heads]
+
+
+def snapshot(store: Store, pcn_code: str, year: str) -> Snapshot | None:
+    """The live assessment of the PCN for the year as a scoring Snapshot, or None."""
+    a = store.find_assessment(pcn_code, year)
+    if a is None:
+        return None
+    return Snapshot(a.year, store.matrix(a.matrix_id, a.matrix_version), store.ratings(a.id), a.status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+def _plan_key(row: PlanRow) -> str:
+    return f"{row.pcn_code}/{row.year}"
+
+
+def _plan_values(row: PlanRow | None, priorities: list[str] | None = None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    out = {f: getattr(row, f) for f in ("service_priority", "service_spec", "notes")}
+    if priorities is not None:
+        out["priorities"] = priorities
+    return out
+
+
+def _priority_ids(b: Batch, plan_id: int) -> list[str]:
+    return list(b.s.scalars(select(PlanPriorityRow.element_id).where(PlanPriorityRow.plan_id == plan_id)
+                            .order_by(PlanPriorityRow.position)))
+
+
+def _plan_row(b: Batch, code: str, year: str) -> PlanRow | None:
+    return b.s.scalars(select(PlanRow).where(PlanRow.pcn_code == code, PlanRow.year == year)
+                       .execution_options(populate_existing=True)).first()
+
+
+def _create_plan(b: Batch, code: str, year: str, values: Mapping[str, Any] | None = None) -> PlanRow:
+    """A new plan row with `values` (audited). Raises ConflictError if another writer created it first."""
+    values = dict(values or {})
+    row = PlanRow(pcn_code=code, year=year, created_by=b.by, created_at=b.at, updated_by=b.by, updated_at=b.at,
+                  **values)
+    try:
+        with b.s.begin_nested():
+            b.s.add(row)
+    except IntegrityError:
+        raise _plan_conflict(b, code, year, values, 0) from None
+    b._audit("plan", _plan_key(row), {"pcn_code": (None, code), "year": (None, year),
+                                      **{k: (None, v) for k, v in values.items()}})
+    return row
+
+
+def _plan_conflict(b: Batch, code: str, year: str, attempted: Mapping[str, Any], expected: int) -> ConflictError:
+    row = _plan_row(b, code, year)
+    what = f"The {year} development plan of {code}"
+    stored = _plan_values(row, _priority_ids(b, row.id) if row is not None else None)
+    if stored is not None:
+        stored = {k: stored.get(k) for k in attempted} if attempted else stored
+    return ConflictError(what, attempted, stored, row.updated_by if row else None, row.updated_at if row else None,
+                         expected, row.version if row else 0)
+
+
+def _pcn_exists(b: Batch, code: str) -> str:
+    from .store import PcnRow
+
+    if b.s.get(PcnRow, check_pcn_code(code)) is None:
+        raise NotFoundError(f"there is no PCN with code {code}")
+    return check_pcn_code(code)
+
+
+def _plan_matrix(store: Store, code: str, year: str, matrix: Matrix | None) -> Matrix:
+    if matrix is not None:
+        return matrix
+    a = store.find_assessment(code, year)
+    return store.matrix(a.matrix_id, a.matrix_version) if a is not None else store.default_matrix()
+
+
+def _check_priorities(priorities: Iterable[Any], matrix: Matrix) -> list[tuple[str, str | None]]:
+    if isinstance(priorities, str):
+        raise InputError("priorities must be a list of elements, not one piece of text")
+    out: list[tuple[str, str | None]] = []
+    for p in priorities:
+        if isinstance(p, (tuple, list)):
+            eid, reason = p[0], p[1] if len(p) > 1 else None
+        elif isinstance(p, (Priority, Suggestion)):
+            eid, reason = p.element_id, getattr(p, "reason", None)
+        else:
+            eid, reason = p, None
+        eid = str(eid or "").strip()
+        if eid not in matrix.element_ids():
+            raise InputError(f"'{eid}' is not an element of {matrix.title} {matrix.version}")
+        if eid in (o[0] for o in out):
+            raise InputError(f"'{matrix.element(eid).title}' is listed twice in the priorities")
+        out.append((eid, check_text(reason, "reason for a priority", 1_000)))
+    if len(out) > MAX_PRIORITIES:
+        raise InputError(f"{len(out)} priorities are too many to act on: choose at most {MAX_PRIORITIES}")
+    return out
+
+
+def _check_spec(value: Any, specifications: ServiceSpecifications | None) -> str | None:
+    if _missing(value):
+        return None
+    text = str(value).strip()
+    specs = specifications if specifications is not None else default_specifications()
+    if specs is None:
+        return check_text(text, "service specification", 80)
+    for s in specs.specifications:
+        if text.lower() in (s.id, s.title.lower()):
+            return s.id
+    raise InputError(f"'{text}' is not one of the {specs.title}")
+
+
+def save_plan(store: Store, pcn_code: str, year: str, *, by: str, expected_version: int,
+              service_priority: Any = KEEP, service_spec: Any = KEEP, notes: Any = KEEP, priorities: Any = KEEP,
+              matrix: Matrix | None = None, specifications: ServiceSpecifications | None = None,
+              source: str | None = None) -> Plan:
+    """Create (expected_version=0) or change a plan. Fields left as KEEP stay as they are.
+
+    `priorities`: the whole ordered list, as element ids, (element id, reason) pairs, or
+    Priority / Suggestion objects; it replaces the stored list. Elements are checked against
+    the matrix of the PCN's assessment for the year (or the default matrix)."""
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    if expected_version is None:
+        raise TypeError("expected_version is required (0 for a plan not saved before)")
+    new: dict[str, Any] = {}
+    if service_priority is not KEEP:
+        new["service_priority"] = check_text(service_priority, "service-improvement priority", 5_000)
+    if service_spec is not KEEP:
+        new["service_spec"] = _check_spec(service_spec, specifications)
+    if notes is not KEEP:
+        new["notes"] = check_text(notes, "notes")
+    wanted: list[tuple[str, str | None]] | None = None
+    if priorities is not KEEP:
+        wanted = _check_priorities(priorities or (), _plan_matrix(store, code, year, matrix))
+    attempted = dict(new)
+    if wanted is not None:
+        attempted["priorities"] = [e for e, _ in wanted]
+    with store.batch(by=by, source=source) as b:
+        _pcn_exists(b, code)
+        row = _plan_row(b, code, year)
+        stored_version = row.version if row is not None else 0
+        if expected_version != stored_version:
+            raise _plan_conflict(b, code, year, attempted, expected_version)
+        if row is None:
+            row = _create_plan(b, code, year, new)
+            old_priorities, stored_reasons, changes = [], {}, {}
+        else:
+            changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
+            old_priorities = _priority_ids(b, row.id)
+            stored_reasons = {p.element_id: p.reason for p in
+                              b.s.scalars(select(PlanPriorityRow).where(PlanPriorityRow.plan_id == row.id))}
+        priorities_changed = wanted is not None and (
+            [e for e, _ in wanted] != old_priorities or any(stored_reasons.get(e) != r for e, r in wanted))
+        if changes or (priorities_changed and expected_version):
+            def apply():
+                for k, (_, v) in changes.items():
+                    setattr(row, k, v)
+                row.updated_by, row.updated_at = b.by, b.at
+                # The priorities live in another table: make sure the plan's version moves with them.
+                flag_modified(row, "updated_at")
+
+            def conflict():
+                return _plan_conflict(b, code, year, attempted, expected_version)
+
+            b._flush_versioned(row, apply, conflict)
+        if priorities_changed:
+            b.s.execute(delete(PlanPriorityRow).where(PlanPriorityRow.plan_id == row.id),
+                        execution_options={"synchronize_session": False})
+            b.s.add_all(PlanPriorityRow(plan_id=row.id, element_id=e, position=i, reason=r)
+                        for i, (e, r) in enumerate(wanted, start=1))
+            b.s.flush()
+            changes["priorities"] = (old_priorities, [e for e, _ in wanted])
+        b._audit("plan", _plan_key(row), changes)
+    return get_plan(store, code, year)
+
+
+def _action_what(row: PlanActionRow | None, code: str, year: str, values: Mapping[str, Any]) -> str:
+    text = (row.what if row is not None else values.get("what")) or ""
+    short = text if len(text) <= 50 else text[:47] + "..."
+    return f"The action '{short}' in the {year} plan of {code}"
+
+
+def _action_values(row: PlanActionRow) -> dict[str, Any]:
+    a = _action(row)
+    return {f: getattr(a, f) for f in ACTION_FIELDS}
+
+
+def _audit_value(name: str, value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _set_action(row: PlanActionRow, name: str, value: Any) -> None:
+    if name == "cost":
+        row.cost_pence = None if value is None else int(value * 100)
+    else:
+        setattr(row, name, value)
+
+
+def _write_actions(b: Batch, row: PlanRow, rows: Sequence[Mapping[str, Any]], deleted: Mapping[int, int],
+                   positions: bool) -> None:
+    code, year = row.pcn_code, row.year
+
+    def stale(action_id: int, attempted: Mapping[str, Any], expected: int | None) -> ConflictError:
+        fresh = b.s.get(PlanActionRow, action_id, populate_existing=True)
+        if fresh is not None and fresh.plan_id != row.id:
+            fresh = None
+        stored = _action_values(fresh) if fresh is not None else None
+        shown = {k: _audit_value(k, v) for k, v in attempted.items()}
+        return ConflictError(_action_what(fresh, code, year, attempted), shown,
+                             {k: _audit_value(k, v) for k, v in stored.items() if k in shown} if stored else None,
+                             fresh.updated_by if fresh else None, fresh.updated_at if fresh else None,
+                             expected, fresh.version if fresh else 0)
+
+    for action_id, version in deleted.items():
+        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        if r is None or r.plan_id != row.id:
+            continue  # already gone: what the user wanted
+        if version is not None and r.version != version:
+            raise stale(r.id, {"status": "deleted"}, version)
+        before = _action_values(r)
+        b.s.execute(delete(PlanActionRow).where(PlanActionRow.id == r.id, PlanActionRow.version == r.version),
+                    execution_options={"synchronize_session": False})
+        b.s.expunge(r)
+        b._audit("plan_action", f"{code}/{year}/{r.id}", {k: (_audit_value(k, v), None) for k, v in before.items()})
+
+    for position, values in enumerate(rows, start=1):
+        values = dict(values)
+        action_id, version = values.pop("id", None), values.pop("version", None)
+        if action_id is None:
+            values.setdefault("status", STATUSES[0])
+            new = PlanActionRow(plan_id=row.id, position=position, updated_by=b.by, updated_at=b.at)
+            for k, v in values.items():
+                _set_action(new, k, v)
+            with b.s.begin_nested():
+                b.s.add(new)
+            b._audit("plan_action", f"{code}/{year}/{new.id}",
+                     {"position": (None, position), **{k: (None, _audit_value(k, v)) for k, v in values.items()}})
+            continue
+        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        if r is None or r.plan_id != row.id:
+            raise stale(int(action_id), values, version)
+        if version is not None and r.version != version:
+            raise stale(r.id, values, version)
+        before = _action_values(r)
+        changes = {k: (before[k], v) for k, v in values.items() if before[k] != v}
+        if positions and r.position != position:
+            changes["position"] = (r.position, position)
+        if not changes:
+            continue
+
+        def apply(r=r, changes=changes):
+            for k, (_, v) in changes.items():
+                _set_action(r, k, v)
+            r.updated_by, r.updated_at = b.by, b.at
+
+        b._flush_versioned(r, apply, lambda r=r, values=values, version=version: stale(r.id, values, version))
+        b._audit("plan_action", f"{code}/{year}/{r.id}",
+                 {k: (_audit_value(k, old), _audit_value(k, new)) for k, (old, new) in changes.items()})
+
+
+def save_actions(store: Store, pcn_code: str, year: str, rows: Sequence[Mapping[str, Any]], *, by: str,
+                 deleted: Mapping[int, int] | None = None, pathway: Any = None,
+                 funding: DevelopmentFunding | None = None, source: str | None = None) -> Plan:
+    """Save the action list as edited, all or nothing.
+
+    `rows` in display order: a row with an `id` (and the `version` you read) updates that
+    action, a row without one adds an action; blank rows are ignored. Each row's position is
+    its place in `rows`. `deleted` maps the ids of actions to remove to the versions you read.
+    Every row is checked first: any bad cell raises ActionProblems (row, field, message) and
+    nothing is written. A stale version raises ConflictError, also writing nothing. The plan
+    is created if the PCN has none for the year yet."""
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    cleaned, problems = validate_actions(rows, pathway=pathway, funding=funding)
+    missing_what = [ActionProblem(i, "what", "say what will be done") for i, r in enumerate(rows)
+                    if r.get("id") is not None and "what" not in r]
+    if problems or missing_what:
+        raise ActionProblems(problems + missing_what)
+    with store.batch(by=by, source=source) as b:
+        _pcn_exists(b, code)
+        row = _plan_row(b, code, year) or _create_plan(b, code, year)
+        _write_actions(b, row, cleaned, dict(deleted or {}), positions=True)
+    return get_plan(store, code, year)
+
+
+def add_action(store: Store, pcn_code: str, year: str, *, by: str, source: str | None = None,
+               pathway: Any = None, funding: DevelopmentFunding | None = None, **values: Any) -> Action:
+    """Add one action at the end of the plan (created if needed)."""
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    if "what" not in values:
+        raise ActionProblems([ActionProblem(0, "what", "say what will be done")])
+    clean, problems = check_action(values, pathway=pathway, funding=funding)
+    if problems:
+        raise ActionProblems([ActionProblem(0, f, m) for f, m in problems])
+    with store.batch(by=by, source=source) as b:
+        _pcn_exists(b, code)
+        row = _plan_row(b, code, year) or _create_plan(b, code, year)
+        last = b.s.scalar(select(PlanActionRow.position).where(PlanActionRow.plan_id == row.id)
+                          .order_by(PlanActionRow.position.desc()).limit(1)) or 0
+        new = PlanActionRow(plan_id=row.id, position=last + 1, updated_by=b.by, updated_at=b.at)
+        clean.setdefault("status", STATUSES[0])
+        for k, v in clean.items():
+            _set_action(new, k, v)
+        with b.s.begin_nested():
+            b.s.add(new)
+        b._audit("plan_action", f"{code}/{year}/{new.id}",
+                 {"position": (None, new.position), **{k: (None, _audit_value(k, v)) for k, v in clean.items()}})
+        return _action(new)
+
+
+def update_action(store: Store, action_id: int, *, by: str, expected_version: int, source: str | None = None,
+                  pathway: Any = None, funding: DevelopmentFunding | None = None, **values: Any) -> Action:
+    """Change some fields of one action (the others stay as they are)."""
+    clean, problems = check_action(values, pathway=pathway, funding=funding)
+    if problems:
+        raise ActionProblems([ActionProblem(0, f, m) for f, m in problems])
+    with store.batch(by=by, source=source) as b:
+        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        if r is None:
+            raise NotFoundError(f"there is no action with id {action_id}")
+        plan = b.s.get(PlanRow, r.plan_id)
+        _write_actions(b, plan, [{"id": r.id, "version": expected_version, **clean}], {}, positions=False)
+        return _action(b.s.get(PlanActionRow, r.id, populate_existing=True))
+
+
+def delete_action(store: Store, action_id: int, *, by: str, expected_version: int, source: str | None = None) -> None:
+    with store.batch(by=by, source=source) as b:
+        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        if r is None:
+            raise NotFoundError(f"there is no action with id {action_id}")
+        _write_actions(b, b.s.get(PlanRow, r.plan_id), [], {r.id: expected_version}, positions=False)
