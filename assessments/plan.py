@@ -13,10 +13,9 @@ assessment is agreed: actions move on all year.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -56,6 +55,11 @@ def _catalog() -> Catalog:
     from matrix import discover
 
     return discover()
+
+
+def reference_catalog() -> Catalog:
+    """The matrix folders' documents, read once per process (pathway, specifications, funding)."""
+    return _catalog()
 
 
 def default_funding() -> DevelopmentFunding | None:

@@ -1,0 +1,375 @@
+"""Everything one PCN's development-plan report shows, gathered from the store as plain data.
+
+The PDF, the Excel workbook and the app's plan page all read a `PlanReport`, so they say the
+same things. `summary_paragraphs` writes the one-page summary in plain words from the data.
+No Streamlit, no drawing here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from assessments import plan as plans
+from assessments.scoring import Comparison, DomainGap, DomainScore, Snapshot, compare, domain_gaps, profile, progress_series
+from assessments.store import ICS, PCN, Assessment, Store, check_year
+from matrix import DevelopmentFunding, Matrix, Pathway, ServiceSpecifications
+
+
+@dataclass(frozen=True)
+class ElementLine:
+    element_id: str
+    title: str
+    current: str  # stage label, or "not rated"
+    target: str
+    change: str  # since last year, in words
+
+
+@dataclass(frozen=True)
+class DomainSection:
+    domain_id: str
+    title: str
+    score: DomainScore
+    elements: tuple[ElementLine, ...]
+
+
+@dataclass(frozen=True)
+class PriorityLine:
+    position: int
+    element_id: str
+    title: str
+    domain: str
+    current: str
+    target: str
+    reason: str
+    suggested: bool  # True when nobody has chosen priorities yet and this is only a suggestion
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    action: plans.Action
+    flags: tuple[plans.Flag, ...]
+    step_title: str | None
+    category_title: str | None
+
+
+@dataclass(frozen=True)
+class StepLine:
+    number: int
+    title: str
+    status: str
+    date: Any
+    note: str | None
+    ticked: int
+    items: int
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    pcn: PCN
+    ics: ICS
+    year: str
+    matrix: Matrix
+    assessment: Assessment | None
+    snapshot: Snapshot | None
+    previous: Snapshot | None
+    series: pd.DataFrame  # progress_series of every year up to `year`, in this year's matrix terms
+    radar_series: pd.DataFrame  # last year and this year only
+    comparison: Comparison | None
+    domains: tuple[DomainSection, ...]
+    plan: plans.Plan
+    suggestions: tuple[plans.Suggestion, ...]
+    priorities: tuple[PriorityLine, ...]
+    actions: tuple[ActionLine, ...]
+    steps: tuple[StepLine, ...] | None  # None when pathway tracking is not available
+    pathway: Pathway | None
+    service_spec_title: str | None
+    funding: DevelopmentFunding | None
+    produced: datetime
+    gaps: tuple[DomainGap, ...] = field(default=())
+
+    @property
+    def status(self) -> str:
+        return self.assessment.status if self.assessment else "not started"
+
+    @property
+    def priorities_are_suggestions(self) -> bool:
+        return bool(self.priorities) and self.priorities[0].suggested
+
+    @property
+    def flagged(self) -> tuple[ActionLine, ...]:
+        return tuple(a for a in self.actions if a.flags)
+
+    def cost_by_source(self) -> dict[str, Decimal]:
+        """Estimated cost of the actions not dropped, per funding source ('Not given' when blank)."""
+        out: dict[str, Decimal] = {}
+        for line in self.actions:
+            a = line.action
+            if a.cost is None or a.status == "dropped":
+                continue
+            key = a.funding_source or "Not given"
+            out[key] = out.get(key, Decimal("0")) + a.cost
+        return out
+
+    @property
+    def file_stem(self) -> str:
+        return f"development-plan-{self.pcn.code}-{self.year.replace('/', '-')}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Words for numbers
+
+def money(amount: Decimal | None) -> str:
+    if amount is None:
+        return ""
+    return f"£{amount:,.2f}" if amount != amount.to_integral_value() else f"£{amount:,.0f}"
+
+
+def score_words(score: float | None, matrix: Matrix) -> str:
+    """'Step 1' for a whole stage, 'between Step 1 and Step 2' otherwise, 'not rated' for None."""
+    if score is None:
+        return "not rated"
+    low = int(score)
+    labels = [s.label for s in matrix.stages]
+    if abs(score - round(score)) < 0.05:
+        return labels[min(round(score), len(labels) - 1)]
+    return f"between {labels[low]} and {labels[min(low + 1, len(labels) - 1)]}"
+
+
+def _change_words(change: float | None, comparable: bool, before: float | None, after: float | None) -> str:
+    if not comparable:
+        return "new element"
+    if after is None:
+        return "not rated"
+    if before is None:
+        return "not rated last year"
+    if change is None or abs(change) < 0.05:
+        return "no change"
+    n = f"{abs(change):g}" if abs(change) != int(abs(change)) else str(int(abs(change)))
+    unit = "stage" if abs(change) == 1 else "stages"
+    return f"up {n} {unit}" if change > 0 else f"down {n} {unit}"
+
+
+def _label(matrix: Matrix, stage: str | None) -> str:
+    if not stage:
+        return "not rated"
+    try:
+        return matrix.stage(stage).label
+    except ValueError:
+        return stage
+
+
+# ---------------------------------------------------------------------------------------------
+# Gathering
+
+def _snapshots(store: Store, pcn_code: str, year: str) -> list[Snapshot]:
+    matrices = store.matrices()
+    out = []
+    for r in store.history(pcn_code):
+        a = r.assessment
+        if a.year > year:
+            continue
+        m = matrices.get((a.matrix_id, a.matrix_version))
+        if m is None:
+            continue
+        out.append(Snapshot(a.year, m, r.ratings, a.status))
+    # One per year: several matrices in one year would be ambiguous; keep the default matrix's.
+    by_year: dict[str, Snapshot] = {}
+    for s in out:
+        if s.year not in by_year or s.matrix.id == store.default_matrix().id:
+            by_year[s.year] = s
+    return [by_year[y] for y in sorted(by_year)]
+
+
+def _pathway_steps(store: Store, pcn_code: str, year: str, pathway: Pathway | None) -> tuple[StepLine, ...] | None:
+    if pathway is None:
+        return None
+    try:
+        from assessments.pathway import pathway_status
+    except ImportError:
+        return None
+    lines = []
+    for s in pathway_status(store, pcn_code, year, pathway):
+        step = next((p for p in pathway.steps if p.number == s.number), None)
+        ticks = getattr(s, "ticks", None) or ()
+        ticked = sum(1 for v in (ticks.values() if isinstance(ticks, dict) else ticks) if v)
+        lines.append(StepLine(s.number, getattr(s, "title", None) or (step.title if step else f"Step {s.number}"),
+                              str(getattr(s, "status", "") or "not started"), getattr(s, "date", None),
+                              getattr(s, "note", None), ticked, len(step.checklist) if step else 0))
+    return tuple(lines)
+
+
+def gather(store: Store, pcn_code: str, year: str, *, catalog: Any = None, suggestions: int = 5,
+           produced: datetime | None = None) -> PlanReport:
+    """The report for one PCN and year: works with no assessment and no plan (it says so)."""
+    year = check_year(year)
+    pcn = store.pcn(pcn_code)
+    ics = store.ics(pcn.ics_code)
+    if catalog is None:
+        catalog = plans.reference_catalog()
+    pathway = catalog.default_pathway()
+    specs: ServiceSpecifications | None = catalog.default_specifications()
+    funding: DevelopmentFunding | None = catalog.default_funding()
+
+    snaps = _snapshots(store, pcn.code, year)
+    current = next((s for s in snaps if s.year == year), None)
+    earlier = [s for s in snaps if s.year < year]
+    previous = earlier[-1] if earlier else None
+    assessment = store.find_assessment(pcn.code, year)
+    matrix = current.matrix if current else (previous.matrix if previous else store.default_matrix())
+    matrices = store.matrices()
+    series = progress_series(snaps, matrices) if snaps else progress_series([])
+    radar_years = [s for s in (previous, current) if s is not None]
+    radar_series = progress_series(radar_years, matrices) if radar_years else series
+    comparison = compare(previous, current, matrices) if current and previous else None
+
+    # Per-domain element tables.
+    changes = {c.element_id: c for c in comparison.elements} if comparison else {}
+    domains = []
+    prof = profile(current) if current else None
+    for i, d in enumerate(matrix.domains):
+        lines = []
+        for e in d.elements:
+            r = current.ratings.get(e.id) if current else None
+            cur = _label(matrix, getattr(r, "current_stage", None))
+            tgt = _label(matrix, getattr(r, "target_stage", None)) if r is not None and r.target_stage else "not set"
+            if comparison is None:
+                change = "first year" if current and not previous else "not rated"
+                if current and getattr(r, "current_stage", None) is None:
+                    change = "not rated"
+            else:
+                c = changes.get(e.id)
+                change = _change_words(c.change, c.comparable, c.before, c.after) if c else "not rated"
+            lines.append(ElementLine(e.id, e.title, cur, tgt, change))
+        score = prof.current[i] if prof else DomainScore(d.id, d.title, None, 0, len(d.elements))
+        domains.append(DomainSection(d.id, d.title, score, tuple(lines)))
+
+    plan = plans.plan_or_empty(store, pcn.code, year)
+    suggested = tuple(plans.suggest_priorities(current, suggestions)) if current else ()
+    titles = {e.id: (e.title, d.title) for d, e in matrix.elements()}
+    ratings = current.ratings if current else {}
+
+    def stage_pair(eid: str) -> tuple[str, str]:
+        r = ratings.get(eid)
+        return (_label(matrix, getattr(r, "current_stage", None)),
+                _label(matrix, getattr(r, "target_stage", None)) if r is not None and r.target_stage else "not set")
+
+    if plan.priorities:
+        priorities = tuple(PriorityLine(p.position, p.element_id, *titles.get(p.element_id, (p.element_id, "")),
+                                        *stage_pair(p.element_id), p.reason or "", False) for p in plan.priorities)
+    else:
+        priorities = tuple(PriorityLine(i, s.element_id, s.element_title, s.domain_title, *stage_pair(s.element_id),
+                                        s.reason, True) for i, s in enumerate(suggested, start=1))
+    steps_by_number = {s.number: s.title for s in pathway.steps} if pathway else {}
+    categories = {c.id: c.title for c in funding.categories} if funding else {}
+    actions = tuple(ActionLine(a, tuple(plans.check_funding(a, funding)), steps_by_number.get(a.step),
+                               categories.get(a.funding_category, a.funding_category)) for a in plan.actions)
+    spec_title = None
+    if plan.service_spec and specs:
+        spec_title = next((s.title for s in specs.specifications if s.id == plan.service_spec), plan.service_spec)
+    return PlanReport(
+        pcn=pcn, ics=ics, year=year, matrix=matrix, assessment=assessment, snapshot=current, previous=previous,
+        series=series, radar_series=radar_series, comparison=comparison, domains=tuple(domains), plan=plan,
+        suggestions=suggested, priorities=priorities, actions=actions,
+        steps=_pathway_steps(store, pcn.code, year, pathway), pathway=pathway, service_spec_title=spec_title,
+        funding=funding, produced=produced or datetime.now(UTC),
+        gaps=tuple(domain_gaps(current)) if current else ())
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary in plain words
+
+def _names(titles: list[str]) -> str:
+    """'A, B and C'; with semicolons when a name has a comma of its own ('Leadership, planning ...')."""
+    if len(titles) <= 1:
+        return "".join(titles)
+    if any("," in t for t in titles):
+        return "; ".join(titles[:-1]) + "; and " + titles[-1]
+    return ", ".join(titles[:-1]) + " and " + titles[-1]
+
+
+def summary_paragraphs(r: PlanReport) -> list[tuple[str, str]]:
+    """(heading, paragraph) pairs: where the PCN is strongest, where it most wants to move, the
+    service-improvement priority, the actions and money, and the pathway. Generated, never typed."""
+    out: list[tuple[str, str]] = []
+    m = r.matrix
+    name = r.pcn.name
+    if r.snapshot is None:
+        out.append(("The assessment", f"{name} has not started its {r.year} self-assessment yet"
+                    + (f"; the latest one is from {r.previous.year}." if r.previous else ".")))
+    else:
+        n_rated = sum(d.score.n_rated for d in r.domains)
+        n_all = sum(d.score.n_elements for d in r.domains)
+        state = "agreed" if r.status == "agreed" else "a draft, not yet agreed"
+        out.append(("The assessment", f"{name} rated {n_rated} of the {n_all} elements of the {m.title} ({m.version}) "
+                    f"for {r.year}. The assessment is {state}."))
+        scored = [d for d in r.domains if d.score.score is not None]
+        if scored:
+            best = max(d.score.score for d in scored)
+            strongest = [d for d in scored if abs(d.score.score - best) < 1e-9]
+            out.append(("Where the network is strongest",
+                        f"{_names([d.title for d in strongest])}: on average {score_words(best, m)} "
+                        f"({best:.1f} on a scale of 0 to {len(m.stages) - 1})."))
+        gaps = [g for g in r.gaps if g.gap is not None and g.gap > 0]
+        if gaps:
+            top = max(g.gap for g in gaps)
+            wanted = [g for g in gaps if abs(g.gap - top) < 1e-9]
+            now = {d.domain_id: d.score.score for d in r.domains}
+            parts = []
+            for g in wanted:
+                parts.append(f"{g.domain_title} (now {score_words(now.get(g.domain_id), m)}; the targets are on "
+                             f"average {top:.1f} stage{'s' if round(top, 1) != 1 else ''} higher)")
+            out.append(("Where it most wants to move", _names(parts) + "."))
+        else:
+            out.append(("Where it most wants to move", "No targets above the current stages have been set yet."))
+        if r.comparison is not None and r.comparison.comparable:
+            ups = [d.domain_title for d in r.comparison.domains if d.change is not None and d.change >= 0.05]
+            downs = [d.domain_title for d in r.comparison.domains if d.change is not None and d.change <= -0.05]
+            text = f"Since {r.previous.year}: "
+            text += (f"moved up in {_names(ups)}" if ups else "no domain moved up")
+            text += (f"; moved down in {_names(downs)}." if downs else "; no domain moved down.")
+            out.append(("Since last year", text))
+    if r.plan.service_priority or r.service_spec_title:
+        text = r.plan.service_priority or ""
+        if r.service_spec_title:
+            text = (text + " " if text else "") + f"(Linked to the DES service specification: {r.service_spec_title}.)"
+        out.append(("Service-improvement priority", text))
+    else:
+        out.append(("Service-improvement priority", "Not chosen yet."))
+    if r.priorities:
+        first = r.priorities[0]
+        if r.priorities_are_suggestions:
+            out.append(("Priorities", f"None chosen yet. {len(r.priorities)} are suggested from the assessment, "
+                        f"starting with {first.title} ({first.domain})."))
+        else:
+            out.append(("Priorities", f"{len(r.priorities)} chosen, starting with {first.title} ({first.domain})."))
+    if r.actions:
+        counts = {s: sum(1 for a in r.actions if a.action.status == s) for s in plans.STATUSES}
+        done = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+        costs = r.cost_by_source()
+        total = sum(costs.values(), Decimal("0"))
+        text = f"{len(r.actions)} action{'s' if len(r.actions) != 1 else ''} ({done})."
+        if total:
+            dev = costs.get(plans.DEVELOPMENT_FUNDING)
+            text += f" Estimated cost {money(total)}"
+            text += f", of which {money(dev)} is asked of PCN development funding." if dev else "."
+        if r.flagged:
+            n = len(r.flagged)
+            text += (f" {n} action{'s' if n != 1 else ''} may not meet the development-funding rules "
+                     f"and should be checked (see 'Support requested and funding checks').")
+        out.append(("Actions", text))
+    else:
+        out.append(("Actions", "No actions recorded yet."))
+    if r.steps:
+        done = [s.number for s in r.steps if s.status == "done"]
+        nxt = next((s for s in r.steps if s.status != "done"), None)
+        if nxt is None:
+            text = "All steps of the development pathway are done."
+        else:
+            text = f"Step {nxt.number}, {nxt.title}, is {nxt.status}"
+            text += f"; step{'s' if len(done) != 1 else ''} {_names([str(n) for n in done])} done." if done else "."
+        out.append(("Development pathway", text))
+    return out

@@ -1,0 +1,662 @@
+"""The development plan as an A4 PDF for joint PCN / ICS discussions (fpdf2, DejaVu Sans).
+
+Contents, in order: a cover; a one-page summary in plain words; the radar chart (this year,
+last year, target) and the progress-by-domain chart, drawn by the same builders as the app
+(components/charts.py) and rendered with kaleido; a table per domain; the service-improvement
+priority and the priorities (chosen, or suggested and marked so); the actions; support
+requested with funding checks; the six-step pathway; notes; sign-off for the clinical director
+and the ICS lead. Every page but the cover has a running header and "Page n of N".
+
+DejaVu Sans (Debian's fonts-dejavu-core) carries £, dashes, accents and most other Unicode; the
+PDF refuses to build without it rather than dropping characters. Tables repeat their heading
+row on each page and never cut text: a cell too long to sit sensibly in a table row is shortened
+there and printed in full under "Full text of long entries".
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from fpdf import FPDF, FontFace
+from fpdf.enums import TableBordersLayout, TableCellFillMode, VAlign
+
+from assessments.store import Store
+
+from .data import PlanReport, gather, money, score_words, summary_paragraphs
+
+FONT_DIR = Path(os.environ.get("PCN_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
+FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
+
+BLUE = (0, 94, 184)  # NHS blue
+DARK_BLUE = (0, 48, 135)
+TEXT = (33, 43, 50)
+GREY = (66, 85, 99)
+SECONDARY = (76, 98, 114)
+PALE = (232, 237, 238)
+ROW_FILL = (244, 246, 247)
+WARM = (255, 244, 214)  # pale NHS warm yellow: the background of funding checks
+WARM_EDGE = (255, 184, 28)
+WHITE = (255, 255, 255)
+
+MARGIN = 20
+TOP = 24
+WIDTH = 210 - 2 * MARGIN
+MAX_CELL_LINES = 24  # longer cells are shortened in the table and printed in full after it
+
+
+class ReportError(RuntimeError):
+    """The PDF cannot be built on this computer (a missing font), with what to install."""
+
+
+def _font_paths() -> dict[str, Path]:
+    paths = {style: FONT_DIR / name for style, name in FONT_FILES.items()}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise ReportError(f"The PDF needs the DejaVu Sans font, which is missing ({', '.join(missing)}). "
+                          "On Debian or Ubuntu: apt-get install fonts-dejavu-core "
+                          "(or set PCN_PDF_FONT_DIR to a folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf).")
+    return paths
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _t(text: object) -> str:
+    """Text as it should print: control characters out, tabs as spaces, no trailing blanks."""
+    if text is None:
+        return ""
+    return _CONTROL.sub("", str(text).replace("\t", "    ").replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def _day(value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date):
+        return f"{value.day} {value:%b %Y}"
+    return _t(value)
+
+
+@dataclass
+class _Long:
+    ref: str
+    title: str
+    text: str
+
+
+class PlanPDF(FPDF):
+    def __init__(self, report: PlanReport):
+        super().__init__(orientation="P", unit="mm", format="A4")
+        self.r = report
+        fonts = _font_paths()
+        for style, path in fonts.items():
+            self.add_font("DejaVu", style, str(path))
+        self.set_margins(MARGIN, TOP, MARGIN)
+        self.set_auto_page_break(True, margin=20)
+        self.alias_nb_pages()
+        self.set_text_color(*TEXT)
+        self.set_font("DejaVu", "", 10)
+        self.long: list[_Long] = []
+        r = report
+        self.set_title(f"Development plan {r.year}: {r.pcn.name}")
+        self.set_author(r.pcn.name)
+        self.set_subject(f"PCN maturity self-assessment and development plan, {r.year}, {r.ics.name}")
+        self.set_keywords(["primary care network", "maturity matrix", "development plan", r.pcn.code, r.year])
+        self.set_creator("PCN maturity matrix tool")
+        self.set_creation_date(r.produced)
+        self.set_lang("en-GB")
+
+    def multi_cell(self, *args, **kwargs):
+        # fpdf2 justifies by default; NHS documents are set ragged-right, which reads better.
+        kwargs.setdefault("align", "L")
+        return super().multi_cell(*args, **kwargs)
+
+    # -- page furniture ----------------------------------------------------------------------
+    def header(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_y(10)
+        self.set_font("DejaVu", "", 8)
+        self.set_text_color(*SECONDARY)
+        left = f"{self.r.pcn.name} ({self.r.pcn.code}) · Development plan {self.r.year}"
+        self.cell(WIDTH * 0.72, 5, _t(left), align="L")
+        self.cell(WIDTH * 0.28, 5, f"Assessment: {self.r.status}", align="R")
+        self.set_draw_color(*BLUE)
+        self.set_line_width(0.6)
+        self.line(MARGIN, 16.5, 210 - MARGIN, 16.5)
+        self.set_text_color(*TEXT)
+        self.set_y(TOP)
+
+    def footer(self) -> None:
+        if self.page_no() == 1:
+            return
+        self.set_y(-13)
+        self.set_font("DejaVu", "", 8)
+        self.set_text_color(*SECONDARY)
+        self.cell(WIDTH / 2, 5, f"Produced {_day(self.r.produced.date())} · {_t(self.r.ics.name)}", align="L")
+        self.cell(WIDTH / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        self.set_text_color(*TEXT)
+
+    # -- building blocks ----------------------------------------------------------------------
+    def need(self, height: float) -> None:
+        """Start a new page unless `height` mm still fit on this one (keeps headings with their text)."""
+        if self.get_y() + height > self.page_break_trigger:
+            self.add_page()
+
+    def h1(self, text: str, *, new_page: bool = True) -> None:
+        if new_page:
+            self.add_page()
+        else:
+            self.need(70)
+            if self.get_y() > TOP + 1:
+                self.ln(8)
+        self.start_section(_t(text), level=0)  # the PDF's bookmarks and the contents on the cover
+        self.set_font("DejaVu", "B", 18)
+        self.set_text_color(*BLUE)
+        self.multi_cell(WIDTH, 9, _t(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(3)
+        self.set_text_color(*TEXT)
+        self.set_font("DejaVu", "", 10)
+
+    def h2(self, text: str, *, keep: float = 35) -> None:
+        self.need(keep)
+        self.ln(2)
+        self.set_font("DejaVu", "B", 12.5)
+        self.set_text_color(*DARK_BLUE)
+        self.multi_cell(WIDTH, 6.5, _t(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(1.5)
+        self.set_text_color(*TEXT)
+        self.set_font("DejaVu", "", 10)
+
+    def para(self, text: str, *, size: float = 10, colour=TEXT, bold: bool = False, gap: float = 2.5) -> None:
+        self.set_font("DejaVu", "B" if bold else "", size)
+        self.set_text_color(*colour)
+        self.multi_cell(WIDTH, size * 0.5, _t(text), new_x="LMARGIN", new_y="NEXT")
+        self.ln(gap)
+        self.set_text_color(*TEXT)
+        self.set_font("DejaVu", "", 10)
+
+    def note_box(self, text: str, *, fill=PALE, edge=BLUE) -> None:
+        """A shaded box with a coloured bar on the left, for notes the reader must not miss."""
+        self.set_font("DejaVu", "", 9.5)
+        lines = self.multi_cell(WIDTH - 10, 5, _t(text), dry_run=True, output="LINES")
+        h = len(lines) * 5 + 6
+        self.need(h + 2)
+        x, y = self.l_margin, self.get_y()
+        self.set_fill_color(*fill)
+        self.rect(x, y, WIDTH, h, style="F")
+        self.set_fill_color(*edge)
+        self.rect(x, y, 1.6, h, style="F")
+        self.set_xy(x + 5, y + 3)
+        self.multi_cell(WIDTH - 10, 5, _t(text), new_x="LMARGIN", new_y="NEXT")
+        self.set_y(y + h + 4)
+        self.set_font("DejaVu", "", 10)
+
+    def clip(self, text: str, width: float, ref: str, title: str, size: float = 8.5) -> str:
+        """The text for a table cell `width` mm wide; if it would run past MAX_CELL_LINES lines,
+        its start and a pointer to the full text, which is kept for the end of the document."""
+        text = _t(text)
+        if not text:
+            return ""
+        self.set_font("DejaVu", "", size)
+        lines = self.multi_cell(width - 3, 4.3, text, dry_run=True, output="LINES")
+        if len(lines) <= MAX_CELL_LINES:
+            return text
+        self.long.append(_Long(ref, title, text))
+        return " ".join(lines[:MAX_CELL_LINES - 3]).rstrip() + f" … (continued under 'Full text of long entries', {ref})"
+
+    def grid(self, headings: Sequence[str], rows: Iterable[Sequence[str]], widths: Sequence[float], *,
+              size: float = 8.5, bold_first: bool = False, fills: Sequence[tuple | None] | None = None) -> None:
+        """A table that breaks between rows, repeating its heading row on every page."""
+        self.set_font("DejaVu", "", size)
+        self.set_draw_color(*PALE)
+        self.set_line_width(0.3)
+        self.set_fill_color(*WHITE)  # the table's base style takes the current fill colour
+        self.set_text_color(*TEXT)
+        heading = FontFace(emphasis="BOLD", color=WHITE, fill_color=BLUE, size_pt=size)
+        rows = list(rows)
+        self.need(14 + 4.3 * 3)
+        with self.table(col_widths=tuple(widths), width=sum(widths), align="LEFT", text_align="LEFT",
+                        v_align=VAlign.T, line_height=4.3, padding=(1.6, 1.5, 1.6, 1.5),
+                        headings_style=heading, borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+                        cell_fill_color=ROW_FILL, cell_fill_mode=TableCellFillMode.EVEN_ROWS,
+                        repeat_headings=1) as t:
+            head = t.row()
+            for h in headings:
+                head.cell(_t(h))
+            for i, values in enumerate(rows):
+                fill = fills[i] if fills else None
+                row = t.row()
+                for j, v in enumerate(values):
+                    style = None
+                    if j == 0 and bold_first:
+                        style = FontFace(emphasis="BOLD", fill_color=fill) if fill else FontFace(emphasis="BOLD")
+                    elif fill:
+                        style = FontFace(fill_color=fill)
+                    row.cell(_t(v), style=style)
+        self.ln(3)
+        self.set_font("DejaVu", "", 10)
+
+    def chart(self, png: bytes | None, alt: str, width_mm: float, px: tuple[int, int], problem: str | None) -> None:
+        h = width_mm * px[1] / px[0]
+        if png is None:
+            self.note_box(f"The chart could not be drawn on this computer: {problem} The table below gives the same figures.")
+            return
+        self.need(h + 2)
+        self.image(io.BytesIO(png), x=MARGIN + (WIDTH - width_mm) / 2, w=width_mm, h=h, alt_text=alt)
+        self.ln(2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+RADAR_PX = (700, 540)
+PROGRESS_COLS = 3
+
+
+def _progress_px(report: PlanReport) -> tuple[int, int]:
+    rows = -(-len(report.matrix.domains) // PROGRESS_COLS)
+    return (820, 110 + 330 * rows)
+
+
+def _figures(report: PlanReport) -> tuple[tuple[bytes | None, bytes | None], str | None]:
+    """(radar PNG, progress PNG), or Nones and the reason when there is nothing or no browser."""
+    from components import charts
+
+    from .images import ChartError, png
+
+    if report.series.empty:
+        return (None, None), "there is no assessment to draw yet."
+    try:
+        radar = charts.radar(report.radar_series, report.matrix, title=None)
+        radar.update_layout(height=RADAR_PX[1], margin=dict(l=80, r=80, t=40, b=60))
+        w, h = _progress_px(report)
+        progress = charts.domain_progress(report.series, report.matrix, title=None, columns=PROGRESS_COLS)
+        progress.update_layout(height=h, margin=dict(l=100, r=20, t=50, b=70))
+        return (png(radar, width=RADAR_PX[0], height=RADAR_PX[1]), png(progress, width=w, height=h)), None
+    except ChartError as exc:
+        return (None, None), str(exc)
+
+
+def _cover(pdf: PlanPDF) -> None:
+    r = pdf.r
+    pdf.add_page()
+    pdf.set_fill_color(*BLUE)
+    pdf.rect(0, 0, 210, 100, style="F")
+    pdf.set_text_color(*WHITE)
+    pdf.set_xy(MARGIN, 30)
+    pdf.set_font("DejaVu", "B", 12)
+    pdf.cell(WIDTH, 7, "DEVELOPMENT PLAN " + r.year, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("DejaVu", "B", 26)
+    pdf.multi_cell(WIDTH, 12, _t(r.pcn.name), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_font("DejaVu", "", 13)
+    pdf.multi_cell(WIDTH, 7, _t(f"Primary care network {r.pcn.code}\n{r.ics.name} ({r.ics.code})"),
+                   new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*TEXT)
+    pdf.set_y(114)
+    status = {"agreed": "Agreed", "draft": "Draft (not yet agreed)"}.get(r.status, "Not started")
+    facts = [
+        ("Year", r.year),
+        ("Integrated care system", f"{r.ics.name} ({r.ics.code})"),
+        ("Primary care network", f"{r.pcn.name} ({r.pcn.code})"),
+        ("Member practices", f"{len(r.pcn.practices)}" + (f" · list size {r.pcn.list_size:,}" if r.pcn.list_size else "")),
+        ("Maturity matrix", f"{r.matrix.title}, version {r.matrix.version}"),
+        ("Assessment status", status),
+        ("Date produced", _day(r.produced.date())),
+    ]
+    for label, value in facts:
+        pdf.set_font("DejaVu", "", 10)
+        pdf.set_text_color(*SECONDARY)
+        pdf.cell(55, 7, label)
+        pdf.set_font("DejaVu", "B", 10.5)
+        pdf.set_text_color(*TEXT)
+        pdf.multi_cell(WIDTH - 55, 7, _t(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_draw_color(*PALE)
+        pdf.set_line_width(0.3)
+        pdf.line(MARGIN, pdf.get_y(), 210 - MARGIN, pdf.get_y())
+    pdf_y_after_facts = pdf.get_y() + 8
+    pdf.set_y(255)
+    pdf.set_font("DejaVu", "", 9)
+    pdf.set_text_color(*SECONDARY)
+    pdf.multi_cell(WIDTH, 4.8, "Prepared for joint discussion between the primary care network and the integrated care "
+                   "system. The assessment is the network's own view of its development; it is not a performance "
+                   "measure and is not for comparing networks.", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*TEXT)
+    pdf.set_y(max(pdf_y_after_facts, 182))
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.set_text_color(*DARK_BLUE)
+    pdf.cell(WIDTH, 7, "In this plan", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*TEXT)
+    # The contents are written at the end, when the page of every section is known.
+    pdf.insert_toc_placeholder(_contents, pages=1)
+
+
+def _contents(pdf: PlanPDF, outline) -> None:
+    pdf.set_font("DejaVu", "", 9.5)
+    pdf.set_x(MARGIN)
+    for section in outline:
+        if section.level:
+            continue
+        link = pdf.add_link(page=section.page_number)
+        pdf.set_text_color(*TEXT)
+        pdf.cell(WIDTH - 20, 5.6, section.name, link=link)
+        pdf.set_text_color(*SECONDARY)
+        pdf.cell(20, 5.6, str(section.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(*TEXT)
+
+
+def _key_figures(pdf: PlanPDF) -> None:
+    r = pdf.r
+    rated = sum(d.score.n_rated for d in r.domains)
+    total = sum(d.score.n_elements for d in r.domains)
+    cost = sum(r.cost_by_source().values()) if r.actions else None
+    boxes = [("Elements rated", f"{rated} of {total}" if r.snapshot else "none yet"),
+             ("Priorities", f"{len(r.priorities)}" + (" suggested" if r.priorities_are_suggestions else "")),
+             ("Actions", str(len(r.actions))),
+             ("Estimated cost", money(cost) if cost else "none given")]
+    w = (WIDTH - 3 * 4) / 4
+    y = pdf.get_y()
+    for i, (label, value) in enumerate(boxes):
+        x = MARGIN + i * (w + 4)
+        pdf.set_fill_color(*PALE)
+        pdf.rect(x, y, w, 19, style="F")
+        pdf.set_xy(x + 3, y + 2.5)
+        pdf.set_font("DejaVu", "", 8.5)
+        pdf.set_text_color(*SECONDARY)
+        pdf.cell(w - 6, 4.5, label)
+        pdf.set_xy(x + 3, y + 8.5)
+        pdf.set_font("DejaVu", "B", 12.5)
+        pdf.set_text_color(*DARK_BLUE)
+        pdf.cell(w - 6, 7, _t(value))
+    pdf.set_text_color(*TEXT)
+    pdf.set_y(y + 25)
+
+
+def _summary(pdf: PlanPDF) -> None:
+    pdf.h1("Summary", new_page=False)  # the contents placeholder on the cover has just turned the page
+    _key_figures(pdf)
+    for heading, text in summary_paragraphs(pdf.r):
+        pdf.need(16)
+        pdf.set_font("DejaVu", "B", 10.5)
+        pdf.set_text_color(*DARK_BLUE)
+        pdf.cell(WIDTH, 6, _t(heading), new_x="LMARGIN", new_y="NEXT")
+        pdf.para(text, gap=3)
+
+
+def _charts(pdf: PlanPDF, images: tuple[bytes | None, bytes | None], problem: str | None) -> None:
+    from components import charts
+
+    r = pdf.r
+    radar_png, progress_png = images
+    pdf.h1("Maturity by domain")
+    years = sorted(r.radar_series["year"].unique()) if not r.radar_series.empty else []
+    shown = " and ".join(years) if years else "no year"
+    pdf.para(f"The average stage of each domain in {shown}, with the targets for {years[-1] if years else r.year} "
+             f"dashed. The further out, the more mature. Scores run from 0 ({r.matrix.stages[0].label}) to "
+             f"{len(r.matrix.stages) - 1} ({r.matrix.stages[-1].label}).", colour=GREY, size=9.5)
+    pdf.chart(radar_png, f"Radar chart of domain scores for {shown}, with targets", 150, RADAR_PX, problem)
+    if not r.radar_series.empty:
+        table = charts.radar_table(r.radar_series)
+        if "Notes" in table and not table["Notes"].astype(str).str.strip().any():
+            table = table.drop(columns="Notes")
+        pdf.h2("The chart as a table", keep=40)
+        n = len(table.columns)
+        widths = [62] + [(WIDTH - 62) / (n - 1)] * (n - 1)
+        pdf.grid(list(table.columns), table.astype(str).values.tolist(), widths, bold_first=True)
+    if len(r.series["year"].unique()) > 0 if not r.series.empty else False:
+        pdf.h1("Progress by domain")
+        pdf.para("Each domain's average stage in every year assessed, with the target dashed. Points are labelled "
+                 "with the score.", colour=GREY, size=9.5)
+        pdf.chart(progress_png, "Line charts of each domain's score by year, with targets", WIDTH,
+                  _progress_px(r), problem)
+
+
+def _domains(pdf: PlanPDF) -> None:
+    r = pdf.r
+    pdf.h1("Elements by domain")
+    since = f"Since {r.previous.year}" if r.previous else "Since last year"
+    pdf.para(f"Where the network placed itself on each element in {r.year} ('Now'), where it wants to be "
+             f"('Target'), and the change since the previous assessment.", colour=GREY, size=9.5)
+    for d in r.domains:
+        s = d.score
+        score = (f"average {score_words(s.score, r.matrix)} ({s.score:.1f}; {s.n_rated} of {s.n_elements} rated)"
+                 if s.score is not None else "not rated")
+        pdf.h2(f"{d.title}", keep=45)
+        pdf.para(score[:1].upper() + score[1:], colour=SECONDARY, size=9, gap=1.5)
+        pdf.grid(["Element", "Now", "Target", since], [(e.title, e.current, e.target, e.change) for e in d.elements],
+                  [74, 28, 28, 40])
+
+
+def _priorities(pdf: PlanPDF) -> None:
+    r = pdf.r
+    pdf.h1("Priorities")
+    pdf.h2("Service-improvement priority", keep=30)
+    if r.plan.service_priority or r.service_spec_title:
+        text = r.plan.service_priority or ""
+        if r.service_spec_title:
+            text += ("\n\n" if text else "") + f"Linked to the DES service specification: {r.service_spec_title}."
+        pdf.note_box(text)
+    else:
+        pdf.para("Not chosen yet.", colour=SECONDARY)
+    pdf.h2("Development priorities", keep=40)
+    if not r.priorities:
+        pdf.para("None chosen yet, and there is no assessment for this year to suggest them from.", colour=SECONDARY)
+        return
+    if r.priorities_are_suggestions:
+        pdf.note_box("SUGGESTED, NOT YET CHOSEN. No priorities have been chosen for this year. These suggestions are "
+                     "worked out from the assessment: the largest gaps between the current and target stage come "
+                     "first, and the domain with the lowest score always has a place.", fill=WARM, edge=WARM_EDGE)
+    head = "Suggested because" if r.priorities_are_suggestions else "Why"
+    rows = [(str(p.position), f"{p.title}\n({p.domain})", p.current, p.target,
+             pdf.clip(p.reason, 60, f"priority {p.position}", f"Priority {p.position}: {p.title}")) for p in r.priorities]
+    pdf.grid(["#", "Element", "Now", "Target", head], rows, [8, 56, 23, 23, 60])
+
+
+def _action_rows(pdf: PlanPDF) -> list[tuple[str, ...]]:
+    rows = []
+    for i, line in enumerate(pdf.r.actions, start=1):
+        a = line.action
+        owner = "\n".join(x for x in (_t(a.owner), f"Due {_day(a.due)}" if a.due else "") if x)
+        status = a.status + (f"\nStep {a.step}" if a.step else "")
+        money_cell = "\n".join(x for x in (money(a.cost), _t(a.funding_source),
+                                           "⚠ Check funding (see below)" if line.flags else "") if x)
+        rows.append((str(i), pdf.clip(a.what, 72, f"action {i}", f"Action {i}"), owner, status, money_cell))
+    return rows
+
+
+def _actions(pdf: PlanPDF) -> None:
+    r = pdf.r
+    pdf.h1("Actions", new_page=False)
+    if not r.actions:
+        pdf.para("No actions have been recorded for this year yet.", colour=SECONDARY)
+        return
+    counts = {s: sum(1 for a in r.actions if a.action.status == s) for s in ("not started", "in progress", "done", "dropped")}
+    pdf.para(" · ".join(f"{n} {s}" for s, n in counts.items() if n), colour=SECONDARY, size=9.5)
+    fills = [WARM if line.flags else None for line in r.actions]
+    pdf.grid(["#", "Action", "Owner and due", "Status and step", "Cost and funding"],
+              _action_rows(pdf), [8, 72, 32, 26, 32], fills=fills)
+    if any(line.action.support_needed or line.action.support_from for line in r.actions):
+        pdf.para("The support each action needs is listed under 'Support requested and funding checks'.",
+                 colour=SECONDARY, size=8.5)
+    if r.steps is None and any(line.action.step for line in r.actions) and r.pathway:
+        pdf.para("Steps: " + "; ".join(f"{s.number} {s.title}" for s in r.pathway.steps), colour=SECONDARY, size=8.5)
+
+
+def _support(pdf: PlanPDF) -> None:
+    r = pdf.r
+    pdf.h1("Support requested and funding checks", new_page=False)
+    asks = [(i, line) for i, line in enumerate(r.actions, start=1)
+            if line.action.support_needed or line.action.support_from or line.action.asks_development_funding]
+    if not asks:
+        pdf.para("No support or funding has been asked for yet.", colour=SECONDARY)
+    else:
+        rows = [(str(i), pdf.clip(line.action.support_needed, 58, f"action {i}, support", f"Action {i}: support needed")
+                 if line.action.support_needed else "not stated", _t(line.action.support_from),
+                 "\n".join(x for x in (_t(line.action.funding_source), _t(line.category_title)) if x),
+                 money(line.action.cost)) for i, line in asks]
+        pdf.grid(["#", "Support needed", "Who could provide it", "Funding source and category", "Cost"], rows,
+                  [8, 58, 38, 44, 22])
+        costs = r.cost_by_source()
+        if costs:
+            pdf.h2("Estimated cost by funding source (actions not dropped)", keep=30)
+            total = sum(costs.values())
+            pdf.grid(["Funding source", "Estimated cost"],
+                      [(k, money(v)) for k, v in sorted(costs.items())] + [("Total", money(total))], [120, 50])
+    pdf.h2("Funding checks", keep=30)
+    rules = r.funding.title if r.funding else "the development-funding rules"
+    if not r.flagged:
+        pdf.para(f"No action asking for PCN development funding looks ineligible under {rules}.", colour=SECONDARY)
+        return
+    pdf.para(f"These actions ask for PCN development funding but look ineligible under {rules}. A flag is a prompt "
+             "for discussion, not a funding decision.", colour=GREY, size=9.5)
+    for i, line in enumerate(r.actions, start=1):
+        if not line.flags:
+            continue
+        what = _t(line.action.what)
+        short = what if len(what) <= 160 else what[:157] + "…"
+        pdf.note_box(f"Action {i}: {short}\n" + "\n".join(f"• {f.message}" for f in line.flags), fill=WARM, edge=WARM_EDGE)
+
+
+def _pathway(pdf: PlanPDF) -> None:
+    r = pdf.r
+    title = r.pathway.title if r.pathway else "Development pathway"
+    pdf.h1("Development pathway", new_page=False)
+    pdf.para(f"Where the network is on the six steps of the {title}.", colour=GREY, size=9.5)
+    if r.steps is None:
+        if r.pathway:
+            pdf.grid(["Step", "Title", "Status"], [(str(s.number), s.title, "not recorded") for s in r.pathway.steps],
+                      [14, 110, 46])
+        pdf.para("Progress along the pathway is not recorded in this tool yet.", colour=SECONDARY)
+        return
+    rows = [(str(s.number), s.title, s.status, _day(s.date), f"{s.ticked} of {s.items}" if s.items else "",
+             pdf.clip(s.note or "", 50, f"step {s.number}", f"Pathway step {s.number}: note")) for s in r.steps]
+    pdf.grid(["Step", "Title", "Status", "Date", "Checklist", "Note"], rows, [11, 43, 22, 22, 22, 50], bold_first=True)
+
+
+def _notes(pdf: PlanPDF) -> None:
+    if not pdf.r.plan.notes:
+        return
+    pdf.h2("Notes", keep=30)
+    pdf.para(pdf.r.plan.notes)
+
+
+def _long_entries(pdf: PlanPDF) -> None:
+    if not pdf.long:
+        return
+    pdf.h1("Full text of long entries")
+    for entry in pdf.long:
+        pdf.need(16)
+        pdf.set_font("DejaVu", "B", 10)
+        pdf.set_text_color(*DARK_BLUE)
+        pdf.multi_cell(WIDTH, 5.5, _t(entry.title), new_x="LMARGIN", new_y="NEXT")
+        pdf.para(entry.text, size=9.5)
+
+
+def _sign_off(pdf: PlanPDF) -> None:
+    r = pdf.r
+    pdf.h2("Agreement", keep=110)
+    pdf.para(f"We have discussed and agree this development plan for {r.year}.", size=10)
+    col = (WIDTH - 8) / 2
+    top = pdf.get_y() + 2
+    for i, (who, org) in enumerate((("Clinical director", f"for {r.pcn.name}"), ("ICS lead", f"for {r.ics.name}"))):
+        x = MARGIN + i * (col + 8)
+        pdf.set_fill_color(*PALE)
+        pdf.rect(x, top, col, 82, style="F")
+        pdf.set_xy(x + 4, top + 4)
+        pdf.set_font("DejaVu", "B", 11)
+        pdf.set_text_color(*DARK_BLUE)
+        pdf.cell(col - 8, 6, who)
+        pdf.set_xy(x + 4, top + 10)
+        pdf.set_font("DejaVu", "", 8.5)
+        pdf.set_text_color(*SECONDARY)
+        pdf.multi_cell(col - 8, 4.3, _t(org), new_x="LEFT", new_y="NEXT")
+        y = top + 26
+        for label in ("Name", "Role", "Signature", "Date"):
+            pdf.set_xy(x + 4, y)
+            pdf.set_font("DejaVu", "", 9)
+            pdf.set_text_color(*TEXT)
+            pdf.cell(22, 6, label)
+            pdf.set_draw_color(*GREY)
+            pdf.set_line_width(0.3)
+            pdf.line(x + 26, y + 5.5, x + col - 4, y + 5.5)
+            y += 13
+    pdf.set_y(top + 88)
+    pdf.set_text_color(*TEXT)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public API
+
+def render(report: PlanReport, *, charts: bool = True) -> bytes:
+    """The PDF for a gathered report, as bytes."""
+    images, problem = _figures(report) if charts else ((None, None), "charts were turned off.")
+    pdf = PlanPDF(report)
+    _cover(pdf)
+    _summary(pdf)
+    _charts(pdf, images, problem)
+    _domains(pdf)
+    _priorities(pdf)
+    _actions(pdf)
+    _support(pdf)
+    _pathway(pdf)
+    _notes(pdf)
+    _sign_off(pdf)
+    _long_entries(pdf)
+    return bytes(pdf.output())
+
+
+def plan_pdf(store: Store, pcn_code: str, year: str, **kw) -> bytes:
+    """The development-plan PDF of one PCN for one year."""
+    return render(gather(store, pcn_code, year), **kw)
+
+
+def plan_pdfs(store: Store, pcn_codes: Sequence[str], year: str,
+              progress: Callable[[int, int, str], None] | None = None, *, workers: int = 2
+              ) -> Iterator[tuple[str, str, bytes]]:
+    """(PCN code, file name, PDF bytes) for each PCN, in order.
+
+    Two workers by default: while one waits for the browser to draw its charts, the other
+    lays out its PDF, which on a 2-core machine cuts a batch's time by about a third.
+    `progress(done, total, name of the next PCN)` is called in the caller's thread at the start
+    and after each PCN is handed over, so it may update a user interface."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    codes = list(pcn_codes)
+
+    def one(code: str) -> tuple[str, str, bytes]:
+        report = gather(store, code, year)
+        return code, report.file_stem + ".pdf", render(report)
+
+    names = {p.code: p.name for p in store.pcns()} if progress else {}
+    n = len(codes)
+    if progress:
+        progress(0, n, names.get(codes[0], codes[0]) if codes else "")
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for i, result in enumerate(pool.map(one, codes)):
+            yield result
+            if progress:
+                progress(i + 1, n, names.get(codes[i + 1], codes[i + 1]) if i + 1 < n else "")
+
+
+def ics_plan_pdfs(store: Store, ics_code: str, year: str,
+                  progress: Callable[[int, int, str], None] | None = None) -> list[tuple[str, str, bytes]]:
+    """(PCN code, file name, PDF bytes) for every PCN of the ICS."""
+    return list(plan_pdfs(store, [p.code for p in store.pcns(ics_code)], year, progress))
+
+
+def ics_plans_zip(store: Store, ics_code: str, year: str,
+                  progress: Callable[[int, int, str], None] | None = None) -> bytes:
+    """A zip of every PCN's plan PDF for the ICS and year."""
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for _, name, data in ics_plan_pdfs(store, ics_code, year, progress):
+            z.writestr(name, data)
+    return buf.getvalue()

@@ -1,0 +1,259 @@
+"""The development-plan PDF (and workbook): its text, charts, pagination, Unicode and metadata,
+read back out of the file the way a reader's software would (pypdf, poppler's pdftoppm)."""
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from PIL import Image, ImageStat
+from pypdf import PdfReader
+
+from assessments import plan as P
+from assessments.demo import load_demo
+from assessments.store import Store
+from reports import pdf as report_pdf
+from reports.data import gather, summary_paragraphs
+from reports.excel import workbook
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts" / "pdf"
+YEAR = "2024/25"
+UNICODE = "£1,250 – Zoë Ñúñez, Ørsted Café"
+MAIN, LONG, BARE = "U99001", "U99002", "U99007"  # a plan; a very long plan; no plan rows at all
+
+
+def words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of every page, without the running header and footer lines (as a reader skips
+    them), so a paragraph that runs over a page break reads as one."""
+    pages = []
+    for n, page in enumerate(PdfReader(io.BytesIO(data)).pages):
+        lines = page.extract_text().splitlines()
+        if n:  # the cover has neither
+            assert "Development plan" in lines[0] and lines[-1].startswith("Produced ") and " of " in lines[-1]
+            lines = lines[1:-1]
+        pages.append("\n".join(lines))
+    return words("\n".join(pages))
+
+
+def long_action(i: int) -> str:
+    return (f"Action {i:02d}: run a series of facilitated sessions with the member practices, community nursing, "
+            f"social care and the voluntary sector to agree how the network will work on frailty, including who "
+            f"leads each part, what data is shared and how progress is reported to the board (item {i:02d}-end).")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = Store(f"sqlite:///{tmp_path_factory.mktemp('pdf') / 'pdf.db'}")
+    load_demo(s)
+    snap = P.snapshot(s, MAIN, YEAR)
+    P.save_plan(s, MAIN, YEAR, by="Priya Shah", expected_version=0, service_spec="care-homes",
+                service_priority="Weekly multidisciplinary rounds in every care home, with the community team.",
+                priorities=P.suggest_priorities(snap, 3), notes="Agreed in outline at the March board.")
+    P.save_actions(s, MAIN, YEAR, [
+        dict(what="Away day for the member practices with an external facilitator", owner="Dr Amara Okafor",
+             due=date(2025, 3, 31), status="in progress", step=3, support_needed="Facilitation of two sessions",
+             support_from="Commissioning support unit", cost="2400", funding_source=P.DEVELOPMENT_FUNDING,
+             funding_category="organisational-development"),
+        dict(what=f"Coaching for the clinical director, budget {UNICODE}", owner="Zoë Ñúñez", status="not started",
+             step=4, support_needed="Leadership coaching", cost="1250", funding_source=P.DEVELOPMENT_FUNDING,
+             funding_category="leadership-development"),
+        dict(what="Pay the premises rent for the PCN office", owner="PCN manager", status="not started",
+             cost="900", funding_source=P.DEVELOPMENT_FUNDING),
+    ], by="Priya Shah")
+    huge = " ".join(f"Paragraph {k}: the network's notes on how the work was agreed, who took part and what "
+                    f"was learnt along the way." for k in range(1, 120))
+    P.save_plan(s, LONG, YEAR, by="Tom Whitlock", expected_version=0, notes=huge,
+                service_priority="Anticipatory care for people living with frailty " * 20)
+    rows = [dict(what=long_action(i), owner=f"Owner {i}", due=date(2025, 1 + i % 12, 1 + i % 28),
+                 status=P.STATUSES[i % 4], step=1 + i % 6, support_needed=f"Support needed for action {i:02d}: "
+                 + "project management and analytics time " * 3, support_from="ICB transformation team",
+                 cost=str(100 * i), funding_source=P.FUNDING_SOURCES[i % 4]) for i in range(1, 60)]
+    rows.append(dict(what="Very long action: " + " ".join(f"w{k:04d}" for k in range(800)) + " (the end of it)",
+                     owner="Owner 60"))
+    P.save_actions(s, LONG, YEAR, rows, by="Tom Whitlock")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def main_pdf(store) -> bytes:
+    return report_pdf.plan_pdf(store, MAIN, YEAR)
+
+
+@pytest.fixture(scope="module")
+def long_pdf(store) -> bytes:
+    return report_pdf.plan_pdf(store, LONG, YEAR)
+
+
+def test_the_pdf_says_what_the_database_holds(store, main_pdf):
+    text = pdf_text(main_pdf)
+    pcn = store.pcn(MAIN)
+    assert pcn.name in text and MAIN in text and store.ics(pcn.ics_code).name in text
+    assessment = store.find_assessment(MAIN, YEAR)
+    matrix = store.matrix(assessment.matrix_id, assessment.matrix_version)
+    ratings = store.ratings(assessment.id)
+    for domain in matrix.domains:
+        assert domain.title in text
+        for e in domain.elements:
+            r = ratings[e.id]
+            row = f"{e.title} {matrix.stage(r.current_stage).label} {matrix.stage(r.target_stage).label}"
+            assert words(row) in text, row
+    for action in P.get_plan(store, MAIN, YEAR).actions:
+        assert words(action.what) in text
+    assert "Weekly multidisciplinary rounds in every care home" in text
+    assert "Enhanced health in care homes" in text  # the DES specification by its title
+    assert f"Assessment status {assessment.status.capitalize()}" in text
+    assert "Clinical director" in text and "ICS lead" in text and "Signature" in text
+
+
+def test_the_pdf_has_both_charts_as_images(main_pdf):
+    reader = PdfReader(io.BytesIO(main_pdf))
+    images = [img for page in reader.pages for img in page.images]
+    assert len(images) >= 2
+    for img in images[:2]:
+        w, h = img.image.size
+        assert w >= 1000 and h >= 700  # drawn at print resolution, not thumbnails
+        assert len(img.image.convert("L").resize((64, 64)).getcolors(4096)) > 20  # a real picture, not a blank
+
+
+def test_metadata_and_page_numbers(store, main_pdf):
+    reader = PdfReader(io.BytesIO(main_pdf))
+    name = store.pcn(MAIN).name
+    assert reader.metadata.title == f"Development plan {YEAR}: {name}"
+    assert reader.metadata.author == name
+    assert YEAR in reader.metadata.subject and reader.metadata.creation_date is not None
+    n = len(reader.pages)
+    assert f"Page 2 of {n}" in words(reader.pages[1].extract_text())
+    assert f"Page {n} of {n}" in words(reader.pages[-1].extract_text())
+    outline = [o.title for o in reader.outline]
+    assert outline[:3] == ["Summary", "Maturity by domain", "Progress by domain"]
+
+
+def test_unicode_survives(main_pdf):
+    assert UNICODE in pdf_text(main_pdf)
+
+
+def test_funding_flags_and_suggestions_are_in_the_pdf(store, main_pdf):
+    text = pdf_text(main_pdf)
+    assert "Funding checks" in text
+    assert "It mentions 'premises rent'" in text and "Running costs and business as usual" in text
+    # The chosen priorities carry the reasons they were suggested with.
+    plan = P.get_plan(store, MAIN, YEAR)
+    assert words(plan.priorities[0].reason) in text
+    assert "SUGGESTED, NOT YET CHOSEN" not in text
+
+
+def _text_positions(data: bytes) -> list[tuple[int, float, str]]:
+    out = []
+    for n, page in enumerate(PdfReader(io.BytesIO(data)).pages, start=1):
+        def visit(text, cm, tm, font, size, n=n):
+            if text.strip():
+                out.append((n, tm[5] * cm[3] + cm[5], text))
+        page.extract_text(visitor_text=visit)
+    return out
+
+
+def test_a_long_plan_paginates_without_cutting_text(store, long_pdf):
+    reader = PdfReader(io.BytesIO(long_pdf))
+    assert len(reader.pages) > 15
+    text = pdf_text(long_pdf)
+    plan = P.get_plan(store, LONG, YEAR)
+    assert len(plan.actions) == 60
+    for action in plan.actions:
+        assert words(action.what) in text, action.what[:40]
+    assert words(plan.notes) in text and words(plan.service_priority) in text
+    # The longest action is shortened in its table row and printed in full after the tables.
+    assert "Full text of long entries" in text
+    # Nothing is written in the bottom margin (20 mm = 56.7 pt) except the footer.
+    low = [(n, y, t) for n, y, t in _text_positions(long_pdf) if y < 50 and "Produced" not in t and "Page" not in t]
+    assert low == []
+    # The actions table repeats its heading row on each page it runs onto.
+    headed = [p for p in reader.pages if "# Action Owner and due Status and step Cost and funding" in words(p.extract_text())]
+    assert len(headed) >= 3
+
+
+def test_a_pcn_without_a_plan_gets_a_useful_pdf(store):
+    data = report_pdf.plan_pdf(store, BARE, YEAR)
+    text = pdf_text(data)
+    assert store.pcn(BARE).name in text
+    assert "SUGGESTED, NOT YET CHOSEN" in text
+    for s in P.suggest_priorities(P.snapshot(store, BARE, YEAR)):
+        assert words(s.element_title) in text
+    assert "No actions have been recorded for this year yet." in text
+    assert sum(len(p.images) for p in PdfReader(io.BytesIO(data)).pages) >= 2
+
+
+def test_a_pcn_with_no_assessment_at_all_still_gets_a_pdf(store):
+    store.add_pcn("U99050", "Brand New PCN", ics_code="QZZ", list_size=20_000, by="test")
+    text = pdf_text(report_pdf.plan_pdf(store, "U99050", YEAR))
+    assert "Brand New PCN has not started its 2024/25 self-assessment yet." in text
+    assert "Not started" in text
+
+
+def test_the_summary_is_worked_out_from_the_data(store):
+    report = gather(store, MAIN, YEAR)
+    summary = dict(summary_paragraphs(report))
+    best = max(d.score.score for d in report.domains)
+    strongest = [d.title for d in report.domains if d.score.score == best]
+    assert all(t in summary["Where the network is strongest"] for t in strongest)
+    assert "3 actions (2 not started, 1 in progress)" in summary["Actions"]
+    assert "£4,550" in summary["Actions"] and "1 action may not meet" in summary["Actions"]
+
+
+def test_a_missing_font_is_a_clear_error(store, monkeypatch, tmp_path):
+    monkeypatch.setattr(report_pdf, "FONT_DIR", tmp_path)
+    with pytest.raises(report_pdf.ReportError, match="apt-get install fonts-dejavu-core"):
+        report_pdf.render(gather(store, MAIN, YEAR), charts=False)
+
+
+def test_the_workbook_has_the_same_plan(store):
+    data = workbook(gather(store, MAIN, YEAR))
+    wb = load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["Summary", "Priorities", "Actions", "Elements", "Pathway"]
+    actions = list(wb["Actions"].iter_rows(min_row=2, values_only=True))
+    assert [a[1] for a in actions] == [a.what for a in P.get_plan(store, MAIN, YEAR).actions]
+    assert actions[0][3].date() == date(2025, 3, 31) and actions[0][9] == 2400
+    assert "premises rent" in actions[2][12]
+
+
+def test_typed_text_never_becomes_a_formula(store):
+    P.add_action(store, "U99003", YEAR, by="test", what="=HYPERLINK(\"http://example.com\",\"x\")")
+    wb = load_workbook(io.BytesIO(workbook(gather(store, "U99003", YEAR))))
+    cell = wb["Actions"]["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+def test_an_ics_zip_has_every_pcn(store):
+    import zipfile
+
+    seen = []
+    data = report_pdf.ics_plans_zip(store, "QZZ", YEAR, progress=lambda done, total, name: seen.append((done, total)))
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    codes = [p.code for p in store.pcns("QZZ")]
+    assert names == [f"development-plan-{c}-2024-25.pdf" for c in codes]
+    assert seen[0] == (0, len(codes)) and seen[-1] == (len(codes), len(codes))
+
+
+def test_pages_render_to_png_and_are_not_blank(main_pdf):
+    """Every test run leaves page images of one plan in test-artifacts/pdf/ to look at."""
+    assert shutil.which("pdftoppm"), "pdftoppm (poppler-utils) is needed: apt-get install poppler-utils"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("plan-*.png"):
+        old.unlink()
+    pdf = ARTIFACTS / "plan.pdf"
+    pdf.write_bytes(main_pdf)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(pdf), str(ARTIFACTS / "plan")], check=True)
+    pages = sorted(ARTIFACTS.glob("plan-*.png"))
+    assert len(pages) == len(PdfReader(io.BytesIO(main_pdf)).pages)
+    for png in pages:
+        stat = ImageStat.Stat(Image.open(png).convert("L"))
+        assert stat.stddev[0] > 5, f"{png.name} looks blank"
