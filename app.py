@@ -16,6 +16,7 @@ pages = {
     "Progress": [
     ],
     "Plan": [
+        st.Page("views/plan.py", title="Development plan", icon=":material/checklist:"),
     ],
     "Settings": [
         st.Page("views/data.py", title="Data", icon=":material/database:"),

@@ -538,11 +538,14 @@ def plan_or_empty(store: Store, pcn_code: str, year: str) -> Plan:
     return get_plan(store, pcn_code, year) or Plan(None, check_pcn_code(pcn_code), check_year(year))
 
 
-def plans(store: Store, *, ics_code: str | None = None, year: str | None = None) -> list[Plan]:
-    """Every saved plan (of an ICS, of a year), by PCN code then year; three queries in all."""
+def plans(store: Store, *, ics_code: str | None = None, year: str | None = None,
+          pcn_code: str | None = None) -> list[Plan]:
+    """Every saved plan (of an ICS, a PCN, a year), by PCN code then year; three queries in all."""
     from .store import PcnRow, check_ics_code
 
     q = select(PlanRow)
+    if pcn_code is not None:
+        q = q.where(PlanRow.pcn_code == check_pcn_code(pcn_code))
     if year is not None:
         q = q.where(PlanRow.year == check_year(year))
     if ics_code is not None:
