@@ -409,7 +409,7 @@ def _charts(pdf: PlanPDF, images: tuple[bytes | None, bytes | None], problem: st
         n = len(table.columns)
         widths = [62] + [(WIDTH - 62) / (n - 1)] * (n - 1)
         pdf.grid(list(table.columns), table.astype(str).values.tolist(), widths, bold_first=True)
-    if len(r.series["year"].unique()) > 0 if not r.series.empty else False:
+    if not r.series.empty:
         pdf.h1("Progress by domain")
         pdf.para("Each domain's average stage in every year assessed, with the target dashed. Points are labelled "
                  "with the score.", colour=GREY, size=9.5)
@@ -560,6 +560,8 @@ def _long_entries(pdf: PlanPDF) -> None:
 
 def _sign_off(pdf: PlanPDF) -> None:
     r = pdf.r
+    pdf.need(120)
+    pdf.start_section("Agreement", level=0)
     pdf.h2("Agreement", keep=110)
     pdf.para(f"We have discussed and agree this development plan for {r.year}.", size=10)
     col = (WIDTH - 8) / 2
@@ -606,8 +608,8 @@ def render(report: PlanReport, *, charts: bool = True) -> bytes:
     _support(pdf)
     _pathway(pdf)
     _notes(pdf)
-    _sign_off(pdf)
     _long_entries(pdf)
+    _sign_off(pdf)
     return bytes(pdf.output())
 
 
