@@ -9,6 +9,7 @@ import streamlit as st
 from assessments import plan as plans
 from assessments.store import ConflictError, StoreError, database_url, next_year
 from components import plan_editor
+from components.catalog import get_catalog
 from components.look import plain
 from components.state import data_version, get_store, pick_ics, pick_pcn, require_actor
 from reports.data import PlanReport, gather, summary_paragraphs
@@ -19,7 +20,7 @@ MESSAGE = "plan_message"  # (kind, text) shown once at the top after a change
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def load_report(url: str, version: int, pcn_code: str, year: str) -> PlanReport:
-    return gather(get_store(), pcn_code, year)
+    return gather(get_store(), pcn_code, year, catalog=get_catalog())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -162,7 +163,7 @@ with priorities_tab:
                               priorities=pairs + [(extra, "Chosen by the network")]))
 
     st.subheader("Service-improvement priority", anchor=False)
-    specs = plans.default_specifications()
+    specs = get_catalog().default_specifications()
     spec_titles = {s.id: s.title for s in specs.specifications} if specs else {}
     # Keyed by version, and saved from a callback with the version shown: if someone else saves in
     # between, the save is a conflict (showing both texts) rather than a silent overwrite.
@@ -171,7 +172,7 @@ with priorities_tab:
     def save_service(expected: int) -> None:
         saved_or_conflict(plans.save_plan, store, pcn.code, year, by=actor, expected_version=expected,
                           service_priority=st.session_state[keys[0]], service_spec=st.session_state[keys[1]],
-                          notes=st.session_state[keys[2]])
+                          notes=st.session_state[keys[2]], specifications=specs)
 
     with st.form("plan_service_form", border=True):
         st.text_area("The one service-improvement priority for this year", value=plan.service_priority or "",
