@@ -536,7 +536,7 @@ def _pathway(pdf: PlanPDF) -> None:
         return
     rows = [(str(s.number), s.title, s.status, _day(s.date), f"{s.ticked} of {s.items}" if s.items else "",
              pdf.clip(s.note or "", 50, f"step {s.number}", f"Pathway step {s.number}: note")) for s in r.steps]
-    pdf.grid(["Step", "Title", "Status", "Date", "Checklist", "Note"], rows, [11, 43, 22, 22, 22, 50], bold_first=True)
+    pdf.grid(["Step", "Title", "Status", "Date", "Checklist ticked", "Note"], rows, [11, 43, 22, 22, 22, 50], bold_first=True)
 
 
 def _notes(pdf: PlanPDF) -> None:

@@ -257,3 +257,38 @@ def test_pages_render_to_png_and_are_not_blank(main_pdf):
     for png in pages:
         stat = ImageStat.Stat(Image.open(png).convert("L"))
         assert stat.stddev[0] > 5, f"{png.name} looks blank"
+
+
+def test_pathway_steps_come_from_pathway_status(store, monkeypatch):
+    """The PDF asks assessments.pathway.pathway_status(store, pcn, year, pathway) for the six steps."""
+    import sys
+    import types
+    from dataclasses import dataclass
+
+    @dataclass
+    class StepStatus:
+        number: int
+        title: str
+        status: str
+        date: date | None
+        note: str | None
+        ticks: dict
+
+    calls = []
+
+    def pathway_status(store_, pcn_code, year, pathway):
+        calls.append((pcn_code, year, pathway.id))
+        done = {i.id: True for i in pathway.steps[0].checklist}
+        return [StepStatus(s.number, s.title, "done" if s.number < 3 else "in progress" if s.number == 3 else "not started",
+                           date(2024, 6, s.number) if s.number <= 3 else None,
+                           "Clinical director elected – Zoë Ñúñez" if s.number == 1 else None,
+                           done if s.number == 1 else {}) for s in pathway.steps]
+
+    monkeypatch.setitem(sys.modules, "assessments.pathway", types.SimpleNamespace(pathway_status=pathway_status))
+    report = gather(store, MAIN, YEAR)
+    assert calls == [(MAIN, YEAR, report.pathway.id)]
+    text = pdf_text(report_pdf.render(report, charts=False))
+    first = report.pathway.steps[0]
+    assert words(f"1 {first.title} done 1 Jun 2024 {len(first.checklist)} of {len(first.checklist)} "
+                 f"Clinical director elected – Zoë Ñúñez") in text
+    assert "Step 3, What help is required?, is in progress; steps 1 and 2 done." in text
