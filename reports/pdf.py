@@ -484,8 +484,9 @@ def _actions(pdf: PlanPDF) -> None:
     if any(line.action.support_needed or line.action.support_from for line in r.actions):
         pdf.para("The support each action needs is listed under 'Support requested and funding checks'.",
                  colour=SECONDARY, size=8.5)
-    if r.steps is None and any(line.action.step for line in r.actions) and r.pathway:
-        pdf.para("Steps: " + "; ".join(f"{s.number} {s.title}" for s in r.pathway.steps), colour=SECONDARY, size=8.5)
+    if any(line.action.step for line in r.actions) and r.pathway:
+        pdf.para("Pathway steps: " + "; ".join(f"{s.number} {s.title}" for s in r.pathway.steps), colour=SECONDARY,
+                 size=8.5)
 
 
 def _support(pdf: PlanPDF) -> None:
