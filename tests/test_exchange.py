@@ -39,6 +39,10 @@ def fill(store, matrix, n_pcns=4):
                    service_priority="Care-home rounds – “weekly”", priorities=["vision", "governance"])
     plan.save_actions(store, "U90001", YEARS[1], [dict(what="Away day", due="31/03/2025", cost="1250.50", step=3),
                                                   dict(what="Ask Zoë", status="done")], by="planner")
+    from assessments import pathway
+    pathway.save_step(store, "U90001", YEARS[1], 1, by="facilitator", expected_version=0, status="done",
+                      date="30/04/2024", ticks=["membership-agreed", "des-signed"], note="Agreed – “at last”")
+    pathway.save_step(store, "U90001", YEARS[1], 2, by="facilitator", expected_version=0, status="in progress")
 
 
 def dump(store) -> str:
@@ -56,6 +60,7 @@ def test_backup_restore_backup_gives_identical_json(store, open_store, small_mat
     assert json.loads(text) == data  # the text is the data
     assert set(data["tables"]) >= {"ics", "pcn", "assessment", "rating", "audit_log", "plan", "plan_priority", "plan_action"}
     assert [len(data["tables"][t]["rows"]) for t in ("plan", "plan_priority", "plan_action")] == [1, 2, 2]
+    assert len(data["tables"]["pathway_step"]["rows"]) == 2
     assert len(data["tables"]["audit_log"]["rows"]) == store.counts()["audit_log"] > 100
     assert all(r[1].endswith("+00:00") for r in data["tables"]["audit_log"]["rows"])  # ISO, UTC
 
@@ -63,6 +68,9 @@ def test_backup_restore_backup_gives_identical_json(store, open_store, small_mat
     counts = exchange.restore(target, exchange.read_backup(path))
     assert {t: counts[t] for t in store.counts()} == store.counts()
     assert counts["plan_action"] == 2
+    assert counts["pathway_step"] == 2
+    from assessments.pathway import pathway_status
+    assert pathway_status(target, "U90001", YEARS[1]) == pathway_status(store, "U90001", YEARS[1])
     assert dump(target) == text
     # The restored database is fully usable: new ids follow on, versions carry on.
     new = target.create_assessment("U90001", "2025/26", small_matrix, by="after")

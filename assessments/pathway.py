@@ -1,0 +1,387 @@
+"""Pathway tracking: where each PCN is on the six-step development-support pathway.
+
+Per PCN, year and step of the pathway (matrix/development_pathway.yaml): a status (not started,
+in progress, done), one date (the date the step was done; before that, its target date), which
+checklist items are ticked, and a note. Nothing is stored for a step until someone records
+something: `pathway_status` fills the gaps with "not started".
+
+Stored the store's way: each save is one transaction (`Store.batch`) with an audit row per
+changed field (entity "pathway_step", key "PCN/year/step"), each step row carries a `version`,
+and a save made against a stale version raises `ConflictError` naming both values and writes
+nothing. Pathway records are not locked when the year's assessment is agreed: the steps move on
+all year.
+
+Rules kept here, whoever calls:
+- a step marked done without a date is dated the day it was marked done (UTC);
+- a done date cannot lie in the future (one day of slack for time zones): a date still to come
+  is a target date, so the step is not done yet;
+- ticks are checklist item ids of that step; ids stored earlier that a newer pathway file no
+  longer lists are kept, not shown.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from matrix import Pathway
+from matrix.schema import Step
+
+from .store import (KEEP, Base, Batch, ConflictError, InputError, NotFoundError, PcnRow, Store, UTCDateTime,
+                    check_ics_code, check_pcn_code, check_text, check_year)
+
+NOT_STARTED, IN_PROGRESS, DONE = "not started", "in progress", "done"
+STATUSES = (NOT_STARTED, IN_PROGRESS, DONE)
+FIELDS = ("status", "date", "ticks", "note")
+MAX_NOTE = 5_000
+ENTITY = "pathway_step"
+
+
+# ---------------------------------------------------------------------------------------------
+# Table (migration 0004_pathway creates it; keep both in step)
+
+class PathwayStepRow(Base):
+    __tablename__ = "pathway_step"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
+    year: Mapped[str] = mapped_column(String(7), index=True)
+    pathway_id: Mapped[str] = mapped_column(String(80))
+    step_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), server_default=NOT_STARTED)
+    date: Mapped[date | None] = mapped_column(Date)
+    ticks: Mapped[list] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("uq_pathway_step", "pcn_code", "year", "pathway_id", "step_number", unique=True),)
+
+
+_READ_COLS = [PathwayStepRow.pcn_code, PathwayStepRow.step_number, PathwayStepRow.status, PathwayStepRow.date,
+              PathwayStepRow.ticks, PathwayStepRow.note, PathwayStepRow.updated_by, PathwayStepRow.updated_at,
+              PathwayStepRow.version]
+
+
+# ---------------------------------------------------------------------------------------------
+# What callers get back
+
+@dataclass(frozen=True, slots=True)
+class StepStatus:
+    """One step of the pathway for a PCN and year. Unrecorded steps have version 0."""
+    number: int
+    step_id: str
+    title: str
+    status: str
+    date: date | None  # done on (status done), else the target date
+    ticks: dict[str, bool]  # every checklist item of the step, in checklist order
+    note: str | None
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def saved(self) -> bool:
+        return self.version > 0
+
+    @property
+    def n_ticked(self) -> int:
+        return sum(1 for v in self.ticks.values() if v)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.ticks)
+
+    @property
+    def date_label(self) -> str:
+        return "Done on" if self.status == DONE else "Target date"
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking values (pure)
+
+def default_pathway() -> Pathway:
+    from .plan import reference_catalog
+
+    found = reference_catalog().default_pathway()
+    if found is None:
+        raise NotFoundError("no development pathway is available (none found in the matrix folders)")
+    return found
+
+
+def _pathway(pathway: Pathway | None) -> Pathway:
+    return pathway if pathway is not None else default_pathway()
+
+
+def check_step(pathway: Pathway, number: Any) -> Step:
+    try:
+        n = int(number)
+    except (TypeError, ValueError):
+        n = None
+    if n is None or isinstance(number, bool) or (isinstance(number, float) and not number.is_integer()):
+        raise InputError(f"'{number}' is not a step of the pathway: use a number from 1 to {len(pathway.steps)}")
+    try:
+        return pathway.step(n)
+    except KeyError:
+        numbers = [s.number for s in pathway.steps]
+        raise InputError(f"step {n} is not on the pathway: use a number from {min(numbers)} to {max(numbers)}") from None
+
+
+def check_status(value: Any) -> str:
+    text = str(value or "").strip().lower().replace("-", " ").replace("_", " ")
+    text = " ".join(text.split())
+    if not text:
+        return NOT_STARTED
+    if text not in STATUSES:
+        raise InputError(f"'{value}' is not a step status: use one of {', '.join(STATUSES)}")
+    return text
+
+
+def check_date(value: Any) -> date | None:
+    from .plan import parse_due
+
+    d = parse_due(value)
+    if d is not None and not 2000 <= d.year <= 2100:
+        raise InputError(f"{d:%d %b %Y} is outside the years this tool handles (2000 to 2100)")
+    return d
+
+
+def check_ticks(step: Step, ticks: Any) -> dict[str, bool] | list[str]:
+    """A mapping {item id: ticked} (a partial change) or an iterable of ticked ids (the whole list)."""
+    ids = [i.id for i in step.checklist]
+
+    def known(item: Any) -> str:
+        item = str(item or "").strip()
+        if item not in ids:
+            raise InputError(f"'{item}' is not a checklist item of step {step.number} ({step.title}): "
+                             f"use one of {', '.join(ids)}")
+        return item
+
+    if isinstance(ticks, Mapping):
+        return {known(k): bool(v) for k, v in ticks.items()}
+    if isinstance(ticks, str):
+        raise InputError("ticks must be a list of checklist item ids, not one piece of text")
+    if ticks is None:
+        return []
+    out = [known(t) for t in ticks]
+    return list(dict.fromkeys(out))
+
+
+def _ordered(step: Step, ticked: Iterable[str]) -> list[str]:
+    """Checklist order first; ids the pathway no longer lists keep their place at the end."""
+    ticked = set(ticked)
+    ids = [i.id for i in step.checklist]
+    return [i for i in ids if i in ticked] + sorted(ticked - set(ids))
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+def _status(step: Step, row: Any | None) -> StepStatus:
+    ticked = set(row.ticks or ()) if row is not None else set()
+    ticks = {i.id: i.id in ticked for i in step.checklist}
+    if row is None:
+        return StepStatus(step.number, step.id, step.title, NOT_STARTED, None, ticks, None)
+    return StepStatus(step.number, step.id, step.title, row.status, row.date, ticks, row.note, row.updated_by,
+                      row.updated_at, row.version)
+
+
+def pathway_status(store: Store, pcn_code: str, year: str, pathway: Pathway | None = None) -> list[StepStatus]:
+    """Every step of the pathway for the PCN and year, in order; "not started" where nothing is recorded."""
+    pathway = _pathway(pathway)
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    with store._read() as s:
+        if s.get(PcnRow, code) is None:
+            raise NotFoundError(f"there is no PCN with code {pcn_code}")
+        rows = {r.step_number: r for r in s.execute(select(*_READ_COLS).where(
+            PathwayStepRow.pcn_code == code, PathwayStepRow.year == year, PathwayStepRow.pathway_id == pathway.id))}
+    return [_status(step, rows.get(step.number)) for step in pathway.steps]
+
+
+def step_status(store: Store, pcn_code: str, year: str, step_number: int, pathway: Pathway | None = None) -> StepStatus:
+    pathway = _pathway(pathway)
+    number = check_step(pathway, step_number).number
+    return next(s for s in pathway_status(store, pcn_code, year, pathway) if s.number == number)
+
+
+def current_step(steps: Iterable[StepStatus]) -> StepStatus | None:
+    """The first step not done (where the PCN is on the pathway); None when every step is done."""
+    return next((s for s in steps if s.status != DONE), None)
+
+
+OVERVIEW_COLUMNS = ["code", "name", "list_size", "rural", "at_step", "at_step_title", "at_step_status", "done",
+                    "in_progress", "ticked", "items", "updated_by", "updated_at"]
+
+
+def ics_pathway_overview(store: Store, ics_code: str, year: str, pathway: Pathway | None = None) -> pd.DataFrame:
+    """One row per PCN of the ICS (by code): the step it is at (the first step not done; <NA> when
+    all are done), that step's title and status, and counts: steps done, in progress, checklist
+    items ticked of all items, and who changed the PCN's pathway last. Two queries whatever the size."""
+    pathway = _pathway(pathway)
+    year = check_year(year)
+    pcns = store.pcns(ics_code=check_ics_code(ics_code))
+    with store._read() as s:
+        rows = s.execute(select(*_READ_COLS).join(PcnRow, PcnRow.code == PathwayStepRow.pcn_code).where(
+            PcnRow.ics_code == check_ics_code(ics_code), PathwayStepRow.year == year,
+            PathwayStepRow.pathway_id == pathway.id)).all()
+    by_pcn: dict[str, dict[int, Any]] = {}
+    for r in rows:
+        by_pcn.setdefault(r.pcn_code, {})[r.step_number] = r
+    out = []
+    for p in pcns:
+        mine = by_pcn.get(p.code, {})
+        steps = [_status(step, mine.get(step.number)) for step in pathway.steps]
+        at = current_step(steps)
+        last = max((s for s in steps if s.saved), key=lambda s: s.updated_at, default=None)
+        out.append(dict(
+            code=p.code, name=p.name, list_size=p.list_size, rural=p.rural,
+            at_step=at.number if at else None, at_step_title=at.title if at else "Every step done",
+            at_step_status=at.status if at else DONE,
+            done=sum(s.status == DONE for s in steps), in_progress=sum(s.status == IN_PROGRESS for s in steps),
+            ticked=sum(s.n_ticked for s in steps), items=sum(s.n_items for s in steps),
+            updated_by=last.updated_by if last else None, updated_at=last.updated_at if last else None))
+    df = pd.DataFrame(out, columns=OVERVIEW_COLUMNS)
+    return df.astype({"at_step": "Int64", "list_size": "int64", "done": "int64", "in_progress": "int64",
+                      "ticked": "int64", "items": "int64", "rural": "bool"})
+
+
+def step_counts(overview: pd.DataFrame, pathway: Pathway | None = None) -> pd.DataFrame:
+    """How many PCNs are at each step (step, title, pcns), then a row for "Every step done"."""
+    pathway = _pathway(pathway)
+    at = overview["at_step"]
+    rows = [dict(step=s.number, title=s.title, pcns=int((at == s.number).sum())) for s in pathway.steps]
+    rows.append(dict(step=None, title="Every step done", pcns=int(at.isna().sum())))
+    return pd.DataFrame(rows, columns=["step", "title", "pcns"]).astype({"step": "Int64"})
+
+
+def steps_table(steps: Iterable[StepStatus]) -> pd.DataFrame:
+    """The steps as text for a page or a file: Step, Title, Status, Date, Checklist, Note."""
+    rows = []
+    for s in steps:
+        when = f"{s.date_label.lower()} {s.date:%d %b %Y}" if s.date else ""
+        rows.append({"Step": s.number, "Title": s.title, "Status": s.status, "Date": when,
+                     "Checklist": f"{s.n_ticked} of {s.n_items} ticked", "Note": s.note or ""})
+    return pd.DataFrame(rows, columns=["Step", "Title", "Status", "Date", "Checklist", "Note"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+def _key(code: str, year: str, number: int) -> str:
+    return f"{code}/{year}/{number}"
+
+
+def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values as a conflict message should show them (dates as people write them)."""
+    return {k: (f"{v:%d %b %Y}" if isinstance(v, date) else v) for k, v in values.items()}
+
+
+def _row(b: Batch, code: str, year: str, pathway_id: str, number: int) -> PathwayStepRow | None:
+    return b.s.scalars(select(PathwayStepRow).where(
+        PathwayStepRow.pcn_code == code, PathwayStepRow.year == year, PathwayStepRow.pathway_id == pathway_id,
+        PathwayStepRow.step_number == number).execution_options(populate_existing=True)).first()
+
+
+def save_step(store: Store, pcn_code: str, year: str, step_number: int, *, by: str, expected_version: int,
+              status: Any = KEEP, date: Any = KEEP, ticks: Any = KEEP, note: Any = KEEP,
+              pathway: Pathway | None = None, source: str | None = None) -> StepStatus:
+    """Record one step (expected_version 0 for a step with nothing recorded yet). Fields left as
+    KEEP stay as they are. `ticks`: {item id: ticked} changes only those items; a list of item
+    ids is the whole ticked list."""
+    if expected_version is None:
+        raise TypeError("expected_version is required (0 for a step with nothing recorded yet)")
+    with store.batch(by=by, source=source) as b:
+        return save_step_in(b, pcn_code, year, step_number, expected_version=expected_version, status=status,
+                            date=date, ticks=ticks, note=note, pathway=pathway)
+
+
+def save_step_in(b: Batch, pcn_code: str, year: str, step_number: int, *, expected_version: int,
+                 status: Any = KEEP, date: Any = KEEP, ticks: Any = KEEP, note: Any = KEEP,
+                 pathway: Pathway | None = None) -> StepStatus:
+    """`save_step` inside a batch the caller opened (several steps in one transaction)."""
+    pathway = _pathway(pathway)
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    step = check_step(pathway, step_number)
+    if b.s.get(PcnRow, code) is None:
+        raise NotFoundError(f"there is no PCN with code {pcn_code}")
+    new: dict[str, Any] = {}
+    if status is not KEEP:
+        new["status"] = check_status(status)
+    if date is not KEEP:
+        new["date"] = check_date(date)
+    if note is not KEEP:
+        new["note"] = check_text(note, "note", MAX_NOTE)
+    tick_change = check_ticks(step, ticks) if ticks is not KEEP else None
+    what = f"Step {step.number} ({step.title}) of the {year} pathway of {code}"
+
+    row = _row(b, code, year, pathway.id, step.number)
+    stored_version = row.version if row is not None else 0
+
+    def attempted() -> dict[str, Any]:
+        out = dict(new)
+        if tick_change is not None:
+            out["ticks"] = tick_change
+        return out
+
+    def conflict(fresh: PathwayStepRow | None) -> ConflictError:
+        tried = attempted()
+        stored = None if fresh is None else {f: getattr(fresh, f) for f in tried}
+        return ConflictError(what, _shown(tried), _shown(stored) if stored is not None else None,
+                             fresh.updated_by if fresh else None, fresh.updated_at if fresh else None,
+                             expected_version, fresh.version if fresh else 0)
+
+    if expected_version != stored_version:
+        raise conflict(row)
+
+    before = {f: getattr(row, f) for f in FIELDS} if row is not None else \
+        {"status": NOT_STARTED, "date": None, "ticks": [], "note": None}
+    after = {**before, **new}
+    if tick_change is not None:
+        if isinstance(tick_change, dict):
+            ticked = set(before["ticks"])
+            ticked |= {k for k, v in tick_change.items() if v}
+            ticked -= {k for k, v in tick_change.items() if not v}
+        else:
+            ticked = set(tick_change)
+        after["ticks"] = _ordered(step, ticked)
+    today = b.at.date()
+    if after["status"] == DONE and before["status"] != DONE and "date" not in new and after["date"] is None:
+        after["date"] = today
+    if after["status"] == DONE and after["date"] is not None and after["date"] > today + timedelta(days=1):
+        raise InputError(f"a step cannot have been done on {after['date']:%d %b %Y}, which is still to come: "
+                         f"keep the step in progress and use the date as its target")
+
+    if row is None:
+        row = PathwayStepRow(pcn_code=code, year=year, pathway_id=pathway.id, step_number=step.number,
+                             created_by=b.by, created_at=b.at, updated_by=b.by, updated_at=b.at, **after)
+        try:
+            with b.s.begin_nested():
+                b.s.add(row)
+        except IntegrityError:
+            raise conflict(_row(b, code, year, pathway.id, step.number)) from None
+        b._audit(ENTITY, _key(code, year, step.number), {
+            "pathway_id": (None, pathway.id), "status": (None, after["status"]),
+            **{f: (None, after[f]) for f in ("date", "ticks", "note") if after[f] not in (None, [])}})
+        return _status(step, row)
+
+    changes = {f: (before[f], after[f]) for f in FIELDS if before[f] != after[f]}
+    if not changes:
+        return _status(step, row)
+
+    def apply() -> None:
+        for f, (_, v) in changes.items():
+            setattr(row, f, v)
+        row.updated_by, row.updated_at = b.by, b.at
+
+    b._flush_versioned(row, apply, lambda: conflict(_row(b, code, year, pathway.id, step.number)))
+    b._audit(ENTITY, _key(code, year, step.number), changes)
+    return _status(step, row)
+
