@@ -43,6 +43,13 @@ def fill(store, matrix, n_pcns=4):
     pathway.save_step(store, "U90001", YEARS[1], 1, by="facilitator", expected_version=0, status="done",
                       date="30/04/2024", ticks=["membership-agreed", "des-signed"], note="Agreed – “at last”")
     pathway.save_step(store, "U90001", YEARS[1], 2, by="facilitator", expected_version=0, status="in progress")
+    from assessments import workshop
+    w = workshop.open_workshop(store, "U90001", YEARS[1], matrix, by="facilitator")
+    for name, stage in (("Zoë – “GP”", "starting"), ("Sam", "embedded")):
+        _, p = workshop.join(store, w.code, name, "GP")
+        workshop.rate(store, p.token, "vision", stage, f"Comment from {name}")
+    workshop.record_consensus(store, w.id, "vision", "developing", "Met halfway", by="facilitator")
+    workshop.pause(store, w.id, by="facilitator")
 
 
 def dump(store) -> str:
@@ -61,6 +68,8 @@ def test_backup_restore_backup_gives_identical_json(store, open_store, small_mat
     assert set(data["tables"]) >= {"ics", "pcn", "assessment", "rating", "audit_log", "plan", "plan_priority", "plan_action"}
     assert [len(data["tables"][t]["rows"]) for t in ("plan", "plan_priority", "plan_action")] == [1, 2, 2]
     assert len(data["tables"]["pathway_step"]["rows"]) == 2
+    assert [len(data["tables"][t]["rows"]) for t in ("workshop", "workshop_participant", "workshop_rating",
+                                                      "workshop_consensus")] == [1, 2, 2, 1]
     assert len(data["tables"]["audit_log"]["rows"]) == store.counts()["audit_log"] > 100
     assert all(r[1].endswith("+00:00") for r in data["tables"]["audit_log"]["rows"])  # ISO, UTC
 
@@ -71,6 +80,8 @@ def test_backup_restore_backup_gives_identical_json(store, open_store, small_mat
     assert counts["pathway_step"] == 2
     from assessments.pathway import pathway_status
     assert pathway_status(target, "U90001", YEARS[1]) == pathway_status(store, "U90001", YEARS[1])
+    from assessments.workshop import summary, workshops
+    assert [summary(target, w.id).table.equals(summary(store, w.id).table) for w in workshops(store)] == [True]
     assert dump(target) == text
     # The restored database is fully usable: new ids follow on, versions carry on.
     new = target.create_assessment("U90001", "2025/26", small_matrix, by="after")

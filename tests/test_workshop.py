@@ -1,0 +1,404 @@
+"""Workshop mode on SQLite and PostgreSQL: many people rating at once, nothing lost or counted
+twice; pause and close; the spread and split flag; consensus written to the assessment."""
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from assessments import workshop as ws
+from assessments.store import DuplicateError, InputError, LockedError, NotFoundError, Store
+from assessments.workshop import NotOpenError
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+YEAR = "2024/25"
+
+
+def setup_pcn(store, code="U90001"):
+    if not store.list_ics():
+        store.add_ics("QZZ", "Test ICS", by="setup")
+    store.add_pcn(code, f"PCN {code}", ics_code="QZZ", list_size=10_000, by="setup")
+
+
+@pytest.fixture
+def workshop(store, small_matrix):
+    setup_pcn(store)
+    return ws.open_workshop(store, "U90001", YEAR, small_matrix, by="Fran Facilitator")
+
+
+def stored_rows(store) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(ws._R.c.participant_id, ws._R.c.element_id, ws._R.c.stage,
+                                                      ws._R.c.comment))]
+
+
+def expected_stage(matrix, i: int, e: int, rerated: bool) -> str:
+    return matrix.stage_ids[(i + e + (1 if rerated else 0)) % len(matrix.stage_ids)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Many people at once
+
+def test_thirty_people_rating_at_once_each_have_one_rating_per_element_with_their_latest_value(
+        store, workshop, small_matrix):
+    elements = small_matrix.element_ids()
+    tokens: dict[int, str] = {}
+    errors: list[BaseException] = []
+    start = threading.Barrier(30)
+
+    def person(i: int) -> None:
+        try:
+            _, p = ws.join(store, workshop.code, f"Person {i}", ws.ROLES[i % len(ws.ROLES)])
+            tokens[i] = p.token
+            start.wait()
+            for e, element in enumerate(elements):
+                ws.rate(store, p.token, element, expected_stage(small_matrix, i, e, False), f"first view {i}")
+            if i % 3 == 0:  # some change their minds, element by element
+                for e, element in enumerate(elements):
+                    ws.rate(store, p.token, element, expected_stage(small_matrix, i, e, True), f"second view {i}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=person, args=(i,)) for i in range(30)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors
+    assert len(tokens) == 30
+
+    rows = stored_rows(store)
+    assert len(rows) == 30 * len(elements)
+    assert Counter((p, e) for p, e, _, _ in rows).most_common(1)[0][1] == 1  # nobody counted twice
+    for i, token in tokens.items():
+        mine = ws.my_ratings(store, token)
+        assert {e: r.stage for e, r in mine.items()} == {
+            element: expected_stage(small_matrix, i, e, i % 3 == 0) for e, element in enumerate(elements)}
+        assert {r.comment for r in mine.values()} == {f"second view {i}" if i % 3 == 0 else f"first view {i}"}
+    summary = ws.summary(store, workshop.id)
+    assert [e.n for e in summary.elements] == [30] * len(elements)
+    assert len(summary.participants) == 30 and summary.n_ratings == 30 * len(elements)
+    assert len(summary.frame) == 30 * len(elements)
+    # Every write bumped the workshop's version once: 30 joins, 30 x 3 ratings, 10 x 3 re-ratings.
+    assert ws.workshop_version(store, workshop.id) == 1 + 30 + 90 + 30
+
+
+def _process_worker(url: str, code: str, first: int, count: int, queue) -> None:
+    from matrix import load_matrix
+
+    matrix = load_matrix(FIXTURES / "small_matrix.yaml")
+    store = Store(url, matrices=[matrix])
+    try:
+        for i in range(first, first + count):
+            _, p = ws.join(store, code, f"Process person {i}", "GP")
+            for e, element in enumerate(matrix.element_ids()):
+                ws.rate(store, p.token, element, expected_stage(matrix, i, e, False))
+            for e, element in enumerate(matrix.element_ids()):
+                ws.rate(store, p.token, element, expected_stage(matrix, i, e, True), "changed my mind")
+            queue.put((i, p.token))
+    except BaseException as exc:  # noqa: BLE001 - the parent reports it
+        queue.put(("error", repr(exc)))
+    finally:
+        store.close()
+
+
+def test_several_processes_on_one_sqlite_file_lose_nothing(tmp_path, small_matrix):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    store = Store(url, matrices=[small_matrix])
+    setup_pcn(store)
+    w = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_process_worker, args=(url, w.code, k * 4, 4, queue)) for k in range(4)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in range(16)]
+    for p in procs:
+        p.join(60)
+    assert not [r for r in results if r[0] == "error"], results
+    assert all(p.exitcode == 0 for p in procs)
+    for i, token in results:
+        mine = ws.my_ratings(store, token)
+        assert {e: r.stage for e, r in mine.items()} == {
+            element: expected_stage(small_matrix, i, e, True) for e, element in enumerate(small_matrix.element_ids())}
+    rows = stored_rows(store)
+    assert len(rows) == len(set((p, e) for p, e, _, _ in rows)) == 16 * len(small_matrix.element_ids())
+    assert [e.n for e in ws.summary(store, w.id).elements] == [16] * 3
+    store.close()
+
+
+def test_a_pause_during_a_burst_of_ratings_keeps_exactly_the_ones_that_were_accepted(store, workshop, small_matrix):
+    people = [ws.join(store, workshop.code, f"P{i}", "GP")[1] for i in range(12)]
+    accepted: list[tuple[int, str, str]] = []
+    refused: list[str] = []
+    lock = threading.Lock()
+    go = threading.Barrier(len(people) + 1)
+
+    def person(k: int, p) -> None:
+        go.wait()
+        for n in range(20):
+            element = small_matrix.element_ids()[n % 3]
+            stage = small_matrix.stage_ids[(k + n) % 3]
+            try:
+                ws.rate(store, p.token, element, stage)
+            except NotOpenError as exc:
+                with lock:
+                    refused.append(str(exc))
+            else:
+                with lock:
+                    accepted.append((p.id, element, stage))
+
+    threads = [threading.Thread(target=person, args=(k, p)) for k, p in enumerate(people)]
+    for t in threads:
+        t.start()
+    go.wait()
+    ws.pause(store, workshop.id, by="fac")
+    for t in threads:
+        t.join(120)
+    assert refused and all("paused" in m for m in refused)
+    latest = {}
+    for pid, element, stage in accepted:  # each person's calls are in order: the last accepted wins
+        latest[(pid, element)] = stage
+    assert {(p, e): s for p, e, s, _ in stored_rows(store)} == latest
+    assert len(accepted) + len(refused) == 12 * 20
+
+
+# ---------------------------------------------------------------------------------------------
+# Codes, joining, pausing
+
+def test_join_codes_are_unambiguous_and_unique_among_live_workshops(store, small_matrix, monkeypatch):
+    setup_pcn(store)
+    codes = [ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac").code for _ in range(40)]
+    assert len(set(codes)) == 40
+    assert all(len(c) == 6 and set(c) <= set(ws.CODE_ALPHABET) for c in codes)
+    assert not set("01OIL") & set(ws.CODE_ALPHABET)
+
+    # A code already in use is drawn again; a closed workshop's code is free for a new one.
+    draws = iter(["AAAAAA", "AAAAAA", "BBBBBB", "AAAAAA"])
+    monkeypatch.setattr(ws, "new_code", lambda: next(draws))
+    first = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
+    second = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
+    assert (first.code, second.code) == ("AAAAAA", "BBBBBB")
+    ws.close(store, first.id, by="fac")
+    third = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
+    assert third.code == "AAAAAA"
+    assert ws.find_workshop(store, "aaa aaa").id == third.id  # the live one, typed loosely
+    with pytest.raises(DuplicateError, match="used by another open workshop"):
+        ws.resume(store, first.id, by="fac")
+    ws.close(store, third.id, by="fac")
+    assert ws.find_workshop(store, "AAAAAA").id == third.id  # the latest closed one
+    assert ws.resume(store, first.id, by="fac").status == ws.OPEN
+
+
+def test_bad_codes_and_names_get_clear_messages(store, workshop):
+    with pytest.raises(InputError, match="is not a workshop code"):
+        ws.join(store, "12345", "Ann", "GP")
+    with pytest.raises(InputError, match="is not a workshop code"):
+        ws.join(store, "ABCD0O", "Ann", "GP")  # 0 and O are never in a code
+    with pytest.raises(NotFoundError, match="No workshop has the code"):
+        ws.join(store, "ZZZZZZ" if workshop.code != "ZZZZZZ" else "YYYYYY", "Ann", "GP")
+    with pytest.raises(InputError, match="Your name is required"):
+        ws.join(store, workshop.code, "  ", "GP")
+    ws.join(store, workshop.code, "Ann Smith", "GP")
+    with pytest.raises(DuplicateError, match="already joined as"):
+        ws.join(store, workshop.code, "ann  SMITH", "Practice manager")
+    assert [p.name for p in ws.participants(store, workshop.id)] == ["Ann Smith"]
+
+
+def test_rejoining_with_the_token_continues_where_they_left_off(store, workshop, small_matrix):
+    w, p = ws.join(store, workshop.code, "Ann", "Practice manager")
+    assert p.token and w.id == workshop.id
+    ws.rate(store, p.token, "governance", "developing", "we meet monthly")
+    again_w, again = ws.rejoin(store, p.token, workshop.code.lower())
+    assert (again_w.id, again.id, again.name, again.role, again.token) == (w.id, p.id, "Ann", "Practice manager", None)
+    assert {e: (r.stage, r.comment) for e, r in ws.my_ratings(store, p.token).items()} == {
+        "governance": ("developing", "we meet monthly")}
+    ws.rate(store, p.token, "governance", "Embedded")  # a stage's label works too; the comment is cleared
+    ws.rate(store, p.token, "vision", "starting")
+    ws.rate(store, p.token, "vision", None)  # taken back
+    assert {e: (r.stage, r.comment) for e, r in ws.my_ratings(store, p.token).items()} == {"governance": ("embedded", None)}
+    with pytest.raises(NotFoundError, match="does not match"):
+        ws.rejoin(store, "not-a-token")
+    other = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
+    with pytest.raises(NotFoundError, match="does not match"):
+        ws.rejoin(store, p.token, other.code)
+    with pytest.raises(InputError, match="not a stage"):
+        ws.rate(store, p.token, "governance", "brilliant")
+    with pytest.raises(InputError, match="not an element"):
+        ws.rate(store, p.token, "nope", "starting")
+
+
+def test_ratings_are_refused_while_paused_or_closed_and_nothing_changes(store, workshop):
+    _, p = ws.join(store, workshop.code, "Ann", "GP")
+    ws.rate(store, p.token, "governance", "starting")
+    assert ws.pause(store, workshop.id, by="fac").status == ws.PAUSED
+    with pytest.raises(NotOpenError, match="paused") as caught:
+        ws.rate(store, p.token, "governance", "embedded")
+    assert "Your earlier ratings are safe" in str(caught.value)
+    _, late = ws.join(store, workshop.code, "Late Larry", "GP")  # joining while paused is fine
+    assert ws.resume(store, workshop.id, by="fac").status == ws.OPEN
+    ws.rate(store, late.token, "vision", "developing")
+    ws.close(store, workshop.id, by="fac")
+    with pytest.raises(NotOpenError, match="closed"):
+        ws.rate(store, p.token, "vision", "embedded")
+    with pytest.raises(NotOpenError, match="closed"):
+        ws.join(store, workshop.code, "Someone", "GP")
+    assert sorted((e, s) for _, e, s, _ in stored_rows(store)) == [("governance", "starting"), ("vision", "developing")]
+    statuses = [(e.field, e.before, e.after, e.who, e.source) for e in store.audit(entity="workshop", newest_first=False)
+                if e.field == "status"]
+    src = f"workshop {workshop.code}"
+    assert statuses == [("status", None, "open", "Fran Facilitator", src), ("status", "open", "paused", "fac", src),
+                        ("status", "paused", "open", "fac", src), ("status", "open", "closed", "fac", src)]
+
+
+def test_reveal_and_hide(store, workshop):
+    assert not workshop.revealed
+    assert ws.reveal(store, workshop.id, by="fac").revealed
+    assert ws.get_workshop(store, workshop.id).revealed
+    assert not ws.hide(store, workshop.id, by="fac").revealed
+
+
+# ---------------------------------------------------------------------------------------------
+# The summary
+
+def rate_all(store, workshop, stages_by_person: dict[str, dict[str, str]]) -> None:
+    for name, stages in stages_by_person.items():
+        _, p = ws.join(store, workshop.code, name, "GP")
+        for element, stage in stages.items():
+            ws.rate(store, p.token, element, stage, f"{name} on {element}")
+
+
+def test_spread_and_split_on_hand_worked_cases(store, workshop, small_matrix):
+    # Stages: starting 0, developing 1, embedded 2.
+    rate_all(store, workshop, {
+        # governance: 0, 0, 2, 2 -> lower median 0, IQR 2 - 0 = 2, half the views two stages away: split
+        # vision: 1, 1, 1, 2 -> median 1, IQR 1.25 - 1 = 0.25, nobody two away: not split
+        # data-sharing: 0, 2 from two people -> median 0, IQR 1.5 - 0.5 = 1, split (1 of 2 far)
+        "A": {"governance": "starting", "vision": "developing", "data-sharing": "starting"},
+        "B": {"governance": "starting", "vision": "developing", "data-sharing": "embedded"},
+        "C": {"governance": "embedded", "vision": "developing"},
+        "D": {"governance": "embedded", "vision": "embedded"},
+    })
+    s = ws.summary(store, workshop.id)
+    got = {e.element_id: (e.n, e.median, e.low, e.high, e.iqr, e.split) for e in s.elements}
+    assert got == {"governance": (4, 0, 0, 2, 2.0, True), "vision": (4, 1, 1, 2, 0.25, False),
+                   "data-sharing": (2, 0, 0, 2, 1.0, True)}
+    assert s.element("governance").median_stage(small_matrix) == "starting"
+    assert [(r.participant, r.stage, r.comment) for r in s.element("data-sharing").ratings] == [
+        ("A", "starting", "A on data-sharing"), ("B", "embedded", "B on data-sharing")]
+    # Both domains have one split element; the tie goes to the wider mean spread: leadership
+    # ((2 + 0.25) / 2 = 1.125) before use of data (1.0).
+    assert [d.domain_id for d in s.domains] == ["leadership", "data"]
+    assert [d.n_split for d in s.domains] == [1, 1]
+    assert list(s.table["element_id"]) == ["governance", "vision", "data-sharing"]
+    assert s.n_split == 2 and s.n_ratings == 10
+
+
+def test_the_most_divided_domain_comes_first(store, workshop):
+    rate_all(store, workshop, {"A": {"governance": "developing", "data-sharing": "starting"},
+                               "B": {"governance": "developing", "data-sharing": "embedded"}})
+    s = ws.summary(store, workshop.id)
+    assert [d.domain_id for d in s.domains] == ["data", "leadership"]
+    assert list(s.table["element_id"]) == ["data-sharing", "governance", "vision"]
+    assert list(s.frame["element_id"]) == ["data-sharing", "data-sharing", "governance", "governance"]
+    assert list(s.profiles["participant"].unique()) == ["A", "B"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Consensus and the assessment
+
+def test_consensus_becomes_the_assessment_and_keeps_the_individual_ratings(store, workshop, small_matrix):
+    rate_all(store, workshop, {"A": {"governance": "starting", "vision": "developing"},
+                               "B": {"governance": "embedded", "vision": "developing"}})
+    ws.record_consensus(store, workshop.id, "governance", "developing", "Split between practices; settled on developing",
+                        by="Fran Facilitator")
+    ws.record_consensus(store, workshop.id, "vision", "developing", by="Fran Facilitator")
+    ws.record_consensus(store, workshop.id, "data-sharing", "starting", by="Fran Facilitator")
+    ws.record_consensus(store, workshop.id, "data-sharing", None, by="Fran Facilitator")  # taken back
+    assert store.find_assessment("U90001", YEAR) is None
+
+    result = ws.apply_consensus(store, workshop.id, by="Fran Facilitator")
+    assert (result.created, result.written, result.unchanged) == (True, 2, 0)
+    a = store.find_assessment("U90001", YEAR)
+    assert a.id == result.assessment_id and a.status == "draft"
+    ratings = store.ratings(a.id)
+    assert {e: r.current_stage for e, r in ratings.items()} == {"governance": "developing", "vision": "developing"}
+    assert ratings["governance"].note.startswith(f"Agreed at workshop {workshop.code} on ")
+    assert ratings["governance"].note.endswith(": Split between practices; settled on developing")
+    assert ratings["vision"].note is None
+    sources = {e.source for e in store.audit(entity="rating")} | {e.source for e in store.audit(entity="assessment")}
+    assert sources == {f"workshop {workshop.code}"}
+    assert {e.who for e in store.audit(entity="rating")} == {"Fran Facilitator"}
+    # The individual ratings are still there.
+    s = ws.summary(store, workshop.id)
+    assert [(e.element_id, e.n) for e in s.elements] == [("governance", 2), ("vision", 2), ("data-sharing", 0)]
+    assert s.element("governance").agreed.stage == "developing"
+    w = ws.get_workshop(store, workshop.id)
+    assert (w.applied_by, w.applied_assessment_id) == ("Fran Facilitator", a.id)
+    # Writing again changes nothing.
+    again = ws.apply_consensus(store, workshop.id, by="Fran Facilitator")
+    assert (again.created, again.written, again.unchanged) == (False, 0, 2)
+    assert store.ratings(a.id) == ratings
+
+
+def test_consensus_into_an_existing_draft_keeps_other_notes_and_fields(store, workshop, small_matrix):
+    a = store.create_assessment("U90001", YEAR, small_matrix, by="cd")
+    store.save_rating(a.id, "governance", by="cd", expected_version=0, current_stage="starting",
+                      target_stage="embedded", evidence="Minutes", note="Board minutes from May")
+    store.save_rating(a.id, "data-sharing", by="cd", expected_version=0, current_stage="embedded")
+    ws.record_consensus(store, workshop.id, "governance", "developing", "First note", by="fac")
+    ws.apply_consensus(store, workshop.id, by="fac")
+    ws.record_consensus(store, workshop.id, "governance", "developing", "Second thoughts", by="fac")
+    result = ws.apply_consensus(store, workshop.id, by="fac")
+    assert (result.created, result.written) == (False, 1)
+    r = store.ratings(a.id)
+    assert (r["governance"].current_stage, r["governance"].target_stage, r["governance"].evidence) == (
+        "developing", "embedded", "Minutes")
+    paragraphs = r["governance"].note.split("\n\n")
+    assert paragraphs[0] == "Board minutes from May" and len(paragraphs) == 2
+    assert paragraphs[1].endswith(": Second thoughts")  # this workshop's paragraph replaced, not repeated
+    assert r["data-sharing"].current_stage == "embedded"  # not agreed at the workshop: untouched
+
+
+def test_a_locked_assessment_refuses_with_a_clear_message_and_nothing_is_written(store, workshop, small_matrix):
+    a = store.create_assessment("U90001", YEAR, small_matrix, by="cd")
+    store.save_rating(a.id, "governance", by="cd", expected_version=0, current_stage="starting")
+    agreed = store.agree_assessment(a.id, by="Dr Lead", expected_version=1)
+    ws.record_consensus(store, workshop.id, "governance", "embedded", by="fac")
+    audit_before = store.counts()["audit_log"]
+    with pytest.raises(LockedError) as caught:
+        ws.apply_consensus(store, workshop.id, by="fac")
+    message = str(caught.value)
+    assert f"The {YEAR} assessment of U90001 was agreed by Dr Lead" in message
+    assert "locked" in message and f"nothing from workshop {workshop.code} was written" in message
+    assert "Open a new draft" in message
+    assert store.ratings(a.id)["governance"].current_stage == "starting"
+    assert store.counts()["audit_log"] == audit_before
+    assert ws.get_workshop(store, workshop.id).applied_at is None
+    # After opening a new draft the same call goes through.
+    draft = store.open_revision(agreed.id, by="cd")
+    assert ws.apply_consensus(store, workshop.id, by="fac").assessment_id == draft.id
+    assert store.ratings(draft.id)["governance"].current_stage == "embedded"
+
+
+def test_nothing_agreed_or_another_matrix_version_is_refused(store, workshop, small_matrix):
+    with pytest.raises(InputError, match="No agreed stages are recorded yet"):
+        ws.apply_consensus(store, workshop.id, by="fac")
+    newer = small_matrix.model_copy(update={"version": "2.0"})
+    store.create_assessment("U90001", YEAR, newer, by="cd")
+    ws.record_consensus(store, workshop.id, "vision", "starting", by="fac")
+    with pytest.raises(InputError, match="uses version 2.0 of the matrix"):
+        ws.apply_consensus(store, workshop.id, by="fac")
+
+
+def test_consensus_input_is_checked(store, workshop):
+    with pytest.raises(InputError, match="is not a stage"):
+        ws.record_consensus(store, workshop.id, "vision", "superb", by="fac")
+    with pytest.raises(InputError, match="required"):
+        ws.record_consensus(store, workshop.id, "vision", "starting", by=" ")
+    assert ws.summary(store, workshop.id).n_agreed == 0
+
