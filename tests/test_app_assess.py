@@ -1,0 +1,80 @@
+"""AppTest: the self-assessment page saves each change at once and respects agreed assessments."""
+from __future__ import annotations
+
+import pytest
+from app_fixtures import open_page
+
+from assessments.demo import DEMO_ICS
+
+
+def _draft(store):
+    draft = next(a for a in store.assessments(ics_code=DEMO_ICS[0]) if a.status == "draft")
+    return draft
+
+
+def _open(store, assessment, actor="Dr Test"):
+    return open_page("views/assess.py", actor=actor,
+                     query={"ics": DEMO_ICS[0], "pcn": assessment.pcn_code},
+                     state={"assess_year": assessment.year})
+
+
+def test_rating_an_element_saves_it(demo_db):
+    a = _draft(demo_db)
+    at = _open(demo_db, a)
+    element = demo_db.default_matrix().domains[0].elements[0].id
+    key = f"a{a.id}|{element}|current_stage"
+    at.radio(key=key).set_value("step-3").run()
+    assert not at.exception
+    saved = demo_db.rating(a.id, element)
+    assert (saved.current_stage, saved.updated_by) == ("step-3", "Dr Test")
+    at.radio(key=f"a{a.id}|{element}|target_stage").set_value("step-3").run()
+    at.text_area(key=f"a{a.id}|{element}|evidence").set_value("Board minutes, 3 March").run()
+    saved = demo_db.rating(a.id, element)
+    assert (saved.target_stage, saved.evidence) == ("step-3", "Board minutes, 3 March")
+
+
+def test_new_year_copies_last_years_ratings(demo_db):
+    a = next(a for a in demo_db.assessments(ics_code=DEMO_ICS[0]) if a.year == "2024/25")
+    at = open_page("views/assess.py", query={"ics": DEMO_ICS[0], "pcn": a.pcn_code}, state={"assess_year": "2025/26"})
+    [button] = [b for b in at.button if b.label.startswith("Copy 2024/25")]
+    button.click().run()
+    assert not at.exception
+    new = demo_db.find_assessment(a.pcn_code, "2025/26")
+    old, copied = demo_db.ratings(a.id), demo_db.ratings(new.id)
+    assert copied and all(copied[e].current_stage == old[e].current_stage for e in copied)
+
+
+def test_agreed_assessment_cannot_be_edited(demo_db):
+    from assessments.store import LockedError
+
+    a = next(a for a in demo_db.assessments(ics_code=DEMO_ICS[0]) if a.status == "agreed")
+    at = _open(demo_db, a)
+    element = demo_db.default_matrix().domains[0].elements[0].id
+    assert at.radio(key=f"a{a.id}|{element}|current_stage").disabled
+    with pytest.raises(LockedError):
+        demo_db.save_rating(a.id, element, by="x", expected_version=1, current_stage="step-1")
+    [button] = [b for b in at.button if b.label == "Open a new draft from it"]
+    button.click().run()
+    assert demo_db.find_assessment(a.pcn_code, a.year).status == "draft"
+
+
+def test_without_a_name_nothing_can_be_written(demo_db):
+    a = _draft(demo_db)
+    at = _open(demo_db, a, actor=None)
+    element = demo_db.default_matrix().domains[0].elements[0].id
+    assert at.radio(key=f"a{a.id}|{element}|current_stage").disabled
+
+
+def test_conflict_shows_both_values_and_keeps_the_stored_one(demo_db):
+    a = _draft(demo_db)
+    at = _open(demo_db, a)
+    element = demo_db.default_matrix().domains[0].elements[1].id
+    before = demo_db.rating(a.id, element)
+    # Someone else saves between this user's page load and their click.
+    demo_db.save_rating(a.id, element, by="Other Person", expected_version=before.version if before else 0,
+                        note="Changed elsewhere")
+    at.radio(key=f"a{a.id}|{element}|current_stage").set_value("step-3").run()
+    errors = " ".join(e.value for e in at.error)
+    assert "changed by someone else" in errors and "Other Person" in errors
+    assert demo_db.rating(a.id, element).note == "Changed elsewhere"
+    assert demo_db.rating(a.id, element).current_stage != "step-3" or (before and before.current_stage == "step-3")
