@@ -292,3 +292,19 @@ def test_pathway_steps_come_from_pathway_status(store, monkeypatch):
     assert words(f"1 {first.title} done 1 Jun 2024 {len(first.checklist)} of {len(first.checklist)} "
                  f"Clinical director elected – Zoë Ñúñez") in text
     assert "Step 3, What help is required?, is in progress; steps 1 and 2 done." in text
+
+
+def test_the_recorded_pathway_is_in_the_pdf(store):
+    from assessments.pathway import pathway_status, save_step
+
+    code = "U99004"
+    pathway = gather(store, code, YEAR).pathway
+    first = pathway.steps[0]
+    save_step(store, code, YEAR, 1, by="Daniel Osei", expected_version=0, status="done", date=date(2024, 5, 1),
+              ticks=[i.id for i in first.checklist[:2]], note="Network agreement signed again after the merger – Zoë")
+    save_step(store, code, YEAR, 2, by="Daniel Osei", expected_version=0, status="in progress")
+    assert [s.status for s in pathway_status(store, code, YEAR, pathway)][:3] == ["done", "in progress", "not started"]
+    text = pdf_text(report_pdf.render(gather(store, code, YEAR), charts=False))
+    assert words(f"1 {first.title} done 1 May 2024 2 of {len(first.checklist)} "
+                 "Network agreement signed again after the merger – Zoë") in text
+    assert f"Step 2, {pathway.steps[1].title}, is in progress; step 1 done." in text
