@@ -12,11 +12,17 @@ pages = {
         st.Page("views/home.py", title="Matrix and pathway", icon=":material/grid_view:", default=True),
     ],
     "Assess": [
+        st.Page("views/assess.py", title="Self-assessment", icon=":material/edit_note:"),
+        st.Page("views/workshop.py", title="Run a workshop", icon=":material/groups:"),
+        st.Page("views/join.py", title="Join a workshop", icon=":material/login:"),
     ],
     "Progress": [
+        st.Page("views/progress.py", title="PCN progress", icon=":material/trending_up:"),
+        st.Page("views/portfolio.py", title="ICS portfolio", icon=":material/view_module:"),
     ],
     "Plan": [
         st.Page("views/plan.py", title="Development plan", icon=":material/checklist:"),
+        st.Page("views/pathway.py", title="Pathway", icon=":material/route:"),
     ],
     "Settings": [
         st.Page("views/data.py", title="Data", icon=":material/database:"),

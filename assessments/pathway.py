@@ -212,6 +212,13 @@ def step_status(store: Store, pcn_code: str, year: str, step_number: int, pathwa
     return next(s for s in pathway_status(store, pcn_code, year, pathway) if s.number == number)
 
 
+def recorded_years(store: Store, pcn_code: str) -> list[str]:
+    """Years in which anything is recorded on the pathway for the PCN, oldest first."""
+    with store._read() as s:
+        return list(s.scalars(select(PathwayStepRow.year).where(PathwayStepRow.pcn_code == check_pcn_code(pcn_code))
+                              .distinct().order_by(PathwayStepRow.year)))
+
+
 def current_step(steps: Iterable[StepStatus]) -> StepStatus | None:
     """The first step not done (where the PCN is on the pathway); None when every step is done."""
     return next((s for s in steps if s.status != DONE), None)
@@ -280,8 +287,15 @@ def _key(code: str, year: str, number: int) -> str:
 
 
 def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Values as a conflict message should show them (dates as people write them)."""
-    return {k: (f"{v:%d %b %Y}" if isinstance(v, date) else v) for k, v in values.items()}
+    """Values as a conflict message should show them: dates as people write them, a change of
+    ticks as what was ticked and unticked."""
+    def one(v: Any) -> Any:
+        if isinstance(v, date):
+            return f"{v:%d %b %Y}"
+        if isinstance(v, dict):
+            return ", ".join(f"{'tick' if on else 'untick'} {k}" for k, on in v.items())
+        return v
+    return {k: one(v) for k, v in values.items()}
 
 
 def _row(b: Batch, code: str, year: str, pathway_id: str, number: int) -> PathwayStepRow | None:

@@ -214,7 +214,8 @@ class DomainSummary:
 @dataclass(frozen=True)
 class WorkshopSummary:
     """Everything the projector shows, read in one go. `domains` has the most divided first
-    (most split elements, then the widest mean spread), elements in matrix order within each."""
+    (most split elements, then the widest mean spread, then rated before unrated), elements in
+    matrix order within each."""
     workshop: Workshop
     matrix: Matrix
     participants: tuple[Participant, ...]
@@ -413,7 +414,8 @@ def summary(store: Store, workshop_id: int) -> WorkshopSummary:
                                            num(t.iqr, float), bool(t.split), tuple(by_element.get(e.id, ())), agreed.get(e.id)))
         domains.append(DomainSummary(d.id, d.title, tuple(elements)))
     position = {d.id: i for i, d in enumerate(matrix.domains)}
-    domains.sort(key=lambda d: (-d.n_split, -d.mean_iqr, position[d.domain_id]))
+    # Most divided first; among equally divided ones, those nobody has rated yet go last.
+    domains.sort(key=lambda d: (-d.n_split, -d.mean_iqr, not any(e.n for e in d.elements), position[d.domain_id]))
     shown = [e.element_id for d in domains for e in d.elements]
     table = table.set_index("element_id").loc[shown].reset_index()[table.columns]
     rank = {e: i for i, e in enumerate(shown)}

@@ -1,0 +1,140 @@
+"""Pieces of the workshop pages: the join link and its QR code, the big join code, and the group's
+results (spread per element, domain by domain, and each participant's profile), each chart with
+its table."""
+from __future__ import annotations
+
+import io
+import socket
+from urllib.parse import urlencode, urlsplit
+
+import streamlit as st
+
+from assessments.workshop import WorkshopSummary
+from components import charts
+
+from .look import plain
+
+JOIN_PATH = "join"
+_LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def join_url(base: str, code: str) -> str:
+    base = base.strip().rstrip("/")
+    if "://" not in base:  # typed as "192.168.1.20:8501"
+        base = "http://" + base
+    return f"{base}/{JOIN_PATH}?{urlencode({'code': code})}"
+
+
+def _lan_address() -> str | None:
+    """This machine's address on the local network (connecting a UDP socket sends nothing)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))
+            ip = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if ip.startswith("127.") else ip
+
+
+def app_base_url(page_path: str) -> str:
+    """The app's own address as this browser sees it, without the page's path.
+
+    Phones cannot reach "localhost": when the facilitator's browser uses it, the laptop's
+    address on the local network is suggested instead (the app must listen on it, e.g.
+    `streamlit run app.py --server.address 0.0.0.0`)."""
+    url = st.context.url or ""
+    if not url:
+        host = st.context.headers.get("Host") or "localhost:8501"
+        url = f"http://{host}"
+    parts = urlsplit(url)
+    path = parts.path.rstrip("/")
+    if path.endswith("/" + page_path):
+        path = path[: -len(page_path) - 1]
+    host, port = parts.hostname or "localhost", parts.port
+    if host in _LOCAL_HOSTS:
+        host = _lan_address() or host
+    netloc = f"[{host}]" if ":" in host else host
+    if port:
+        netloc += f":{port}"
+    return f"{parts.scheme or 'http'}://{netloc}{path}"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def qr_png(text: str) -> bytes:
+    import qrcode
+
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=2)
+    qr.add_data(text)
+    qr.make(fit=True)
+    buf = io.BytesIO()
+    qr.make_image(fill_color="black", back_color="white").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def big_code(code: str) -> None:
+    """The join code in letters large enough to read from the back of a room."""
+    spaced = " ".join(code)  # screen readers spell it out letter by letter
+    safe = "".join(ch for ch in code if ch.isalnum())  # codes are letters and digits only
+    st.html(f'<p style="margin:0;color:#4C6272;font-size:1rem">Join code</p>'
+            f'<p aria-label="Join code {spaced}" style="margin:0 0 .5rem 0;font:700 clamp(3rem,7vw,6rem)/1.1 '
+            f'ui-monospace,Menlo,Consolas,monospace;letter-spacing:.12em;color:#003087">{safe}</p>')
+
+
+def status_text(status: str, revealed: bool) -> str:
+    text = {"open": "Open for ratings", "paused": "Rating paused", "closed": "Closed"}.get(status, status)
+    return text + (" · results shown to participants" if revealed else " · results hidden from participants")
+
+
+@st.cache_resource(show_spinner=False, max_entries=48)
+def _charts(url: str, workshop_id: int, version: int, _s: WorkshopSummary) -> dict:
+    """The figures and tables of one version of a workshop's results, built once and shared by
+    every session showing them: the projector redraws every two seconds and, once results are
+    revealed, so does every phone in the room, so only what changed is built again."""
+    out: dict = {}
+    for d in _s.domains:
+        if not any(e.n for e in d.elements):
+            continue
+        table = _s.table[_s.table["domain_id"] == d.domain_id]
+        frame = _s.frame[_s.frame["domain_id"] == d.domain_id]
+        fig = charts.workshop_spread(frame, _s.matrix, summary=table, title=None)
+        fig.update_layout(margin=dict(t=50), height=fig.layout.height - 70)  # no title above the stage labels
+        out[d.domain_id] = (fig, charts.workshop_spread_table(table, _s.matrix))
+    if not _s.profiles.empty:
+        fig = charts.participant_radar(_s.profiles, _s.median_profile, _s.matrix, title=None)
+        fig.update_layout(margin=dict(t=50))
+        out["radar"] = (fig, charts.participant_radar_table(_s.profiles, _s.median_profile))
+    return out
+
+
+def spread_by_domain(s: WorkshopSummary, url: str, key: str) -> None:
+    """One spread chart per domain, the most divided domain first, each with its table."""
+    built = _charts(url, s.workshop.id, s.workshop.version, s)
+    for d in s.domains:
+        st.subheader(plain(d.title), anchor=False)
+        if d.domain_id not in built:
+            st.caption("No ratings yet.")
+            continue
+        n = sum(e.n for e in d.elements)
+        split = [e.element_title for e in d.elements if e.split]
+        line = f"{n} rating{'s' if n != 1 else ''}"
+        if split:
+            line += f" · views split on {len(split)} of {len(d.elements)} elements: " + "; ".join(split)
+        st.caption(plain(line))
+        fig, table = built[d.domain_id]
+        st.plotly_chart(fig, key=f"{key}_spread_{d.domain_id}", config={"displayModeBar": False},
+                        alt=f"Each rating of the {d.title} elements as a dot on the stage scale; the table below "
+                            "gives the same figures")
+        with st.expander(f"{plain(d.title)}: chart as a table"):
+            st.dataframe(table, hide_index=True, width="stretch")
+
+
+def group_radar(s: WorkshopSummary, url: str, key: str) -> None:
+    built = _charts(url, s.workshop.id, s.workshop.version, s)
+    if "radar" not in built:
+        return
+    fig, table = built["radar"]
+    st.plotly_chart(fig, key=f"{key}_radar", config={"displayModeBar": False},
+                    alt="Each participant's domain scores as a faint outline and the group median as a strong one; "
+                        "the table below gives the same figures")
+    with st.expander("Each participant's view: chart as a table"):
+        st.dataframe(table, hide_index=True, width="stretch")

@@ -1,0 +1,146 @@
+"""The workshop pages through AppTest: the facilitator opens a workshop and sees its code; a
+participant joins with it and rates; the facilitator records and writes the agreed stages."""
+from __future__ import annotations
+
+from app_fixtures import open_page
+
+from assessments import workshop as ws
+
+FACILITATOR = "views/workshop.py"
+JOIN = "views/join.py"
+
+
+def texts(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [h.value for h in at.title])
+
+
+def button(at, label):
+    found = [b for b in at.button if b.label == label]
+    assert found, f"no button {label!r} in {[b.label for b in at.button]}"
+    return found[0]
+
+
+def test_facilitator_opens_a_workshop_and_sees_its_code(demo_db):
+    at = open_page(FACILITATOR, query={"ics": "QZZ", "pcn": "U99003"})
+    button(at, "Open the workshop").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [w] = ws.workshops(demo_db)
+    assert (w.pcn_code, w.status, w.created_by) == ("U99003", "open", "Test User")
+    page = texts(at)
+    assert "Workshop: Wendmoor Moors PCN" in page
+    assert f"join?code\\={w.code}" in page  # the join link, escaped for markdown
+    assert at.query_params["w"] == str(w.id)
+    assert any(h.value == "Live results" for h in at.header)
+    # Pause from the controls: stored, and the button now offers to resume.
+    button(at, "Pause rating").click().run()
+    assert ws.get_workshop(demo_db, w.id).status == "paused"
+    assert [b for b in at.button if b.label == "Resume rating"]
+
+
+def test_without_a_name_nothing_can_be_opened(demo_db):
+    at = open_page(FACILITATOR, actor=None, query={"ics": "QZZ", "pcn": "U99003"})
+    assert button(at, "Open the workshop").disabled
+    assert any("Enter your name in the sidebar" in i.value for i in at.info)
+
+
+def test_a_participant_joins_with_the_code_and_rates(demo_db):
+    w = ws.open_workshop(demo_db, "U99004", "2025/26", by="Fran")
+    at = open_page(JOIN, actor=None, query={"code": w.code.lower()})
+    assert at.text_input[0].value == w.code.lower()
+    at.text_input[1].input("Sam <Patel>")
+    at.selectbox[0].select("Practice manager")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [p] = ws.participants(demo_db, w.id)
+    assert (p.name, p.role) == ("Sam <Patel>", "Practice manager")
+    assert at.query_params["code"] == w.code
+    token = at.query_params["p"]
+    assert at.session_state["workshop_token"] == token
+    assert "as Sam \\<Patel\\> (Practice manager)" in texts(at)  # shown literally
+
+    first = at.radio[0]
+    first.set_value("step-2").run()
+    at.text_input[0].input("Board minutes show it").run()
+    mine = ws.my_ratings(demo_db, token)
+    element = demo_db.default_matrix().element_ids()[0]
+    assert {e: (r.stage, r.comment) for e, r in mine.items()} == {element: ("step-2", "Board minutes show it")}
+    assert "Saved: Step 2 with your comment." in texts(at)
+
+    # A fresh session from the link carries on with the same ratings.
+    again = open_page(JOIN, actor=None, query={"code": w.code, "p": token})
+    assert not again.exception
+    assert again.radio[0].value == "step-2"
+    assert again.text_input[0].value == "Board minutes show it"
+    assert len(ws.participants(demo_db, w.id)) == 1
+
+
+def test_a_rating_sent_while_paused_is_refused_and_the_screen_shows_what_is_saved(demo_db):
+    w = ws.open_workshop(demo_db, "U99004", "2025/26", by="Fran")
+    _, p = ws.join(demo_db, w.code, "Ann", "GP")
+    at = open_page(JOIN, actor=None, query={"code": w.code, "p": p.token})
+    at.radio[0].set_value("step-1").run()
+    ws.pause(demo_db, w.id, by="Fran")
+    at.radio[1].set_value("step-3").run()  # the page still shows the radios as open
+    assert any("paused" in e.value for e in at.error)
+    assert at.radio[1].value is None
+    assert [r.stage for r in ws.my_ratings(demo_db, p.token).values()] == ["step-1"]
+
+
+def test_a_wrong_code_gets_a_clear_message(demo_db):
+    at = open_page(JOIN, actor=None)
+    at.text_input[0].input("ABC")
+    at.text_input[1].input("Sam")
+    at.selectbox[0].select("GP")
+    at.get("form_submit_button")[0].click().run()
+    assert any("is not a workshop code" in e.value for e in at.error)
+
+
+def test_facilitator_records_the_agreed_stage_and_writes_the_assessment(demo_db):
+    w = ws.open_workshop(demo_db, "U99004", "2025/26", by="Fran")
+    matrix = demo_db.default_matrix()
+    second = matrix.element_ids()[1]
+    for name, stage in (("Ann", "step-1"), ("Bob", "step-3"), ("Cat", "step-1")):
+        _, p = ws.join(demo_db, w.code, name, "GP")
+        ws.rate(demo_db, p.token, second, stage, f"{name} thinks so")
+    at = open_page(FACILITATOR, query={"w": str(w.id)})
+    element = at.selectbox(key=f"agree_element_{w.id}")
+    assert element.value == second  # the first element whose views are split
+    assert at.radio[0].value == "step-1"  # the median is suggested
+    at.text_area[0].input("Board minutes; partners not yet involved")
+    at.get("form_submit_button")[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    s = ws.summary(demo_db, w.id)
+    assert (s.element(second).agreed.stage, s.element(second).agreed.note) == (
+        "step-1", "Board minutes; partners not yet involved")
+    assert at.selectbox(key=f"agree_element_{w.id}").value == second  # nothing else was rated, so it stays
+
+    button(at, "Write the agreed ratings to the 2025/26 assessment").click().run()
+    a = demo_db.find_assessment("U99004", "2025/26")
+    assert a is not None and a.status == "draft"
+    rating = demo_db.ratings(a.id)[second]
+    assert rating.current_stage == "step-1" and rating.note.endswith("Board minutes; partners not yet involved")
+    assert {e.source for e in demo_db.rating_history(a.id, second)} == {f"workshop {w.code}"}
+    assert any("Wrote 1 agreed rating\\(s\\) to a new draft assessment" in m.value for m in at.success)
+
+
+def test_writing_to_an_agreed_assessment_explains_and_offers_a_new_draft(demo_db):
+    agreed = demo_db.find_assessment("U99001", "2024/25")
+    assert agreed.status == "agreed"
+    w = ws.open_workshop(demo_db, "U99001", "2024/25", by="Fran")
+    ws.record_consensus(demo_db, w.id, demo_db.default_matrix().element_ids()[0], "step-3", by="Fran")
+    at = open_page(FACILITATOR, query={"w": str(w.id)})
+    button(at, "Write the agreed ratings to the 2024/25 assessment").click().run()
+    assert any("it is locked" in e.value for e in at.error)
+    button(at, "Open a new draft of the assessment").click().run()
+    draft = demo_db.find_assessment("U99001", "2024/25")
+    assert draft.status == "draft" and draft.revision_of == agreed.id
+    button(at, "Write the agreed ratings to the 2024/25 assessment").click().run()
+    assert demo_db.ratings(draft.id)[demo_db.default_matrix().element_ids()[0]].current_stage == "step-3"
+
+
+def test_the_join_link_works_from_whatever_address_is_typed():
+    from components.workshop import join_url
+
+    assert join_url("http://192.168.1.20:8501/", "ABC234") == "http://192.168.1.20:8501/join?code=ABC234"
+    assert join_url(" 192.168.1.20:8501 ", "ABC234") == "http://192.168.1.20:8501/join?code=ABC234"
+    assert join_url("https://pcn.example.nhs.uk/tool", "ABC234") == "https://pcn.example.nhs.uk/tool/join?code=ABC234"

@@ -1,0 +1,114 @@
+"""ICS portfolio: where each PCN of one ICS says it is in a year, for planning development
+conversations with the networks. One ICS at a time, so the page stays quick at national scale.
+PCNs are listed by name, code or list size, never ranked by score."""
+from __future__ import annotations
+
+import streamlit as st
+
+from assessments.progress import Portfolio, ics_portfolio
+from assessments.store import database_url
+from components import charts
+from components import progress_tables as T
+from components.look import plain
+from components.state import data_version, get_store, pick_ics
+
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+PROGRESS_PAGE = "views/progress.py"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_portfolio(url: str, version: int, ics_code: str, year: str) -> Portfolio:
+    return ics_portfolio(get_store(), ics_code, year)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def ics_years(url: str, version: int, ics_code: str) -> list[str]:
+    return sorted({a.year for a in get_store().assessments(ics_code=ics_code)})
+
+
+st.title("ICS portfolio")
+st.markdown("Where each network of the ICS says it is this year, to plan development conversations and support. "
+            "These are self-assessments: networks are listed, not ranked.")
+
+c1, c2, c3 = st.columns([3, 1, 2])
+with c1:
+    ics = pick_ics()
+years = ics_years(database_url(), data_version(), ics.code)
+if not years:
+    st.info(plain(f"No PCN of {ics.name} has an assessment yet."))
+    st.stop()
+with c2:
+    # The choice goes in as the index (see views/pathway.py): a redrawn box must show the real choice.
+    current, wanted = st.session_state.get("portfolio_year"), st.query_params.get("year")
+    if current not in years:
+        current = wanted if wanted in years else years[-1]
+    year = st.selectbox("Year", years, index=years.index(current), key="portfolio_year")
+with c3:
+    order = st.selectbox("List PCNs by", list(T.ORDERS), format_func=T.ORDERS.get, key="portfolio_order")
+
+pf = load_portfolio(database_url(), data_version(), ics.code, year)
+matrix = get_store().matrix(*pf.matrix_key)
+labels = T.labels_of(matrix)
+for note in pf.left_out:
+    st.warning(plain(f"Left out: {note}."))
+
+m1, m2, m3 = st.columns(3)
+m1.metric("Agreed assessments", f"{pf.n_agreed} of {pf.n_pcns}", border=True,
+          help="Assessments the network has agreed for this year (locked)")
+m2.metric("Drafts", pf.n_draft, border=True, help="Assessments started but not agreed yet")
+m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year")
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("Domain scores by PCN", anchor=False)
+st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}) "
+                 "with how many elements were rated; darker is further along. Scores are what each network said "
+                 "about itself, to start a conversation, not to compare networks."))
+frame = T.reorder(pf.frame, T.pcn_order(pf.frame, order))
+# The chart names each PCN with its list size and area, so context sits beside the colours.
+shown = frame.assign(name=[f"{n} · {s:,} · {T.area_text(r)}" for n, s, r in
+                           zip(frame["name"], frame["list_size"], frame["rural"])])
+heat = charts.heatmap(shown, labels, title=None)
+heat.update_layout(margin=dict(t=20), height=heat.layout.height - 110)
+st.plotly_chart(heat, config=PLOTLY_CONFIG, key="portfolio_heatmap",
+                alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
+                    "The same figures are in the table below.")
+
+table = T.portfolio_table(frame, labels)
+st.markdown("**The heat map as a table.** Select a row to open that PCN's progress; sort by any column "
+            "by clicking its header.")
+event = st.dataframe(
+    table, key=f"portfolio_table_{ics.code}_{year}_{order}", on_select="rerun", selection_mode="single-row",
+    hide_index=True, width="stretch", alt=f"Domain scores for the PCNs of {ics.name} in {year}",
+    column_config={"List size": st.column_config.NumberColumn("List size", format="localized"),
+                   "PCN": st.column_config.TextColumn("PCN", pinned=True),
+                   **{d: st.column_config.TextColumn(d, help=f"{d}: mean stage of the rated elements")
+                      for d in table.columns[6:]}})
+picked = event.selection.rows if event else []
+if picked:
+    code = str(table["Code"].iloc[picked[0]])
+    # Both: the progress page's picker reads its session value first, and the URL makes the view shareable.
+    st.session_state["ics"], st.session_state["pcn"] = ics.code, code
+    st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code})
+
+with st.expander("Open a PCN's progress (links)"):
+    cols = st.columns(3)
+    for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
+        cols[i % 3].page_link(PROGRESS_PAGE, label=f"{name} ({code})", query_params={"ics": ics.code, "pcn": code},
+                              icon=":material/trending_up:")
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("Stages reached across the ICS", anchor=False)
+excluded = pf.distribution.attrs.get("excluded", [])
+with_assessment = pf.n_agreed + pf.n_draft - len(excluded)
+st.caption(plain(f"Share of all elements at each stage, over the {with_assessment} PCN(s) with a {year} assessment "
+                 f"(drafts included)." + (f" Not comparable with {matrix.title} {matrix.version}, so left out: "
+                                          f"{', '.join(excluded)}." if excluded else "")))
+if with_assessment:
+    bars = charts.stage_distribution(pf.distribution, title=None)
+    bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
+    st.plotly_chart(bars, config=PLOTLY_CONFIG,
+                    key="portfolio_distribution",
+                    alt=f"Stacked bars per domain: the share of elements at each stage across {ics.name} in {year}. "
+                        "The same figures are in the table below.")
+    st.dataframe(charts.stage_distribution_table(pf.distribution), hide_index=True, width="stretch",
+                 alt=f"Elements at each stage per domain across {ics.name} in {year}: count (share)")

@@ -1,0 +1,98 @@
+"""PCN progress: one network's domain scores across years, what moved since the year before,
+and each domain's path, every chart with its table. Links such as ?ics=QZZ&pcn=U99001 open a PCN."""
+from __future__ import annotations
+
+import streamlit as st
+
+from assessments.progress import PcnProgress, pcn_progress
+from assessments.store import database_url
+from components import charts
+from components import progress_tables as T
+from components.look import plain
+from components.state import data_version, get_store, pick_ics, pick_pcn
+
+PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+
+
+def show_table(df, alt: str) -> None:
+    """A static table that wraps long text. st.table renders markdown, so every cell and header is escaped."""
+    empty = [c for c in ("Note", "Notes") if c in df.columns and not df[c].astype(bool).any()]
+    st.table(df.drop(columns=empty).rename(columns=plain).map(plain), hide_index=True, alt=alt)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def load_progress(url: str, version: int, pcn_code: str) -> PcnProgress:
+    return pcn_progress(get_store(), pcn_code)
+
+
+st.title("PCN progress")
+st.markdown("How the network's self-assessment has moved from year to year, domain by domain: a starting point "
+            "for the conversation about what helped and what to work on next.")
+
+c1, c2 = st.columns(2)
+with c1:
+    ics = pick_ics()
+with c2:
+    pcn = pick_pcn(ics.code)
+st.query_params.update(ics=ics.code, pcn=pcn.code)  # the URL names the PCN, so it can be shared
+
+data = load_progress(database_url(), data_version(), pcn.code)
+for note in data.left_out:
+    st.warning(plain(f"Left out: {note}."))
+if not data.years:
+    st.info(plain(f"{pcn.name} has no assessments yet. Once a year has been rated it shows here, and from the "
+                  "second year on, what moved."))
+    st.stop()
+
+matrix = get_store().matrix(*data.matrix_key)
+labels = T.labels_of(matrix)
+years = ", ".join(f"{y} ({data.statuses[y]})" for y in data.years)
+st.caption(plain(f"Assessments: {years}. A domain's score is the mean stage of its rated elements on "
+                 f"{matrix.title} {matrix.version}: "
+                 + ", ".join(f"{i} = {s}" for i, s in enumerate(labels)) + "."))
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("Maturity by domain", anchor=False)
+not_comparable = data.series[~data.series["comparable"]].drop_duplicates("year")
+for r in not_comparable.itertuples():
+    st.warning(plain(f"{r.year} cannot be shown with the later years: {r.reason}."))
+radar = charts.radar(data.series, labels, title=None).update_layout(margin=dict(t=50), height=540)
+st.plotly_chart(radar, config=PLOTLY_CONFIG, key="progress_radar",
+                alt=f"Radar chart of {pcn.name}'s domain scores, one line per year, with the latest target dashed. "
+                    "The same figures are in the table below.")
+show_table(T.profile_table(data.series, labels), alt=f"Domain scores of {pcn.name} by year")
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("What moved since the year before", anchor=False)
+pairs = [y for y in data.years if data.previous(y)]
+if not pairs:
+    st.info(plain(f"Only {data.years[0]} has been assessed, so there is nothing to compare yet."))
+else:
+    after = st.selectbox("Compare", pairs[::-1], key="progress_compare",
+                         format_func=lambda y: f"{y} with {data.previous(y)}")
+    comparison = data.comparison(after)
+    before = comparison.before_year
+    if not comparison.comparable:
+        st.warning(plain(f"{after} cannot be compared with {before}: {comparison.reason}."))
+    else:
+        n = T.change_counts(comparison)
+        st.markdown(plain(f"Since {before}: {n['up']} element(s) moved up, {n['down']} moved down and "
+                          f"{n['same']} stayed at the same stage"
+                          + (f"; {n['not compared']} could not be compared (see the notes)." if n["not compared"] else ".")))
+        show_table(T.domain_changes_table(comparison, labels), alt=f"Domain scores of {pcn.name}, {before} and {after}")
+    only_moved = st.toggle("Show only elements that moved up or down", key="progress_only_moved",
+                           disabled=not comparison.comparable)
+    show_table(T.element_changes_table(comparison, matrix, labels, only_moved=only_moved and comparison.comparable),
+               alt=f"Element by element, {before} and {after}")
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("Each domain across the years", anchor=False)
+# The legend goes above the small charts: below them it sits on the last row's year labels.
+domains = charts.domain_progress(data.series, labels, title=None).update_layout(
+    margin=dict(t=100, b=40), legend=dict(orientation="h", yanchor="top", y=0.995, xanchor="left", x=0, yref="container"))
+st.plotly_chart(domains, config=PLOTLY_CONFIG,
+                key="progress_domains",
+                alt=f"One small chart per domain of {pcn.name}'s score by year, with the target dashed. "
+                    "The same figures are in the table below the charts.")
+with st.expander("Charts as a table"):
+    show_table(T.domain_years_table(data.series, labels), alt=f"Domain scores of {pcn.name} by domain and year")

@@ -1,0 +1,350 @@
+"""Run a workshop: open one for a PCN and year, put the join code and QR code on the projector,
+watch the ratings arrive (live), pause or reveal, record the agreed stage per element and write
+the agreed ratings to the year's assessment."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from assessments import workshop as ws
+from assessments.store import LockedError, StoreError, database_url, next_year
+from components.catalog import get_catalog
+from components.look import plain
+from components.state import get_store, pick_ics, pick_pcn, require_actor
+from components.workshop import app_base_url, big_code, group_radar, join_url, qr_png, spread_by_domain, status_text
+
+PAGE_PATH = "workshop"
+CURRENT = "workshop_id"
+MESSAGE = "workshop_message"  # (kind, text, where) shown once after a change, next to what caused it
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def load_summary(url: str, workshop_id: int, version: int) -> ws.WorkshopSummary:
+    return ws.summary(get_store(), workshop_id)
+
+
+def current_year(today: date | None = None) -> str:
+    d = today or date.today()
+    start = d.year if d.month >= 4 else d.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def say(kind: str, text: str, where: str = "top") -> None:
+    st.session_state[MESSAGE] = (kind, text, where)
+
+
+def act(fn, done: str, *args, where: str = "top", **kwargs) -> None:
+    """Run a facilitator action from a button callback; remember what to tell them."""
+    try:
+        fn(*args, **kwargs)
+    except StoreError as exc:
+        say("error", str(exc), where)
+    else:
+        say("success", done, where)
+
+
+def show(message: tuple[str, str, str] | None, where: str) -> None:
+    if not message or message[2] != where:
+        return
+    if message[0] in ("error", "locked"):
+        st.error(plain(message[1]))
+    else:
+        st.success(plain(message[1]))
+
+
+def choose(workshop_id: int | None) -> None:
+    st.session_state[CURRENT] = workshop_id
+    if workshop_id is None:
+        st.query_params.pop("w", None)
+    else:
+        st.query_params["w"] = str(workshop_id)
+
+
+def workshop_label(w: ws.Workshop, names: dict[str, str]) -> str:
+    return f"{w.code} · {names.get(w.pcn_code, w.pcn_code)} · {w.year} · {w.status} · opened {w.created_at:%d %b %Y}"
+
+
+store = get_store()
+actor = require_actor()
+
+if (st.query_params.get("w") or "").isdigit():  # a link or a reload names the workshop
+    st.session_state[CURRENT] = int(st.query_params["w"])
+workshop_id = st.session_state.get(CURRENT)
+w = None
+if workshop_id is not None:
+    try:
+        w = ws.get_workshop(store, workshop_id)
+    except StoreError:
+        choose(None)
+
+message = st.session_state.pop(MESSAGE, None)
+
+# ---------------------------------------------------------------------------------------------
+# No workshop chosen: continue one or open a new one
+if w is None:
+    st.title("Run a workshop")
+    st.markdown("Everyone in the room rates the network on their own phone or laptop; the projector shows how far "
+                "apart the views are, so the discussion goes where it is needed. The stages the group agrees become "
+                "the network's assessment for the year.")
+    show(message, "top")
+    recent = ws.workshops(store)[:40]
+    if recent:
+        st.subheader("Continue a workshop", anchor=False)
+        names = {p.code: p.name for p in store.pcns()}
+        pick = st.selectbox("Workshop", [x.id for x in recent], index=None, placeholder="Choose a workshop",
+                            format_func=lambda i: workshop_label(next(x for x in recent if x.id == i), names))
+        st.button("Continue", disabled=pick is None, on_click=choose, args=(pick,))
+
+    st.subheader("Open a new workshop", anchor=False)
+    c1, c2 = st.columns(2)
+    with c1:
+        ics = pick_ics()
+    with c2:
+        pcn = pick_pcn(ics.code)
+    years = sorted(set(store.years()) | {current_year(), next_year(current_year())})
+    c3, c4 = st.columns(2)
+    with c3:
+        year = st.selectbox("Assessment year", years, index=years.index(current_year()))
+    catalog = get_catalog()
+    matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, m.version))
+    existing = store.find_assessment(pcn.code, year)
+    default = (catalog.matrices.get((existing.matrix_id, existing.matrix_version)) if existing else None) \
+        or catalog.latest_matrix()
+    with c4:
+        matrix = st.selectbox("Matrix", matrices, index=matrices.index(default) if default in matrices else 0,
+                              format_func=lambda m: m.label)
+    if existing is not None:
+        st.caption(f"{plain(pcn.name)} already has a {existing.status} {year} assessment; the agreed ratings from "
+                   "the workshop will be written into it.")
+
+    def open_new() -> None:
+        try:
+            new = ws.open_workshop(store, pcn.code, year, matrix, by=actor)
+        except StoreError as exc:
+            say("error", str(exc))
+        else:
+            choose(new.id)
+
+    st.button("Open the workshop", type="primary", disabled=actor is None, on_click=open_new)
+    st.stop()
+
+# ---------------------------------------------------------------------------------------------
+# The workshop
+pcn = store.pcn(w.pcn_code)
+st.title(f"Workshop: {plain(pcn.name)}, {w.year}")
+st.caption(f"{plain(status_text(w.status, w.revealed))} · {plain(w.matrix_id)} version {plain(w.matrix_version)} · "
+           f"opened by {plain(w.created_by)} on {w.created_at:%d %b %Y at %H:%M} UTC")
+st.button("Choose another workshop", on_click=choose, args=(None,))
+show(message, "top")
+
+base_key = "workshop_base_url"
+if not st.session_state.get(base_key):
+    st.session_state[base_key] = app_base_url(PAGE_PATH)
+link = join_url(st.session_state[base_key], w.code)
+
+code_col, qr_col, control_col = st.columns([3, 2, 2], gap="large")
+with code_col:
+    big_code(w.code)
+    st.markdown(f"Join at **{plain(link)}**")
+    st.text_input("Address participants use (change it to the laptop's address on the room's network)",
+                  key=base_key, help="The app's address as phones in the room reach it, e.g. http://192.168.1.20:8501")
+with qr_col:
+    st.image(qr_png(link), caption=link, width=240, alt=f"QR code that opens {link}")
+with control_col:
+    st.markdown("**Controls**")
+    disabled = actor is None
+    if w.status == ws.OPEN:
+        st.button("Pause rating", on_click=act, args=(ws.pause, "Rating is paused.", store, w.id), kwargs={"by": actor},
+                  disabled=disabled, width="stretch")
+    else:
+        st.button("Reopen rating" if w.status == ws.CLOSED else "Resume rating", width="stretch", disabled=disabled,
+                  on_click=act, args=(ws.resume, "Rating is open again.", store, w.id), kwargs={"by": actor})
+    if w.revealed:
+        st.button("Hide results from participants", on_click=act, args=(ws.hide, "Results are hidden.", store, w.id),
+                  kwargs={"by": actor}, disabled=disabled, width="stretch")
+    else:
+        st.button("Reveal results to participants", on_click=act,
+                  args=(ws.reveal, "Participants can now see the results.", store, w.id), kwargs={"by": actor},
+                  disabled=disabled, width="stretch")
+    if w.status != ws.CLOSED:
+        sure = st.checkbox("Yes, close the workshop", key=f"close_sure_{w.id}",
+                           help="Closing stops all ratings; agreed stages can still be recorded and written.")
+        st.button("Close the workshop", on_click=act, args=(ws.close, "The workshop is closed.", store, w.id),
+                  kwargs={"by": actor}, disabled=disabled or not sure, width="stretch")
+
+
+# ---------------------------------------------------------------------------------------------
+# Live results: looked at every two seconds; the charts are built again only when something changed
+@st.fragment(run_every="2s")
+def live_results(workshop_id: int) -> None:
+    s = load_summary(database_url(), workshop_id, ws.workshop_version(store, workshop_id))
+    st.header("Live results", anchor=False)
+    n_el = len(s.elements)
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric("Joined", len(s.participants))
+    c2.metric("Ratings", s.n_ratings)
+    c3.metric("Elements with views split", s.n_split)
+    c4.metric("Agreed", f"{s.n_agreed} of {n_el}")
+    st.caption(f"{plain(status_text(s.workshop.status, s.workshop.revealed))} · updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC")
+    if s.n_ratings == 0:
+        st.info("Waiting for ratings. People join with the code above; each rating shows here within a few seconds.")
+    else:
+        st.markdown("Each dot is one person's rating; the grey bar is the range, the dark tick the median. "
+                    "Domains where views differ most come first.")
+        spread_by_domain(s, database_url(), "live")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        if s.n_ratings:
+            st.subheader("Each participant's view", anchor=False)
+            group_radar(s, database_url(), "live")
+    with right:
+        st.subheader("Who has joined", anchor=False)
+        counts = {p.id: 0 for p in s.participants}
+        for e in s.elements:
+            for r in e.ratings:
+                counts[r.participant_id] += 1
+        st.dataframe(pd.DataFrame({"Name": [p.name for p in s.participants], "Role": [p.role for p in s.participants],
+                                   "Rated": [f"{counts[p.id]} of {n_el}" for p in s.participants]}),
+                     hide_index=True, width="stretch")
+
+
+live_results(w.id)
+
+# ---------------------------------------------------------------------------------------------
+# Agree and record
+s = load_summary(database_url(), w.id, ws.workshop_version(store, w.id))
+matrix = s.matrix
+stage_label = {st_.id: st_.label for st_ in matrix.stages}
+st.header("Agree and record", anchor=False)
+st.markdown("Go through the elements with the room, most divided first. Record the stage the group agrees on "
+            "(the median is suggested) and a note of the discussion.")
+
+
+def element_label(eid: str) -> str:
+    e = s.element(eid)
+    tags = []
+    if e.split:
+        tags.append("views split")
+    if e.agreed:
+        tags.append(f"agreed: {stage_label[e.agreed.stage]}")
+    elif e.n == 0:
+        tags.append("not rated")
+    return e.element_title + (f" ({', '.join(tags)})" if tags else "")
+
+
+ids = [e.element_id for e in s.elements]
+element_key, next_key = f"agree_element_{w.id}", f"agree_next_{w.id}"
+
+
+def next_to_agree(after: str | None = None) -> str:
+    """The next element without an agreed stage, split views first, in the order shown."""
+    todo = [e for e in s.elements if not e.agreed and e.element_id != after]
+    if after in ids:
+        later = ids.index(after)
+        todo = sorted(todo, key=lambda e: ids.index(e.element_id) < later)  # wrap round after the current one
+    return next((e.element_id for e in todo if e.split), next((e.element_id for e in todo if e.n), after or ids[0]))
+
+
+if next_key in st.session_state:  # just recorded one: move on to the next to agree
+    st.session_state[element_key] = next_to_agree(after=st.session_state.pop(next_key))
+elif st.session_state.get(element_key) not in ids:
+    st.session_state[element_key] = next_to_agree()
+eid = st.selectbox("Element", ids, format_func=element_label, key=element_key)
+element = matrix.element(eid)
+with st.container(border=True):
+    st.markdown(f"**{plain(element.title)}**")
+    for stage in matrix.stages:
+        st.markdown(f"- **{plain(stage.label)}**: {plain(element.descriptors[stage.id])}")
+
+
+@st.fragment(run_every="2s")
+def element_ratings(workshop_id: int, element_id: str) -> None:
+    e = load_summary(database_url(), workshop_id, ws.workshop_version(store, workshop_id)).element(element_id)
+    if not e.ratings:
+        st.caption("Nobody has rated this element yet.")
+        return
+    median = stage_label[matrix.stage_ids[e.median]]
+    st.caption(plain(f"{e.n} rating(s) · median {median} · range {stage_label[matrix.stage_ids[e.low]]} to "
+                     f"{stage_label[matrix.stage_ids[e.high]]}" + (" · views split" if e.split else "")))
+    st.dataframe(pd.DataFrame({"Name": [r.participant for r in e.ratings], "Role": [r.role for r in e.ratings],
+                               "Stage": [stage_label[r.stage] for r in e.ratings],
+                               "Comment": [r.comment or "" for r in e.ratings]}), hide_index=True, width="stretch")
+
+
+element_ratings(w.id, eid)
+
+current = s.element(eid)
+suggested = current.agreed.stage if current.agreed else current.median_stage(matrix)
+with st.form(f"agree_{w.id}_{eid}", border=True):
+    stage = st.radio("Agreed stage", matrix.stage_ids, format_func=lambda x: plain(stage_label[x]), horizontal=True,
+                     index=matrix.stage_ids.index(suggested) if suggested else None)
+    note = st.text_area("Discussion note (optional)", value=current.agreed.note if current.agreed else "",
+                        max_chars=ws.MAX_NOTE, placeholder="What the group said, and what would move it to the next stage")
+    recorded = st.form_submit_button("Record the agreed stage", type="primary", disabled=actor is None)
+if recorded:
+    if stage is None:
+        st.error("Choose the stage the group agreed on.")
+    else:
+        try:
+            ws.record_consensus(store, w.id, eid, stage, note, by=actor)
+        except StoreError as exc:
+            st.error(plain(str(exc)))
+        else:
+            say("success", f"Recorded: {element.title} at {stage_label[stage]}.", "agree")
+            st.session_state[next_key] = eid
+            st.rerun()
+if current.agreed:
+    st.button("Remove the agreed stage", disabled=actor is None, on_click=act,
+              args=(ws.record_consensus, f"Removed the agreed stage of {element.title}.", store, w.id, eid, None),
+              kwargs={"by": actor, "where": "agree"})
+show(message, "agree")
+
+st.subheader("Agreed so far", anchor=False)
+agreed = [e for e in s.elements if e.agreed]
+if not agreed:
+    st.caption("No agreed stages yet.")
+else:
+    st.dataframe(pd.DataFrame({
+        "Element": [e.element_title for e in agreed],
+        "Group median": [stage_label[matrix.stage_ids[e.median]] if e.median is not None else "" for e in agreed],
+        "Agreed stage": [stage_label[e.agreed.stage] for e in agreed],
+        "Note": [e.agreed.note or "" for e in agreed],
+        "Recorded by": [e.agreed.updated_by for e in agreed]}), hide_index=True, width="stretch")
+
+if w.applied_at:
+    st.caption(f"Last written to the assessment by {plain(w.applied_by)} on {w.applied_at:%d %b %Y at %H:%M} UTC.")
+
+
+def write_to_assessment() -> None:
+    try:
+        r = ws.apply_consensus(store, w.id, by=actor)
+    except LockedError as exc:
+        say("locked", str(exc), "write")
+    except StoreError as exc:
+        say("error", str(exc), "write")
+    else:
+        made = "a new draft assessment" if r.created else "the draft assessment"
+        say("success", f"Wrote {r.written} agreed rating(s) to {made} for {w.year}"
+                       + (f"; {r.unchanged} already said so" if r.unchanged else "")
+                       + ". Everyone's individual ratings are kept with the workshop.", "write")
+
+
+st.button(f"Write the agreed ratings to the {w.year} assessment", type="primary", on_click=write_to_assessment,
+          disabled=actor is None or not agreed,
+          help=f"{len(agreed)} of {len(ids)} elements have an agreed stage; only those are written.")
+show(message, "write")
+if message and message[0] == "locked":
+    locked = store.find_assessment(w.pcn_code, w.year, w.matrix_id)
+
+    def new_draft() -> None:
+        try:
+            store.open_revision(locked.id, by=actor)
+        except StoreError as exc:
+            say("error", str(exc), "write")
+        else:
+            say("success", f"A new draft of the {w.year} assessment is open. Write the agreed ratings again.", "write")
+
+    if locked is not None and locked.status == "agreed":
+        st.button("Open a new draft of the assessment", on_click=new_draft, disabled=actor is None)
