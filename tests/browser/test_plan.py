@@ -16,12 +16,16 @@ def test_plan_page_priorities_actions_and_pdf(page, app_url):
     page.keyboard.press("Enter")
     add = page.get_by_role("button", name="Add to priorities")
     expect(add.first).to_be_enabled()  # editing opens once a name is given
+    # Count only once the rerun has finished: while it runs, Streamlit can show the old
+    # elements beside the new ones.
+    wait_for_app(page)
     before = add.count()
     assert before >= 1
     add.first.click()
     expect(page.get_by_role("button", name="Added")).to_be_visible()
     expect(page.get_by_role("button", name="Remove")).to_be_visible()
-    assert page.get_by_role("button", name="Add to priorities").count() == before - 1
+    wait_for_app(page)
+    expect(page.get_by_role("button", name="Add to priorities")).to_have_count(before - 1)
     wait_for_app(page)
     screenshot(page, "plan-priorities")
     assert axe_findings(page) == []
