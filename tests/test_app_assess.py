@@ -23,11 +23,11 @@ def test_rating_an_element_saves_it(demo_db):
     at = _open(demo_db, a)
     element = demo_db.default_matrix().domains[0].elements[0].id
     key = f"a{a.id}|{element}|current_stage"
-    at.radio(key=key).set_value("step-3").run()
+    at.button_group(key=key).set_value("step-3").run()
     assert not at.exception
     saved = demo_db.rating(a.id, element)
     assert (saved.current_stage, saved.updated_by) == ("step-3", "Dr Test")
-    at.radio(key=f"a{a.id}|{element}|target_stage").set_value("step-3").run()
+    at.button_group(key=f"a{a.id}|{element}|target_stage").set_value("step-3").run()
     at.text_area(key=f"a{a.id}|{element}|evidence").set_value("Board minutes, 3 March").run()
     saved = demo_db.rating(a.id, element)
     assert (saved.target_stage, saved.evidence) == ("step-3", "Board minutes, 3 March")
@@ -36,8 +36,8 @@ def test_rating_an_element_saves_it(demo_db):
 def test_new_year_copies_last_years_ratings(demo_db):
     a = next(a for a in demo_db.assessments(ics_code=DEMO_ICS[0]) if a.year == "2024/25")
     at = open_page("views/assess.py", query={"ics": DEMO_ICS[0], "pcn": a.pcn_code}, state={"assess_year": "2025/26"})
-    [button] = [b for b in at.button if b.label.startswith("Copy 2024/25")]
-    button.click().run()
+    at.radio(key="assess_start_how").set_value("copy").run()
+    at.button(key="assess_start").click().run()
     assert not at.exception
     new = demo_db.find_assessment(a.pcn_code, "2025/26")
     old, copied = demo_db.ratings(a.id), demo_db.ratings(new.id)
@@ -50,7 +50,7 @@ def test_agreed_assessment_cannot_be_edited(demo_db):
     a = next(a for a in demo_db.assessments(ics_code=DEMO_ICS[0]) if a.status == "agreed")
     at = _open(demo_db, a)
     element = demo_db.default_matrix().domains[0].elements[0].id
-    assert at.radio(key=f"a{a.id}|{element}|current_stage").disabled
+    assert at.button_group(key=f"a{a.id}|{element}|current_stage").disabled
     with pytest.raises(LockedError):
         demo_db.save_rating(a.id, element, by="x", expected_version=1, current_stage="step-1")
     [button] = [b for b in at.button if b.label == "Open a new draft from it"]
@@ -62,7 +62,7 @@ def test_without_a_name_nothing_can_be_written(demo_db):
     a = _draft(demo_db)
     at = _open(demo_db, a, actor=None)
     element = demo_db.default_matrix().domains[0].elements[0].id
-    assert at.radio(key=f"a{a.id}|{element}|current_stage").disabled
+    assert at.button_group(key=f"a{a.id}|{element}|current_stage").disabled
 
 
 def test_conflict_shows_both_values_and_keeps_the_stored_one(demo_db):
@@ -73,8 +73,49 @@ def test_conflict_shows_both_values_and_keeps_the_stored_one(demo_db):
     # Someone else saves between this user's page load and their click.
     demo_db.save_rating(a.id, element, by="Other Person", expected_version=before.version if before else 0,
                         note="Changed elsewhere")
-    at.radio(key=f"a{a.id}|{element}|current_stage").set_value("step-3").run()
+    at.button_group(key=f"a{a.id}|{element}|current_stage").set_value("step-3").run()
     errors = " ".join(e.value for e in at.error)
     assert "changed by someone else" in errors and "Other Person" in errors
     assert demo_db.rating(a.id, element).note == "Changed elsewhere"
     assert demo_db.rating(a.id, element).current_stage != "step-3" or (before and before.current_stage == "step-3")
+
+
+def test_a_change_arriving_from_an_unfinished_run_is_not_saved(demo_db):
+    """Clicks during an unfinished run can report widgets as changed (even cleared); such a change is
+    refused with a message and the stored rating stays as it was."""
+    a = _draft(demo_db)
+    element = next(e for e, r in demo_db.ratings(a.id).items() if r.current_stage)
+    before = demo_db.rating(a.id, element)
+    at = _open(demo_db, a)
+    at.session_state["rating_page_drawn"] = False  # as if the last run was cut short
+    at.button_group(key=f"a{a.id}|{element}|current_stage").set_value(None).run()
+    assert not at.exception
+    assert demo_db.rating(a.id, element).current_stage == before.current_stage
+    assert demo_db.rating(a.id, element).version == before.version
+    assert any("still loading" in e.value for e in at.error)
+    # The widget shows the stored stage again, and the next change is saved.
+    assert at.button_group(key=f"a{a.id}|{element}|current_stage").value == before.current_stage
+    other = next(s for s in ("foundation", "step-1", "step-2", "step-3") if s != before.current_stage)
+    at.button_group(key=f"a{a.id}|{element}|current_stage").set_value(other).run()
+    assert demo_db.rating(a.id, element).current_stage == other
+
+
+def test_text_saved_trimmed_and_unchanged_text_not_resaved(demo_db):
+    a = _draft(demo_db)
+    at = _open(demo_db, a)
+    element = demo_db.default_matrix().domains[1].elements[0].id
+    key = f"a{a.id}|{element}|note"
+    at.text_area(key=key).set_value("  Ask the LMC about £ and – dashes, Zoë  ").run()
+    saved = demo_db.rating(a.id, element)
+    assert saved.note == "Ask the LMC about £ and – dashes, Zoë"
+    at.text_area(key=key).set_value("Ask the LMC about £ and – dashes, Zoë ").run()
+    assert demo_db.rating(a.id, element).version == saved.version
+
+
+def test_the_chosen_pcn_follows_the_user_to_other_pages(demo_db):
+    at = open_page("views/assess.py", query={"ics": DEMO_ICS[0]})
+    at.selectbox(key="pcn").set_value("U99006").run()
+    for page in ("views/progress.py", "views/plan.py", "views/pathway.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        assert at.selectbox(key="pcn").value == "U99006", page

@@ -1,167 +1,202 @@
-"""Self-assessment: rate each element's current and target stage, with evidence; every change saved at once."""
+"""Self-assessment: for one PCN and year, each element's current and target stage, confidence,
+evidence and note, saved as soon as they change; start a year (from last year's ratings or
+blank), agree it with the ICS (which locks it), open a new draft from an agreed one, or discard a draft."""
 from __future__ import annotations
+
+from datetime import date
 
 import streamlit as st
 
-from assessments.store import ConflictError, InputError, LockedError, StoreError, next_year
+from assessments.store import Assessment, ConflictError, Rating, StoreError, database_url, next_year
+from components import rating as R
 from components.catalog import get_catalog
 from components.look import plain
-from components.matrix_view import stage_cards
-from components.state import actor, get_store, pick_ics, pick_pcn, require_actor
+from components.state import data_version, get_store, pick_ics, pick_pcn, require_actor
 
+MESSAGE = "assess_message"  # (kind, text) left by an action's callback for the next run
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def pcn_assessments(url: str, version: int, pcn_code: str) -> list[Assessment]:
+    return get_store().assessments(pcn_code=pcn_code)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def assessment_ratings(url: str, version: int, assessment_id: int) -> dict[str, Rating]:
+    return get_store().ratings(assessment_id)
+
+
+def this_financial_year(today: date) -> str:
+    start = today.year if today.month >= 4 else today.year - 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def say(kind: str, text: str) -> None:
+    st.session_state[MESSAGE] = (kind, text)
+
+
+def act(done: str, fn, *args, **kwargs) -> None:
+    """Run an assessment-level write from a button callback and say how it went on the next run."""
+    try:
+        fn(*args, **kwargs)
+    except ConflictError as exc:
+        say("conflict", str(exc))
+    except StoreError as exc:
+        say("error", str(exc))
+    else:
+        say("done", done)
+
+
+R.page_started()  # the rating editors trust widget changes only after a run that reached the end
 store = get_store()
 catalog = get_catalog()
+st.html(R.PAGE_CSS)
 st.title("Self-assessment")
+st.markdown("Where is the network now, and where does it want to be in a year? Rate each element against the "
+            "stage descriptions, note the evidence, then agree the ratings with your ICS.")
 
-c1, c2, c3 = st.columns(3)
+if st.session_state.get("large_text"):  # on a projector the four pickers need two rows to stay readable
+    (c1, c2), (c3, c4) = st.columns(2), st.columns(2)
+else:
+    c1, c2, c3, c4 = st.columns([3, 3, 1.8, 2.5])
 with c1:
     ics = pick_ics()
 with c2:
     pcn = pick_pcn(ics.code)
-years = sorted({a.year for a in store.assessments(pcn_code=pcn.code)})
-choices = years + [next_year(years[-1]) if years else "2025/26"]
-year = c3.selectbox("Year", choices, index=len(choices) - 2 if len(choices) > 1 else 0, key="assess_year")
-who = require_actor()
+url, version = database_url(), data_version()
+existing = pcn_assessments(url, version, pcn.code)
+with c3:
+    done_years = sorted({a.year for a in existing})
+    years = [*done_years, next_year(done_years[-1]) if done_years else this_financial_year(date.today())]
+    wanted = st.query_params.get("year")
+    if wanted in years and st.session_state.get("assess_year") not in years:
+        st.session_state["assess_year"] = wanted
+    elif st.session_state.get("assess_year") not in years:
+        st.session_state["assess_year"] = done_years[-1] if done_years else years[-1]
+    year = st.selectbox("Year", years, key="assess_year",
+                        help="NHS financial years. The last one listed starts a new year.")
+with c4:
+    matrices = sorted(catalog.matrices, key=lambda k: (k[0] != "nhse-pcn-maturity", k[0], k[1]))
+    if not matrices:
+        st.error("No maturity matrix is loaded: check the Matrices page.")
+        st.stop()
+    this_year = [a for a in existing if a.year == year]
+    # Default to the assessment's own matrix, or the latest one for a year not started yet;
+    # again whenever the PCN or year changes.
+    if st.session_state.get("assess_matrix_for") != (pcn.code, year) or st.session_state.get("assess_matrix") not in matrices:
+        own = (this_year[0].matrix_id, this_year[0].matrix_version) if this_year else catalog.latest_matrix().key
+        st.session_state["assess_matrix"] = own if own in matrices else matrices[0]
+        st.session_state["assess_matrix_for"] = (pcn.code, year)
+    chosen = st.selectbox("Matrix", matrices, key="assess_matrix", format_func=lambda k: catalog.matrices[k].label)
+st.query_params.update(ics=ics.code, pcn=pcn.code, year=year)  # the URL names the assessment, so it can be shared
 
-assessment = store.find_assessment(pcn.code, year)
-if assessment is None:
-    matrices = sorted(catalog.matrices.values(), key=lambda m: (m.id != "nhse-pcn-maturity", m.version), reverse=False)
-    latest = catalog.latest_matrix()
-    matrix = st.selectbox("Matrix", matrices, index=matrices.index(latest) if latest in matrices else 0,
-                          format_func=lambda m: m.label, key="assess_matrix")
-    st.info(f"{plain(pcn.name)} has no {year} assessment yet.")
-    earlier = [y for y in years if y < year]
-    b1, b2 = st.columns(2)
-    if earlier and b1.button(f"Copy {earlier[-1]} ratings as a draft", type="primary", disabled=not who):
-        store.start_year(pcn.code, year, matrix, by=who)
-        st.rerun()
-    if b2.button(f"Start the {year} assessment blank", disabled=not who):
-        store.create_assessment(pcn.code, year, matrix, by=who)
-        st.rerun()
-    st.stop()
-
-matrix = catalog.matrices.get((assessment.matrix_id, assessment.matrix_version))
-if matrix is None:
-    st.error(f"This assessment uses matrix {plain(assessment.matrix_id)} {plain(assessment.matrix_version)}, "
-             "which is not loaded. Check the Matrices page.")
-    st.stop()
-ratings = store.ratings(assessment.id)
-editable = bool(who) and not assessment.locked
-
-# Messages left by the save callbacks of the previous run.
-for message in st.session_state.pop("assess_messages", []):
-    st.error(plain(message))
-
-rated = sum(1 for r in ratings.values() if r.current_stage)
-total = len(matrix.element_ids())
-st.progress(rated / total if total else 0.0, text=f"{rated} of {total} elements rated")
-if ratings:
-    last = max(ratings.values(), key=lambda r: r.updated_at)
-    st.caption(f"Last saved {last.updated_at:%d %b %Y at %H:%M} UTC by {plain(last.updated_by)}. "
-               "Every change is saved as soon as you make it; text boxes save when you click outside them.")
-
-if assessment.status == "agreed":
-    st.success(f"The {year} assessment is agreed, so it is locked. Open a new draft to change it.")
-    if st.button("Open a new draft from it", disabled=not who):
-        store.open_revision(assessment.id, by=who)
-        st.rerun()
-
-STAGE_LABELS = {s.id: s.label for s in matrix.stages}
-CONFIDENCE = [None, "low", "medium", "high"]
-
-
-def _save(element_id: str, field: str, key: str, version: int) -> None:
-    """on_change: write the one field that changed, refusing if someone else saved first."""
-    name = actor()
-    value = st.session_state[key]
-    if isinstance(value, str):
-        value = value.strip() or None
-    try:
-        store.save_rating(assessment.id, element_id, by=name, expected_version=version, **{field: value})
-    except ConflictError as exc:
-        # Keep what the user typed in the widget so nothing is lost; they can copy it before reloading.
-        st.session_state.setdefault("assess_messages", []).append(str(exc))
-        st.session_state.setdefault("assess_conflicts", set()).add(element_id)
-    except (LockedError, InputError, StoreError) as exc:
-        st.session_state.setdefault("assess_messages", []).append(str(exc))
+actor = require_actor()
+R.show_toasts()
+message = st.session_state.pop(MESSAGE, None)
+if message:
+    kind, text = message
+    if kind == "done":
+        st.toast(text, icon=":material/check_circle:")
     else:
-        st.toast(f"Saved: {matrix.element(element_id).title}")
+        st.error(plain(text))
+        if kind == "conflict":
+            st.button("Load the latest", key="assess_reload", help="Show the assessment as it is saved now")
 
+assessment = next((a for a in this_year if a.matrix_id == chosen[0]), None)
 
-def _sync(prefix: str, rating) -> None:
-    """Put stored values into the widgets when the stored version moved on (our save or someone else's)."""
-    version = rating.version if rating else 0
-    conflicts = st.session_state.get("assess_conflicts", set())
-    eid = prefix.split("|")[-1]
-    if st.session_state.get(f"{prefix}|seen") == version or eid in conflicts:
-        return
-    st.session_state[f"{prefix}|seen"] = version
-    st.session_state[f"{prefix}|current_stage"] = rating.current_stage if rating else None
-    st.session_state[f"{prefix}|target_stage"] = rating.target_stage if rating else None
-    st.session_state[f"{prefix}|confidence"] = rating.confidence if rating else None
-    st.session_state[f"{prefix}|evidence"] = (rating.evidence or "") if rating else ""
-    st.session_state[f"{prefix}|note"] = (rating.note or "") if rating else ""
+# ---------------------------------------------------------------------------------------------
+# No assessment for this year yet: start one
+if assessment is None:
+    matrix = catalog.matrices[chosen]
+    st.subheader(f"No {year} assessment yet", anchor=False)
+    earlier = [a for a in existing if a.matrix_id == matrix.id and a.year < year]
+    source = max(earlier, key=lambda a: a.year) if earlier else None
+    how = "blank"
+    if source:
+        how = st.radio(
+            "How would you like to start?", ["copy", "blank"], key="assess_start_how",
+            format_func={"copy": "Copy last year's ratings as a draft", "blank": "Start blank"}.get,
+            captions=[f"Current and target stages and confidence from {source.year} ({source.status}). Evidence is "
+                      "not copied: each rating notes where it came from, ready for this year's evidence.",
+                      "Every element starts unrated."],
+            disabled=not actor)
+    st.caption(plain(f"Against {matrix.label}."))
+    if how == "copy":
+        st.button(f"Start the {year} assessment", type="primary", disabled=not actor, key="assess_start",
+                  on_click=act, args=(f"Started the {year} assessment from the {source.year} ratings.",
+                                      store.start_year, pcn.code, year, matrix),
+                  kwargs=dict(by=actor, copy_from=source.id))
+    else:
+        st.button(f"Start the {year} assessment", type="primary", disabled=not actor, key="assess_start",
+                  on_click=act, args=(f"Started a blank {year} assessment.", store.create_assessment, pcn.code, year,
+                                      matrix), kwargs=dict(by=actor))
+    st.stop()
 
+# ---------------------------------------------------------------------------------------------
+# The assessment
+try:
+    matrix = store.matrix(assessment.matrix_id, assessment.matrix_version)
+except StoreError:
+    st.error(plain(f"This assessment uses {assessment.matrix_id} version {assessment.matrix_version}, which is not "
+                   "loaded. Add its file on the Matrices page to see it."))
+    st.stop()
+if matrix.key != chosen:
+    st.info(plain(f"The {year} assessment was made against {matrix.label}, so it is shown against that version. "
+                  "To use another version, start the next year with it."))
+ratings = assessment_ratings(url, version, assessment.id)
+elements = [e for _, e in matrix.elements()]
+rated = R.rated_count(ratings, elements)
 
-titles = {d.id: f"{d.title} ({sum(1 for e in d.elements if ratings.get(e.id) and ratings[e.id].current_stage)}/{len(d.elements)})"
-          for d in matrix.domains}
-domain_id = st.segmented_control("Domain", list(titles), format_func=lambda d: plain(titles[d]),
-                                 default=matrix.domains[0].id, key=f"assess_domain_{assessment.id}") or matrix.domains[0].id
-domain = next(d for d in matrix.domains if d.id == domain_id)
+status = {"draft": "Draft", "agreed": "Agreed"}.get(assessment.status, assessment.status.capitalize())
+line = f"{status} {year} assessment of {pcn.name} against {matrix.label}."
+last = R.last_saved(ratings)
+if last:
+    line += f" Last saved by {last.updated_by} on {last.updated_at:%d %b %Y at %H:%M} UTC."
+st.markdown(f"**{plain(line)}**")
+st.progress(rated / len(elements), text=f"{rated} of {len(elements)} elements rated")
 
-for element in domain.elements:
-    rating = ratings.get(element.id)
-    prefix = f"a{assessment.id}|{element.id}"
-    _sync(prefix, rating)
-    version = rating.version if rating else 0
+if assessment.locked:
     with st.container(border=True):
-        st.subheader(plain(element.title), anchor=False)
-        stage_cards(matrix, element)
-        if element.id in st.session_state.get("assess_conflicts", set()):
-            st.warning("Someone else changed this element while you were editing. Your entries are still shown "
-                       "below: copy anything you need, then load the latest.")
-            if st.button("Load the latest", key=f"{prefix}|reload"):
-                st.session_state["assess_conflicts"].discard(element.id)
-                st.session_state.pop(f"{prefix}|seen", None)
-                st.rerun()
-        options = [None, *matrix.stage_ids]
-        fmt = lambda s: "Not rated" if s is None else STAGE_LABELS[s]  # noqa: E731
-        r1, r2, r3 = st.columns([3, 3, 2])
-        for col, field, label in ((r1, "current_stage", "Where are we now?"),
-                                  (r2, "target_stage", "Where do we want to be in a year?")):
-            key = f"{prefix}|{field}"
-            col.radio(label, options, format_func=fmt, key=key, horizontal=True, disabled=not editable,
-                      on_change=_save, args=(element.id, field, key, version))
-        key = f"{prefix}|confidence"
-        r3.selectbox("How confident are we?", CONFIDENCE, key=key, disabled=not editable,
-                     format_func=lambda c: "Not said" if c is None else c.capitalize(),
-                     on_change=_save, args=(element.id, "confidence", key, version))
-        e1, e2 = st.columns(2)
-        key = f"{prefix}|evidence"
-        e1.text_area("Evidence", key=key, disabled=not editable, height=100,
-                     help="What would show this? " + " ".join(element.evidence_prompts),
-                     on_change=_save, args=(element.id, "evidence", key, version))
-        key = f"{prefix}|note"
-        e2.text_area("Note", key=key, disabled=not editable, height=100,
-                     on_change=_save, args=(element.id, "note", key, version))
+        st.markdown(plain(f"Agreed by {assessment.updated_by} on {assessment.updated_at:%d %b %Y}. An agreed "
+                          "assessment is read-only, so the record of what was agreed stays as it was. To change "
+                          "it, open a new draft from it: the agreed version is kept in the history, and comes back "
+                          "if the new draft is discarded."))
+        st.button("Open a new draft from it", icon=":material/edit_note:", disabled=not actor, key="assess_revise",
+                  on_click=act, args=(f"Opened a new draft of the {year} assessment.", store.open_revision,
+                                      assessment.id), kwargs=dict(by=actor))
+elif actor:
+    st.caption(R.SAVE_CAPTION)
 
-if assessment.status == "draft" and who:
+tabs = st.tabs([plain(d.title) for d in matrix.domains])
+for tab, domain in zip(tabs, matrix.domains):
+    with tab:
+        R.domain_tab(store, matrix, assessment, domain, ratings, by=actor)
+
+# ---------------------------------------------------------------------------------------------
+# Agree or discard the draft
+if not assessment.locked:
     st.divider()
-    with st.container(border=True):
-        st.markdown("**Agree the assessment**: once agreed with your ICS it is locked; a new draft can be opened from it.")
-        sure = st.checkbox("We have agreed these ratings with our ICS", key=f"agree_{assessment.id}")
-        if st.button("Mark as agreed", type="primary", disabled=not sure):
-            try:
-                store.agree_assessment(assessment.id, by=who, expected_version=assessment.version)
-            except StoreError as exc:
-                st.error(plain(exc))
-            else:
-                st.rerun()
-        discard = st.checkbox("Discard this draft and all its ratings", key=f"discard_{assessment.id}")
-        if discard and st.button("Discard the draft"):
-            try:
-                store.discard_draft(assessment.id, by=who, expected_version=assessment.version)
-            except StoreError as exc:
-                st.error(plain(exc))
-            else:
-                st.rerun()
+    st.subheader("Agree the assessment", anchor=False)
+    st.markdown("When the network has talked the ratings through with its ICS, mark them agreed. The assessment "
+                "is then locked; a new draft can be opened from it later.")
+    if rated < len(elements):
+        st.warning(f"{len(elements) - rated} of {len(elements)} elements are not rated yet.")
+    if R.open_conflicts(assessment.id):
+        st.warning("Some changes were not saved because someone else changed the same elements: resolve them "
+                   "above before agreeing.")
+    agreed = st.checkbox("We have agreed these ratings with our ICS", key=f"assess_agree_ok|{assessment.id}",
+                         disabled=not actor)
+    st.button("Mark as agreed", type="primary", icon=":material/verified:", key="assess_agree",
+              disabled=not (actor and agreed), on_click=act,
+              args=(f"The {year} assessment is agreed and locked.", store.agree_assessment, assessment.id),
+              kwargs=dict(by=actor, expected_version=assessment.version))
+    with st.expander("Discard this draft"):
+        what = ("This deletes the draft and all its ratings. The agreed version it was opened from comes back."
+                if assessment.revision_of else "This deletes the draft and all its ratings. It cannot be undone.")
+        st.markdown(what)
+        sure = st.checkbox("Yes, discard this draft", key=f"assess_discard_ok|{assessment.id}", disabled=not actor)
+        st.button("Discard the draft", icon=":material/delete:", key="assess_discard", disabled=not (actor and sure),
+                  on_click=act, args=(f"Discarded the {year} draft.", store.discard_draft, assessment.id),
+                  kwargs=dict(by=actor, expected_version=assessment.version))
+
+R.page_finished()

@@ -1,0 +1,273 @@
+"""Rating one element: its stage descriptors side by side with the chosen ones marked, and the
+controls that save every change at once.
+
+Each change is written by the widget's on_change callback with the rating version the widgets
+were filled from, so a save made meanwhile by someone else raises ConflictError instead of
+being overwritten. The widgets are refilled from the database whenever the stored version moves
+on, except while a conflict is open: then they keep what this user chose or typed, so nothing
+is lost before they decide to load the latest.
+
+Streamlit decides a widget "changed" by comparing with the last run that finished. When runs
+are cut short one after another (a click while the page is still drawing), it can report
+every widget as changed, some with empty values. So a save is made only when the value differs
+from what the page showed, and only when the previous run finished drawing the page (pages
+call `page_started()` first and `page_finished()` last); otherwise the widgets are refilled
+from the database and the user is told to make the change again.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import streamlit as st
+
+from assessments.store import Assessment, ConflictError, LockedError, Rating, Store, StoreError
+from matrix import Domain, Element, Matrix
+
+from .look import plain
+
+FIELDS = ("current_stage", "target_stage", "confidence", "evidence", "note")
+LABELS = {
+    "current_stage": "Where are we now?",
+    "target_stage": "Where do we want to be in a year?",
+    "confidence": "Confidence",
+    "evidence": "Evidence",
+    "note": "Note",
+}
+_SHORT = {"current_stage": "now", "target_stage": "target", "confidence": "confidence", "evidence": "evidence",
+          "note": "note"}
+CONFIDENCES = ("low", "medium", "high")
+TEXT_LIMIT = 20_000  # the store's limit, enforced in the box so nothing typed is refused later
+SAVE_CAPTION = ("Every change is saved as soon as you make it: a stage or confidence when you click it, a text box "
+                "when you click or tab out of it (or press Ctrl+Enter).")
+
+_SHOWN = "rating_shown"  # {(assessment id, element id): rating version the widgets show}
+_CONFLICTS = "rating_conflicts"  # {(assessment id, element id): message}
+_PROBLEMS = "rating_problems"  # {(assessment id, element id): message} for refused saves other than conflicts
+_TOASTS = "rating_toasts"  # what to announce on the next run
+_VALUES = "rating_values"  # {(assessment id, element id): {field: value the widgets were filled with}}
+_DRAWN = "rating_page_drawn"  # True once a run of the page has drawn every widget
+
+# Chosen stages get a thick border and a tint; "now" solid NHS blue, the target dashed dark grey
+# (as the dashed target line in the charts), so the two differ without relying on colour.
+PAGE_CSS = """
+<style>
+  [class*="st-key-stagecard_now_"], [class*="st-key-stagecard_both_"] {
+    border: 3px solid #005EB8 !important; background: #EEF5FB; }
+  [class*="st-key-stagecard_target_"] { border: 3px dashed #425563 !important; background: #F6F7F8; }
+  /* Four descriptors side by side are narrow columns: no words broken mid-way, and in large text
+     mode a size that still fits a few words a line. */
+  [class*="st-key-stagecard_"] p { font-size: 1rem !important; overflow-wrap: normal; word-break: normal; hyphens: auto; }
+  /* Read-only ratings (agreed, or no name given) are still read, often on a projector: Streamlit
+     fades disabled widgets to 40%, below AA contrast, so keep their text dark. */
+  [class*="st-key-element-"] [data-testid="stWidgetLabel"] p { color: #212B32 !important; }
+  [class*="st-key-element-"] textarea:disabled { color: #4C6272 !important; -webkit-text-fill-color: #4C6272 !important; }
+  [class*="st-key-element-"] button:disabled p { color: #4C6272 !important; }
+  [class*="st-key-element-"] button[aria-checked="true"]:disabled { background: #E8EDEE !important; border-color: #425563 !important; }
+  [class*="st-key-element-"] button[aria-checked="true"]:disabled p { color: #212B32 !important; font-weight: 600; }
+  /* All the domains in view at once, on a laptop or a projector: the tab strip wraps instead of scrolling. */
+  [data-testid="stTabs"] [role="tablist"] { flex-wrap: wrap; row-gap: 0.25rem; }
+</style>
+"""
+
+
+def widget_key(assessment_id: int, element_id: str, field: str) -> str:
+    return f"a{assessment_id}|{element_id}|{field}"
+
+
+def is_rated(rating: Rating | None) -> bool:
+    return rating is not None and rating.current_stage is not None
+
+
+def rated_count(ratings: Mapping[str, Rating], elements: list[Element]) -> int:
+    return sum(is_rated(ratings.get(e.id)) for e in elements)
+
+
+def last_saved(ratings: Mapping[str, Rating]) -> Rating | None:
+    return max(ratings.values(), key=lambda r: r.updated_at, default=None)
+
+
+def _widget_value(field: str, rating: Rating | None) -> Any:
+    value = getattr(rating, field) if rating is not None else None
+    return (value or "") if field in ("evidence", "note") else value
+
+
+def show_stored(assessment_id: int, element_id: str, rating: Rating | None) -> None:
+    """Fill the element's widgets from the database when its stored version has moved on.
+
+    Call before the widgets are drawn. While a conflict is open the widgets keep the user's own
+    values; widgets Streamlit dropped meanwhile are refilled from the database.
+    """
+    shown = st.session_state.setdefault(_SHOWN, {})
+    keys = {f: widget_key(assessment_id, element_id, f) for f in FIELDS}
+    version = rating.version if rating is not None else 0
+    in_conflict = (assessment_id, element_id) in st.session_state.get(_CONFLICTS, {})
+    values = st.session_state.setdefault(_VALUES, {}).setdefault((assessment_id, element_id), {})
+    if in_conflict or shown.get((assessment_id, element_id)) == version:
+        for f, k in keys.items():
+            if k not in st.session_state:
+                st.session_state[k] = values[f] = _widget_value(f, rating)
+        return
+    _fill(assessment_id, element_id, rating)
+    shown[(assessment_id, element_id)] = version
+
+
+def _fill(assessment_id: int, element_id: str, rating: Rating | None) -> None:
+    values = st.session_state.setdefault(_VALUES, {}).setdefault((assessment_id, element_id), {})
+    for f in FIELDS:
+        st.session_state[widget_key(assessment_id, element_id, f)] = values[f] = _widget_value(f, rating)
+
+
+def page_started() -> None:
+    """Call at the top of a page that draws rating editors (before any of them)."""
+    st.session_state[_DRAWN] = False
+
+
+def page_finished() -> None:
+    """Call at the very end of the page: from now on the widgets' changes can be trusted."""
+    st.session_state[_DRAWN] = True
+
+
+def _announce(text: str, icon: str) -> None:
+    st.session_state.setdefault(_TOASTS, []).append((text, icon))
+
+
+def show_toasts() -> None:
+    """Toasts for the saves made by this run's callbacks."""
+    for text, icon in st.session_state.pop(_TOASTS, []):
+        st.toast(text, icon=icon)
+
+
+def _describe(matrix: Matrix, field: str, value: Any) -> str:
+    if field in ("current_stage", "target_stage"):
+        return matrix.stage(value).label if value else "not set"
+    if field == "confidence":
+        return value or "not said"
+    return "saved" if value else "cleared"
+
+
+def _save(store: Store, matrix: Matrix, assessment_id: int, element_id: str, field: str, by: str) -> None:
+    """on_change of one widget: write that one field, checked against the version on screen."""
+    key = (assessment_id, element_id)
+    value = st.session_state.get(widget_key(assessment_id, element_id, field))
+    shown_value = st.session_state.get(_VALUES, {}).get(key, {}).get(field)
+    if value == shown_value or (field in ("evidence", "note") and (value or "").strip() == (shown_value or "").strip()):
+        return  # not a change: nothing to save
+    title = matrix.element(element_id).title
+    problems = st.session_state.setdefault(_PROBLEMS, {})
+    if not st.session_state.get(_DRAWN):
+        # The page had not finished drawing, so this may not be the user's doing (see the module
+        # notes): show the saved values again and ask for the change once more.
+        st.session_state.get(_SHOWN, {}).pop(key, None)
+        typed = f" What you typed: {value}" if field in ("evidence", "note") and value else ""
+        problems[key] = f"Not saved: the page was still loading when this changed. Please make the change again.{typed}"
+        _announce(f"Not saved: '{title}'. The page was still loading; please make the change again.",
+                  ":material/error:")
+        return
+    expected = st.session_state.setdefault(_SHOWN, {}).get(key, 0)
+    problems.pop(key, None)
+    try:
+        saved = store.save_rating(assessment_id, element_id, by=by, expected_version=expected, **{field: value})
+    except ConflictError as exc:
+        st.session_state.setdefault(_CONFLICTS, {})[key] = str(exc)
+        _announce(f"Not saved: someone else changed '{title}'. See the message under it.", ":material/warning:")
+        return
+    except LockedError as exc:
+        problems[key] = f"Not saved: {exc}."
+        _announce(f"Not saved: '{title}'. See the message under it.", ":material/lock:")
+        return
+    except StoreError as exc:
+        problems[key] = f"Not saved: {exc}."
+        _announce(f"Not saved: '{title}'. See the message under it.", ":material/error:")
+        return
+    st.session_state[_SHOWN][key] = saved.version
+    _fill(assessment_id, element_id, saved)  # show what was stored (trimmed text, etc.)
+    _announce(f"Saved '{title}': {_SHORT[field]} {_describe(matrix, field, getattr(saved, field))}.",
+              ":material/check_circle:")
+
+
+def _load_latest(assessment_id: int, element_id: str) -> None:
+    st.session_state.get(_CONFLICTS, {}).pop((assessment_id, element_id), None)
+    st.session_state.get(_PROBLEMS, {}).pop((assessment_id, element_id), None)
+    st.session_state.get(_SHOWN, {}).pop((assessment_id, element_id), None)
+
+
+def open_conflicts(assessment_id: int) -> list[str]:
+    """Element ids of this assessment with a conflict not yet resolved."""
+    return [e for (a, e) in st.session_state.get(_CONFLICTS, {}) if a == assessment_id]
+
+
+def descriptor_cards(matrix: Matrix, element: Element, current: str | None, target: str | None, key: str) -> None:
+    """The element's descriptor for each stage, side by side, with the current and target stages marked."""
+    for col, stage in zip(st.columns(len(matrix.stages), gap="small"), matrix.stages):
+        now, aim = stage.id == current, stage.id == target
+        mark = "both" if now and aim else "now" if now else "target" if aim else "plain"
+        with col.container(border=True, key=f"stagecard_{mark}_{key}_{stage.id}"):
+            st.markdown(f"**{plain(stage.label)}**")
+            badges = []
+            if now:
+                badges.append(":blue-badge[:material/my_location: Now]")
+            if aim:
+                badges.append(":gray-badge[:material/flag: Target]")
+            if badges:
+                st.markdown(" ".join(badges))
+            st.markdown(plain(element.descriptors[stage.id]))
+
+
+def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element: Element, rating: Rating | None, *,
+                  by: str | None) -> None:
+    """One element: title, descriptors, and its controls (disabled without a name or once agreed)."""
+    aid, eid = assessment.id, element.id
+    show_stored(aid, eid, rating)
+    keys = {f: widget_key(aid, eid, f) for f in FIELDS}
+    editable = bool(by) and not assessment.locked
+    stage_name = {s.id: plain(s.label) for s in matrix.stages}
+    common = dict(disabled=not editable, on_change=_save)
+
+    def args(field: str) -> tuple:
+        return (store, matrix, aid, eid, field, by)
+
+    with st.container(key=f"element-{eid}"):
+        st.subheader(plain(element.title), anchor=False)
+        current, target = st.session_state[keys["current_stage"]], st.session_state[keys["target_stage"]]
+        descriptor_cards(matrix, element, current, target, key=f"{aid}_{eid}")
+
+        conflict = st.session_state.get(_CONFLICTS, {}).get((aid, eid))
+        if conflict:
+            st.error(plain(conflict))
+            st.markdown("What you chose or typed is still shown below, so you can copy it. "
+                        "**Load the latest** to see the saved version and carry on from there.")
+            st.button("Load the latest", key=f"reload|{aid}|{eid}", on_click=_load_latest, args=(aid, eid))
+        problem = st.session_state.get(_PROBLEMS, {}).get((aid, eid))
+        if problem:
+            st.error(plain(problem))
+
+        left, right = st.columns(2, gap="medium")
+        # Segmented controls: the chosen stage is filled in, visible from the back of a room; clicking
+        # it again clears it (a rating can be taken back).
+        left.segmented_control(LABELS["current_stage"], matrix.stage_ids, key=keys["current_stage"],
+                               format_func=stage_name.get, wrap=True, args=args("current_stage"), **common)
+        right.segmented_control(LABELS["target_stage"], matrix.stage_ids, key=keys["target_stage"],
+                                format_func=stage_name.get, wrap=True, args=args("target_stage"), **common)
+        if current and target and matrix.stage_index(target) < matrix.stage_index(current):
+            st.caption("The target is below where the network is now: is that intended?")
+
+        conf, evidence, note = st.columns([1.7, 2, 2], gap="medium")
+        conf.segmented_control(LABELS["confidence"], CONFIDENCES, key=keys["confidence"],
+                               format_func=str.capitalize, wrap=True, args=args("confidence"),
+                               help="How sure are you of where the network is now, given the evidence?", **common)
+        prompts = "What would show this?\n\n" + "\n".join(f"- {plain(p)}" for p in element.evidence_prompts)
+        evidence.text_area(LABELS["evidence"], key=keys["evidence"], height=110, max_chars=TEXT_LIMIT,
+                           help=prompts, placeholder=element.evidence_prompts[0], args=args("evidence"), **common)
+        note.text_area(LABELS["note"], key=keys["note"], height=110, max_chars=TEXT_LIMIT,
+                       help="Anything the network wants to remember about this rating.", args=args("note"), **common)
+
+
+def domain_tab(store: Store, matrix: Matrix, assessment: Assessment, domain: Domain, ratings: Mapping[str, Rating], *,
+               by: str | None) -> None:
+    rated = rated_count(ratings, domain.elements)
+    st.caption(plain(f"{domain.summary} {rated} of {len(domain.elements)} elements rated in this domain."))
+    for i, element in enumerate(domain.elements):
+        if i:
+            st.divider()
+        rating_editor(store, matrix, assessment, element, ratings.get(element.id), by=by)
