@@ -102,6 +102,7 @@ def pick_ics(label: str = "Integrated care system", key: str = "ics"):
     names = {i.code: f"{i.name} ({i.code})" for i in ics}
     _default_from_query(key, codes)
     code = st.selectbox(label, codes, format_func=names.get, key=key)
+    _remember(key, code)
     return next(i for i in ics if i.code == code)
 
 
@@ -114,13 +115,26 @@ def pick_pcn(ics_code: str, label: str = "Primary care network", key: str = "pcn
     names = {p.code: f"{p.name} ({p.code})" for p in pcns}
     _default_from_query(key, codes)
     code = st.selectbox(label, codes, format_func=names.get, key=key)
+    _remember(key, code)
     return next(p for p in pcns if p.code == code)
 
 
 def _default_from_query(key: str, options: list[str]) -> None:
-    """Let links such as ?pcn=U91001 open a page on that PCN; keep the choice in the URL for sharing."""
+    """Choose the picker's starting value: a link such as ?pcn=U91001 first, then the choice made on
+    another page (Streamlit forgets a widget's value when a page without it runs), then the first option."""
     wanted = st.query_params.get(key)
-    if wanted in options and st.session_state.get(key) not in options:
+    remembered = st.session_state.get(f"{key}_chosen")
+    if st.session_state.get(key) in options:
+        # Written back so a widget of the same key on another page takes it up (Streamlit would
+        # otherwise start that widget at its first option).
+        st.session_state[key] = st.session_state[key]
+    elif wanted in options:
         st.session_state[key] = wanted
-    elif st.session_state.get(key) not in options:
+    elif remembered in options:
+        st.session_state[key] = remembered
+    else:
         st.session_state.pop(key, None)
+
+
+def _remember(key: str, value: str) -> None:
+    st.session_state[f"{key}_chosen"] = value
