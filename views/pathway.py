@@ -89,7 +89,7 @@ message = st.session_state.pop(MESSAGE, None)
 context = (pcn.code, year, actor, pathway)
 for step, s in zip(pathway.steps, steps):
     with st.container(border=True):
-        st.subheader(f"Step {step.number}: {step.title}", anchor=False)
+        st.subheader(plain(f"Step {step.number}: {step.title}"), anchor=False)
         st.caption(plain(step.purpose))
         if message and message[0] == step.number:
             kind, text = message[1], message[2]

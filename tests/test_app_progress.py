@@ -1,0 +1,70 @@
+"""AppTest: the progress, portfolio and pathway pages against the demo ICS, and every page runs."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_fixtures import open_page
+
+from assessments import pathway as P
+from assessments.demo import DEMO_ICS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("page", sorted(p.name for p in (ROOT / "views").glob("*.py")))
+def test_every_page_runs_with_the_demo_data(demo_db, page):
+    at = open_page(f"views/{page}", query={"ics": DEMO_ICS[0], "pcn": "U99001"})
+    assert not at.exception
+
+
+def test_progress_draws_the_radar_and_what_moved(demo_db):
+    at = open_page("views/progress.py", query={"ics": DEMO_ICS[0], "pcn": "U99004"})
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    years = sorted({a.year for a in demo_db.assessments(pcn_code="U99004")})
+    markdown = " ".join(m.value for m in at.markdown).replace("\\", "")  # plain() escapes markdown
+    assert f"Since {years[-2]}:" in markdown
+    # The table under the radar has a row per domain with a column per year.
+    [profile, *_] = at.table
+    assert set(years) <= set(profile.value.columns)
+    assert len(profile.value) == len(demo_db.default_matrix().domains)
+
+
+def test_progress_of_a_pcn_without_assessments_says_so(demo_db):
+    demo_db.add_pcn("U99901", "Newly Formed PCN", ics_code=DEMO_ICS[0], list_size=31_000, by="test")
+    at = open_page("views/progress.py", query={"ics": DEMO_ICS[0], "pcn": "U99901"})
+    assert any("has no assessments yet" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_portfolio_lists_every_demo_pcn_without_ranking(demo_db):
+    at = open_page("views/portfolio.py", query={"ics": DEMO_ICS[0]})
+    [table, *_] = at.dataframe
+    codes = set(table.value["Code"])
+    assert codes == {p.code for p in demo_db.pcns(ics_code=DEMO_ICS[0])}
+    agreed = [m for m in at.metric if m.label == "Agreed assessments"][0]
+    assert agreed.value.endswith(f"of {len(codes)}")
+    text = " ".join(m.value for m in [*at.markdown, *at.caption]).lower()
+    assert "rank" not in text.replace("not ranked", "") and "league" not in text
+
+
+def test_pathway_tick_and_status_are_saved(demo_db):
+    at = open_page("views/pathway.py", actor="Fran Facilitator",
+                   query={"ics": DEMO_ICS[0], "pcn": "U99003", "year": "2024/25"})
+    before = P.step_status(demo_db, "U99003", "2024/25", 1)
+    item = next(i for i in P.default_pathway().steps[0].checklist if not before.ticks[i.id])
+    [box] = [c for c in at.checkbox if c.label == item.text]
+    box.check().run()
+    assert not at.exception
+    after = P.step_status(demo_db, "U99003", "2024/25", 1)
+    assert after.ticks[item.id] and after.updated_by == "Fran Facilitator"
+    [status] = [r for r in at.radio if r.label == "Status of step 2"]
+    status.set_value(P.DONE).run()
+    assert P.step_status(demo_db, "U99003", "2024/25", 2).status == P.DONE
+
+
+def test_pathway_without_a_name_is_read_only(demo_db):
+    at = open_page("views/pathway.py", actor=None, query={"ics": DEMO_ICS[0], "pcn": "U99003"})
+    assert at.checkbox and all(c.disabled for c in at.checkbox if c.label.startswith(("A ", "The ")))
+    assert all(r.disabled for r in at.radio if r.label.startswith("Status of step"))
