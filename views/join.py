@@ -166,7 +166,7 @@ for domain in matrix.domains:
     st.caption(f"{plain(domain.summary)} ({done} of {len(domain.elements)} rated)")
     for element in domain.elements:
         with st.container(border=True):
-            st.radio(f"**{element.title}**", matrix.stage_ids, index=None, key=stage_key(element.id),
+            st.radio(f"**{plain(element.title)}**", matrix.stage_ids, index=None, key=stage_key(element.id),
                      format_func=lambda x: plain(labels[x]),
                      captions=[plain(element.descriptors[s]) for s in matrix.stage_ids],
                      on_change=save, args=(element.id,), disabled=closed)

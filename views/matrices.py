@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from components.catalog import display_name, get_catalog
+from components.look import plain
 from matrix import MatrixFileError, load_text
 from matrix.loader import ENV_DIR, matrix_dirs
 
@@ -37,7 +38,7 @@ def show_problems(problems) -> None:
     )
 
 for file, problems in catalog.invalid.items():
-    st.error(f"{display_name(file)}: {len(problems)} problem(s). The app keeps working with the valid files.")
+    st.error(plain(f"{display_name(file)}: {len(problems)} problem(s). The app keeps working with the valid files."))
     show_problems(problems)
 
 st.header("Check a YAML file", anchor=False)
@@ -46,16 +47,16 @@ if upload is not None:
     try:
         doc = load_text(upload.getvalue(), upload.name)
     except MatrixFileError as exc:
-        st.error(f"{upload.name} is not valid: {len(exc.problems)} problem(s).")
+        st.error(plain(f"{upload.name} is not valid: {len(exc.problems)} problem(s)."))
         show_problems(exc.problems)
     else:
         size = f", {len(doc.element_ids())} elements" if hasattr(doc, "element_ids") else ""
-        st.success(f"{upload.name} is valid: {doc.kind} '{doc.id}' version {doc.version}{size}.")
+        st.success(plain(f"{upload.name} is valid: {doc.kind} '{doc.id}' version {doc.version}{size}."))
         user_dir = os.environ.get(ENV_DIR, "").split(os.pathsep)[0].strip()
         if user_dir:
             target = Path(user_dir).expanduser() / Path(upload.name).name
-            if st.button(f"Add it to {target.parent}", disabled=target.exists(),
+            if st.button(plain(f"Add it to {target.parent}"), disabled=target.exists(),
                          help="A file of that name already exists there." if target.exists() else None):
                 target.write_bytes(upload.getvalue())
-                st.success(f"Saved as {target}.")
+                st.toast(plain(f"Saved as {target}."))
                 st.rerun()

@@ -122,7 +122,7 @@ for step, s in zip(pathway.steps, steps):
         with right:
             st.markdown(f"**Checklist** ({s.n_ticked} of {s.n_items} ticked)")
             for item in step.checklist:
-                st.checkbox(item.text, value=s.ticks[item.id], key=f"{key}_tick_{item.id}", disabled=not actor,
+                st.checkbox(plain(item.text), value=s.ticks[item.id], key=f"{key}_tick_{item.id}", disabled=not actor,
                             on_change=save_tick, args=(step.number, item.id, f"{key}_tick_{item.id}", s.version, *context))
             if step.outputs:
                 st.caption(plain("Outputs: " + "; ".join(step.outputs) + "."))
