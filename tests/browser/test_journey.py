@@ -43,6 +43,12 @@ def test_rate_reload_and_see_progress(page, app_url):
     expect(page.get_by_role("radiogroup", name="Where are we now?").first.get_by_role("radio", name="Step 2")
            ).to_have_attribute("aria-checked", "true")
     assert f"pcn={PCN}" in page.url and "year=2025" in page.url
+    # The target by keyboard alone: focus the stage and press Space.
+    target = page.get_by_role("radiogroup", name="Where do we want to be in a year?").first
+    target.get_by_role("radio", name="Step 3").focus()
+    page.keyboard.press("Space")
+    page.get_by_text("target Step 3").first.wait_for()  # the toast saying what was saved
+    wait_for_app(page)
     whole_page(page, "assess")
     assert axe_findings(page) == []
 
@@ -52,6 +58,8 @@ def test_rate_reload_and_see_progress(page, app_url):
     page.get_by_text("1 of 22 elements rated").wait_for()
     expect(page.get_by_role("radiogroup", name="Where are we now?").first.get_by_role("radio", name="Step 2")
            ).to_have_attribute("aria-checked", "true")
+    expect(page.get_by_role("radiogroup", name="Where do we want to be in a year?").first.get_by_role(
+        "radio", name="Step 3")).to_have_attribute("aria-checked", "true")
     page.get_by_text("Last saved by Dr Journey").wait_for()
 
     page.get_by_role("link", name="Progress").first.click()
