@@ -125,15 +125,22 @@ def _default_from_query(key: str, options: list[str]) -> None:
     wanted = st.query_params.get(key)
     remembered = st.session_state.get(f"{key}_chosen")
     if st.session_state.get(key) in options:
-        # Written back so a widget of the same key on another page takes it up (Streamlit would
-        # otherwise start that widget at its first option).
-        st.session_state[key] = st.session_state[key]
+        keep(key)
     elif wanted in options:
         st.session_state[key] = wanted
     elif remembered in options:
         st.session_state[key] = remembered
     else:
         st.session_state.pop(key, None)
+
+
+def keep(key: str) -> None:
+    """Send a picker's value to the browser again on this run.
+
+    A widget drawn anew (on another page, or in a new layout such as large text) starts at its
+    first option in the browser unless its value was set through session state in this run.
+    """
+    st.session_state[key] = st.session_state[key]
 
 
 def _remember(key: str, value: str) -> None:

@@ -11,7 +11,7 @@ from assessments.store import Assessment, ConflictError, Rating, StoreError, dat
 from components import rating as R
 from components.catalog import get_catalog
 from components.look import plain
-from components.state import data_version, get_store, pick_ics, pick_pcn, require_actor
+from components.state import data_version, get_store, keep, pick_ics, pick_pcn, require_actor
 
 MESSAGE = "assess_message"  # (kind, text) left by an action's callback for the next run
 
@@ -73,6 +73,8 @@ with c3:
         st.session_state["assess_year"] = wanted
     elif st.session_state.get("assess_year") not in years:
         st.session_state["assess_year"] = done_years[-1] if done_years else years[-1]
+    else:
+        keep("assess_year")  # the two layouts (large text or not) draw different boxes
     year = st.selectbox("Year", years, key="assess_year",
                         help="NHS financial years. The last one listed starts a new year.")
 with c4:
@@ -87,6 +89,8 @@ with c4:
         own = (this_year[0].matrix_id, this_year[0].matrix_version) if this_year else catalog.latest_matrix().key
         st.session_state["assess_matrix"] = own if own in matrices else matrices[0]
         st.session_state["assess_matrix_for"] = (pcn.code, year)
+    else:
+        keep("assess_matrix")
     chosen = st.selectbox("Matrix", matrices, key="assess_matrix", format_func=lambda k: catalog.matrices[k].label)
 st.query_params.update(ics=ics.code, pcn=pcn.code, year=year)  # the URL names the assessment, so it can be shared
 

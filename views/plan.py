@@ -11,7 +11,7 @@ from assessments.store import ConflictError, StoreError, database_url, next_year
 from components import plan_editor
 from components.catalog import get_catalog
 from components.look import plain
-from components.state import data_version, get_store, pick_ics, pick_pcn, require_actor
+from components.state import data_version, get_store, keep, pick_ics, pick_pcn, require_actor
 from reports.data import PlanReport, gather, summary_paragraphs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -72,6 +72,8 @@ with c3:
     elif st.session_state.get("plan_year") not in years:
         with_assessment = [a.year for a in store.assessments(pcn_code=pcn.code)]
         st.session_state["plan_year"] = max(with_assessment) if with_assessment else years[-1]
+    else:
+        keep("plan_year")
     year = st.selectbox("Year", years, key="plan_year")
 
 version = data_version()

@@ -69,3 +69,16 @@ def test_rate_reload_and_see_progress(page, app_url):
     radar = plotly_drawn(page, "progress_radar")
     # The new year has its own line on the radar.
     expect(radar.locator(".legendtext").filter(has_text=re.compile(r"^2025/26$"))).to_have_count(1)
+
+
+def test_large_text_keeps_the_chosen_year(page, app_url):
+    """Large text redraws the pickers in another layout; they must still show the assessment on screen."""
+    page.goto(app_url + "/assess?ics=QZZ&pcn=U99007")
+    wait_for_app(page)
+    year = page.get_by_role("combobox", name="Year")
+    expect(year).to_have_value("2024/25")  # the latest year with an assessment
+    page.get_by_text("Large text (projector)").click()
+    wait_for_app(page)
+    page.get_by_text("Draft 2024/25 assessment of Fennick Cross PCN").wait_for()
+    expect(year).to_have_value("2024/25")
+    expect(page.get_by_role("combobox", name="Primary care network")).to_have_value("Fennick Cross PCN (U99007)")
