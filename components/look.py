@@ -5,9 +5,12 @@ import re
 
 import streamlit as st
 
-# Every ASCII punctuation mark Streamlit's markdown could act on (CommonMark lets any of them be
-# escaped with a backslash), so text typed by a user is shown as typed, never as markup.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
+# Only the marks that can start markup in Streamlit's markdown are escaped: widget labels also
+# become the control's accessible name, so a backslash before every full stop would be read out.
+_ALWAYS = re.compile(r"([\\`*_\[\]<>~$|])")
+_SHORTCODE = re.compile(r":(?=[\w+/-]+:)")  # :emoji: and :material/icon: codes
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+_LINE_START = re.compile(r"^( {0,3})([#=+-]|\d+[.)])", re.MULTILINE)
 
 _BASE_CSS = """
 <style>
@@ -30,11 +33,21 @@ _LARGE_CSS = """
 """
 
 
+def _escape_line_start(m: re.Match) -> str:
+    indent, mark = m.group(1), m.group(2)
+    if mark[0].isdigit():  # "1." or "1)" would start a numbered list: escape the mark after the number
+        return indent + mark[:-1] + "\\" + mark[-1]
+    return indent + "\\" + mark
+
+
 def plain(text: object) -> str:
     """Escape text for st.markdown/st.write so it shows literally (no markdown, HTML, LaTeX or emoji codes)."""
     if text is None:
         return ""
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    escaped = _ALWAYS.sub(r"\\\1", str(text))
+    escaped = _SHORTCODE.sub(r"\\:", escaped)
+    escaped = _ENTITY.sub(r"\\&", escaped)
+    escaped = _LINE_START.sub(_escape_line_start, escaped)
     # Line breaks should stay line breaks in the rendered paragraph.
     return escaped.replace("\n", "  \n")
 
