@@ -26,6 +26,25 @@ def ics_years(url: str, version: int, ics_code: str) -> list[str]:
     return sorted({a.year for a in get_store().assessments(ics_code=ics_code)})
 
 
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figures(url: str, version: int, ics_code: str, year: str, order: str, _pf: Portfolio, _labels: list[str]) -> dict:
+    """The charts and tables of one ICS, year and order, built once per data version and shared by every
+    session: building plotly figures was most of this page's run. Nothing changes them afterwards
+    (st.plotly_chart sends a copy), so sharing them is safe."""
+    frame = T.reorder(_pf.frame, T.pcn_order(_pf.frame, order))
+    # The chart names each PCN with its list size and area, so context sits beside the colours.
+    shown = frame.assign(name=[f"{n} · {s:,} · {T.area_text(r)}" for n, s, r in
+                               zip(frame["name"], frame["list_size"], frame["rural"])])
+    heat = charts.heatmap(shown, _labels, title=None)
+    heat.update_layout(margin=dict(t=20), height=heat.layout.height - 110)
+    out = {"heat": heat, "table": T.portfolio_table(frame, _labels)}
+    if len(_pf.distribution):
+        bars = charts.stage_distribution(_pf.distribution, title=None)
+        bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
+        out["bars"], out["bars_table"] = bars, charts.stage_distribution_table(_pf.distribution)
+    return out
+
+
 st.title("ICS portfolio")
 st.markdown("Where each network of the ICS says it is this year, to plan development conversations and support. "
             "These are self-assessments: networks are listed, not ranked.")
@@ -63,17 +82,12 @@ st.subheader("Domain scores by PCN", anchor=False)
 st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}) "
                  "with how many elements were rated; darker is further along. Scores are what each network said "
                  "about itself, to start a conversation, not to compare networks."))
-frame = T.reorder(pf.frame, T.pcn_order(pf.frame, order))
-# The chart names each PCN with its list size and area, so context sits beside the colours.
-shown = frame.assign(name=[f"{n} · {s:,} · {T.area_text(r)}" for n, s, r in
-                           zip(frame["name"], frame["list_size"], frame["rural"])])
-heat = charts.heatmap(shown, labels, title=None)
-heat.update_layout(margin=dict(t=20), height=heat.layout.height - 110)
-st.plotly_chart(heat, config=PLOTLY_CONFIG, key="portfolio_heatmap",
+built = figures(database_url(), data_version(), ics.code, year, order, pf, labels)
+st.plotly_chart(built["heat"], config=PLOTLY_CONFIG, key="portfolio_heatmap",
                 alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
                     "The same figures are in the table below.")
 
-table = T.portfolio_table(frame, labels)
+table = built["table"]
 st.markdown("**The heat map as a table.** Select a row to open that PCN's progress; sort by any column "
             "by clicking its header.")
 event = st.dataframe(
@@ -103,12 +117,10 @@ with_assessment = pf.n_agreed + pf.n_draft - len(excluded)
 st.caption(plain(f"Share of all elements at each stage, over the {with_assessment} PCN(s) with a {year} assessment "
                  f"(drafts included)." + (f" Not comparable with {matrix.title} {matrix.version}, so left out: "
                                           f"{', '.join(excluded)}." if excluded else "")))
-if with_assessment:
-    bars = charts.stage_distribution(pf.distribution, title=None)
-    bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
-    st.plotly_chart(bars, config=PLOTLY_CONFIG,
+if with_assessment and "bars" in built:
+    st.plotly_chart(built["bars"], config=PLOTLY_CONFIG,
                     key="portfolio_distribution",
                     alt=f"Stacked bars per domain: the share of elements at each stage across {ics.name} in {year}. "
                         "The same figures are in the table below.")
-    st.dataframe(charts.stage_distribution_table(pf.distribution), hide_index=True, width="stretch",
+    st.dataframe(built["bars_table"], hide_index=True, width="stretch",
                  alt=f"Elements at each stage per domain across {ics.name} in {year}: count (share)")

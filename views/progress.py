@@ -14,15 +14,34 @@ from components.state import data_version, get_store, pick_ics, pick_pcn
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
-def show_table(df, alt: str) -> None:
-    """A static table that wraps long text. st.table renders markdown, so every cell and header is escaped."""
+def escaped(df):
+    """st.table renders markdown, so every cell and header is escaped; empty note columns are left out."""
     empty = [c for c in ("Note", "Notes") if c in df.columns and not df[c].astype(bool).any()]
-    st.table(df.drop(columns=empty).rename(columns=plain).map(plain), hide_index=True, alt=alt)
+    return df.drop(columns=empty).rename(columns=plain).map(plain)
+
+
+def show_table(df, alt: str, ready: bool = False) -> None:
+    """A static table that wraps long text."""
+    st.table(df if ready else escaped(df), hide_index=True, alt=alt)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_progress(url: str, version: int, pcn_code: str) -> PcnProgress:
     return pcn_progress(get_store(), pcn_code)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def figures(url: str, version: int, pcn_code: str, _data: PcnProgress, _labels: list[str]) -> dict:
+    """The charts and their tables, built once per PCN and data version and shared by every session:
+    building plotly figures was most of this page's run. Nothing changes them afterwards
+    (st.plotly_chart sends a copy), so sharing them is safe."""
+    radar = charts.radar(_data.series, _labels, title=None).update_layout(margin=dict(t=50), height=540)
+    # The legend goes above the small charts: below them it sits on the last row's year labels.
+    domains = charts.domain_progress(_data.series, _labels, title=None).update_layout(
+        margin=dict(t=100, b=40),
+        legend=dict(orientation="h", yanchor="top", y=0.995, xanchor="left", x=0, yref="container"))
+    return {"radar": radar, "profile": escaped(T.profile_table(_data.series, _labels)),
+            "domains": domains, "domain_years": escaped(T.domain_years_table(_data.series, _labels))}
 
 
 st.title("PCN progress")
@@ -56,11 +75,11 @@ st.subheader("Maturity by domain", anchor=False)
 not_comparable = data.series[~data.series["comparable"]].drop_duplicates("year")
 for r in not_comparable.itertuples():
     st.warning(plain(f"{r.year} cannot be shown with the later years: {r.reason}."))
-radar = charts.radar(data.series, labels, title=None).update_layout(margin=dict(t=50), height=540)
-st.plotly_chart(radar, config=PLOTLY_CONFIG, key="progress_radar",
+built = figures(database_url(), data_version(), pcn.code, data, labels)
+st.plotly_chart(built["radar"], config=PLOTLY_CONFIG, key="progress_radar",
                 alt=f"Radar chart of {pcn.name}'s domain scores, one line per year, with the latest target dashed. "
                     "The same figures are in the table below.")
-show_table(T.profile_table(data.series, labels), alt=f"Domain scores of {pcn.name} by year")
+show_table(built["profile"], alt=f"Domain scores of {pcn.name} by year", ready=True)
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("What moved since the year before", anchor=False)
@@ -87,12 +106,9 @@ else:
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Each domain across the years", anchor=False)
-# The legend goes above the small charts: below them it sits on the last row's year labels.
-domains = charts.domain_progress(data.series, labels, title=None).update_layout(
-    margin=dict(t=100, b=40), legend=dict(orientation="h", yanchor="top", y=0.995, xanchor="left", x=0, yref="container"))
-st.plotly_chart(domains, config=PLOTLY_CONFIG,
+st.plotly_chart(built["domains"], config=PLOTLY_CONFIG,
                 key="progress_domains",
                 alt=f"One small chart per domain of {pcn.name}'s score by year, with the target dashed. "
                     "The same figures are in the table below the charts.")
 with st.expander("Charts as a table"):
-    show_table(T.domain_years_table(data.series, labels), alt=f"Domain scores of {pcn.name} by domain and year")
+    show_table(built["domain_years"], alt=f"Domain scores of {pcn.name} by domain and year", ready=True)
