@@ -263,6 +263,11 @@ def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element:
                        help="Anything the network wants to remember about this rating.", args=args("note"), **common)
 
 
+def domain_tabs_key(matrix: Matrix) -> str:
+    """Session key holding the open domain tab's label (one per matrix, whose domains differ)."""
+    return f"assess_domain|{matrix.id}|{matrix.version}"
+
+
 def domain_tab(store: Store, matrix: Matrix, assessment: Assessment, domain: Domain, ratings: Mapping[str, Rating], *,
                by: str | None) -> None:
     rated = rated_count(ratings, domain.elements)

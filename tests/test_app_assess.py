@@ -5,6 +5,8 @@ import pytest
 from app_fixtures import open_page
 
 from assessments.demo import DEMO_ICS
+from components.look import plain
+from components.rating import domain_tabs_key
 
 
 def _draft(store):
@@ -12,10 +14,15 @@ def _draft(store):
     return draft
 
 
-def _open(store, assessment, actor="Dr Test"):
-    return open_page("views/assess.py", actor=actor,
-                     query={"ics": DEMO_ICS[0], "pcn": assessment.pcn_code},
-                     state={"assess_year": assessment.year})
+def _open(store, assessment, actor="Dr Test", element=None):
+    """The page for the assessment, with the tab of the element's domain open (only that one is drawn)."""
+    state = {"assess_year": assessment.year}
+    if element:
+        matrix = store.matrix(assessment.matrix_id, assessment.matrix_version)
+        domain = next(d for d in matrix.domains if any(e.id == element for e in d.elements))
+        state[domain_tabs_key(matrix)] = plain(domain.title)
+    return open_page("views/assess.py", actor=actor, query={"ics": DEMO_ICS[0], "pcn": assessment.pcn_code},
+                     state=state)
 
 
 def test_rating_an_element_saves_it(demo_db):
@@ -86,7 +93,7 @@ def test_a_change_arriving_from_an_unfinished_run_is_not_saved(demo_db):
     a = _draft(demo_db)
     element = next(e for e, r in demo_db.ratings(a.id).items() if r.current_stage)
     before = demo_db.rating(a.id, element)
-    at = _open(demo_db, a)
+    at = _open(demo_db, a, element=element)
     at.session_state["rating_page_drawn"] = False  # as if the last run was cut short
     at.button_group(key=f"a{a.id}|{element}|current_stage").set_value(None).run()
     assert not at.exception
@@ -102,8 +109,8 @@ def test_a_change_arriving_from_an_unfinished_run_is_not_saved(demo_db):
 
 def test_text_saved_trimmed_and_unchanged_text_not_resaved(demo_db):
     a = _draft(demo_db)
-    at = _open(demo_db, a)
     element = demo_db.default_matrix().domains[1].elements[0].id
+    at = _open(demo_db, a, element=element)
     key = f"a{a.id}|{element}|note"
     at.text_area(key=key).set_value("  Ask the LMC about £ and – dashes, Zoë  ").run()
     saved = demo_db.rating(a.id, element)
@@ -119,3 +126,16 @@ def test_the_chosen_pcn_follows_the_user_to_other_pages(demo_db):
         at.switch_page(page).run()
         assert not at.exception
         assert at.selectbox(key="pcn").value == "U99006", page
+
+
+def test_only_the_open_domain_tab_is_drawn(demo_db):
+    a = _draft(demo_db)
+    matrix = demo_db.matrix(a.matrix_id, a.matrix_version)
+    first, second = matrix.domains[0].elements[0].id, matrix.domains[1].elements[0].id
+    keys = lambda at: {b.key for b in at.button_group}  # noqa: E731
+    at = _open(demo_db, a)
+    assert f"a{a.id}|{first}|current_stage" in keys(at)
+    assert f"a{a.id}|{second}|current_stage" not in keys(at)
+    at = _open(demo_db, a, element=second)
+    assert f"a{a.id}|{second}|current_stage" in keys(at)
+    assert f"a{a.id}|{first}|current_stage" not in keys(at)

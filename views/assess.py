@@ -171,10 +171,13 @@ if assessment.locked:
 elif actor:
     st.caption(R.SAVE_CAPTION)
 
-tabs = st.tabs([plain(d.title) for d in matrix.domains])
+# Only the open tab is drawn: every click reruns the page, and one domain's editors are a fifth of
+# what all five would send (tabs that track state rerun when another is chosen).
+tabs = st.tabs([plain(d.title) for d in matrix.domains], key=R.domain_tabs_key(matrix), on_change="rerun")
 for tab, domain in zip(tabs, matrix.domains):
-    with tab:
-        R.domain_tab(store, matrix, assessment, domain, ratings, by=actor)
+    if tab.open:
+        with tab:
+            R.domain_tab(store, matrix, assessment, domain, ratings, by=actor)
 
 # ---------------------------------------------------------------------------------------------
 # Agree or discard the draft

@@ -98,8 +98,10 @@ def screenshot(page, name: str) -> Path:
 def wait_for_app(page) -> None:
     """Streamlit paints in steps; wait until the script run has finished."""
     page.wait_for_selector('[data-testid="stApp"]')
+    # Elements left from the run before are marked stale until the new run replaces or removes them.
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')"
         " && document.querySelectorAll('[data-testid=\"stMainBlockContainer\"] *').length > 5",
         timeout=30_000,
     )
