@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum
 from functools import cache
 from pathlib import Path
@@ -136,6 +136,13 @@ def year_start(year: str) -> int:
 
 def next_year(year: str) -> str:
     start = year_start(year) + 1
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+def financial_year(day: date | None = None) -> str:
+    """The NHS financial year (1 April to 31 March) a day falls in; today if none is given."""
+    d = day or date.today()
+    start = d.year if d.month >= 4 else d.year - 1
     return f"{start}/{(start + 1) % 100:02d}"
 
 

@@ -3,11 +3,12 @@ concurrency, locking of agreed assessments, copying between years, bulk reads.""
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 import pytest
 
 from assessments.store import (AGREED, DRAFT, SUPERSEDED, ConflictError, DuplicateError, InputError, LockedError,
-                               NotFoundError, check_year)
+                               NotFoundError, check_year, financial_year)
 
 
 def seed(store, pcns=("U90001",), ics="QZZ"):
@@ -287,3 +288,10 @@ def test_data_version_moves_with_every_write(store, draft):
     assert after > before
     store.save_rating(draft.id, "vision", by="a", expected_version=1, note="x")  # no change, nothing written
     assert store.data_version() == after
+
+
+@pytest.mark.parametrize("day, year", [
+    (date(2025, 3, 31), "2024/25"), (date(2025, 4, 1), "2025/26"), (date(2099, 12, 31), "2099/00"),
+])
+def test_financial_year_starts_on_the_first_of_april(day, year):
+    assert financial_year(day) == year

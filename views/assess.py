@@ -3,17 +3,16 @@ evidence and note, saved as soon as they change; start a year (from last year's 
 blank), agree it with the ICS (which locks it), open a new draft from an agreed one, or discard a draft."""
 from __future__ import annotations
 
-from datetime import date
-
 import streamlit as st
 
-from assessments.store import Assessment, ConflictError, Rating, StoreError, database_url, next_year
+from assessments.store import Assessment, Rating, StoreError, database_url, financial_year, next_year
+from components import messages as M
 from components import rating as R
 from components.catalog import get_catalog
 from components.look import plain
 from components.state import data_version, get_store, keep, pick_ics, pick_pcn, require_actor
 
-MESSAGE = "assess_message"  # (kind, text) left by an action's callback for the next run
+MESSAGE = "assess_message"  # left by an action's callback for the next run (components.messages)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -26,25 +25,9 @@ def assessment_ratings(url: str, version: int, assessment_id: int) -> dict[str, 
     return get_store().ratings(assessment_id)
 
 
-def this_financial_year(today: date) -> str:
-    start = today.year if today.month >= 4 else today.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def say(kind: str, text: str) -> None:
-    st.session_state[MESSAGE] = (kind, text)
-
-
 def act(done: str, fn, *args, **kwargs) -> None:
     """Run an assessment-level write from a button callback and say how it went on the next run."""
-    try:
-        fn(*args, **kwargs)
-    except ConflictError as exc:
-        say("conflict", str(exc))
-    except StoreError as exc:
-        say("error", str(exc))
-    else:
-        say("done", done)
+    M.act(MESSAGE, done, fn, *args, **kwargs)
 
 
 R.page_started()  # the rating editors trust widget changes only after a run that reached the end
@@ -67,7 +50,7 @@ url, version = database_url(), data_version()
 existing = pcn_assessments(url, version, pcn.code)
 with c3:
     done_years = sorted({a.year for a in existing})
-    years = [*done_years, next_year(done_years[-1]) if done_years else this_financial_year(date.today())]
+    years = [*done_years, next_year(done_years[-1]) if done_years else financial_year()]
     wanted = st.query_params.get("year")
     if wanted in years and st.session_state.get("assess_year") not in years:
         st.session_state["assess_year"] = wanted
@@ -96,9 +79,9 @@ st.query_params.update(ics=ics.code, pcn=pcn.code, year=year)  # the URL names t
 
 actor = require_actor()
 R.show_toasts()
-message = st.session_state.pop(MESSAGE, None)
+message = M.take(MESSAGE)
 if message:
-    kind, text = message
+    kind, text, _ = message
     if kind == "done":
         st.toast(text, icon=":material/check_circle:")
     else:

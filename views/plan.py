@@ -8,6 +8,7 @@ import streamlit as st
 
 from assessments import plan as plans
 from assessments.store import ConflictError, StoreError, database_url, next_year
+from components import messages as M
 from components import plan_editor
 from components.catalog import get_catalog
 from components.look import plain
@@ -15,7 +16,7 @@ from components.state import data_version, get_store, keep, pick_ics, pick_pcn, 
 from reports.data import PlanReport, gather, summary_paragraphs
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MESSAGE = "plan_message"  # (kind, text) shown once at the top after a change
+MESSAGE = "plan_message"  # shown once at the top after a change (components.messages)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -38,20 +39,9 @@ def plan_years(pcn_code: str) -> list[str]:
     return sorted(years) or [store.years()[-1] if store.years() else "2024/25"]
 
 
-def say(kind: str, text: str) -> None:
-    st.session_state[MESSAGE] = (kind, text)
-
-
 def saved_or_conflict(fn, *args, **kwargs) -> None:
     """Run a write from a button callback; remember what to tell the user on this run."""
-    try:
-        fn(*args, **kwargs)
-    except ConflictError as exc:
-        say("conflict", str(exc))
-    except StoreError as exc:
-        say("error", str(exc))
-    else:
-        say("success", "Saved.")
+    M.act(MESSAGE, "Saved.", fn, *args, **kwargs)
 
 
 store = get_store()
@@ -90,9 +80,9 @@ if plan.saved:
     line += f" Plan last changed by {who} on {last:%d %b %Y at %H:%M} UTC."
 st.caption(plain(line) + " The plan stays open for changes all year, also after the assessment is agreed.")
 
-message = st.session_state.pop(MESSAGE, None)
+message = M.take(MESSAGE)
 if message:
-    kind, text = message
+    kind, text, _ = message
     if kind == "conflict":
         st.error(plain(text))
         st.button("Load the latest", key="reload_after_conflict", help="Show the plan as it is saved now")
@@ -236,7 +226,7 @@ with actions_tab:
         else:
             st.session_state.pop(base_key, None)
             st.session_state[gen_key] = gen + 1
-            say("success", f"Saved {sum(1 for r in rows if r.get('what'))} action(s).")
+            M.say(MESSAGE, "done", f"Saved {sum(1 for r in rows if r.get('what'))} action(s).")
             st.rerun()
 
     st.subheader("Funding checks", anchor=False)

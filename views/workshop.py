@@ -3,13 +3,12 @@ watch the ratings arrive (live), pause or reveal, record the agreed stage per el
 the agreed ratings to the year's assessment."""
 from __future__ import annotations
 
-from datetime import date
-
 import pandas as pd
 import streamlit as st
 
 from assessments import workshop as ws
-from assessments.store import LockedError, StoreError, database_url, next_year
+from assessments.store import LockedError, StoreError, database_url, financial_year, next_year
+from components import messages as M
 from components.catalog import get_catalog
 from components.look import plain
 from components.state import get_store, pick_ics, pick_pcn, require_actor
@@ -17,7 +16,7 @@ from components.workshop import app_base_url, big_code, group_radar, join_url, q
 
 PAGE_PATH = "workshop"
 CURRENT = "workshop_id"
-MESSAGE = "workshop_message"  # (kind, text, where) shown once after a change, next to what caused it
+MESSAGE = "workshop_message"  # shown once after a change, next to what caused it (components.messages)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -25,33 +24,22 @@ def load_summary(url: str, workshop_id: int, version: int) -> ws.WorkshopSummary
     return ws.summary(get_store(), workshop_id)
 
 
-def current_year(today: date | None = None) -> str:
-    d = today or date.today()
-    start = d.year if d.month >= 4 else d.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
 def say(kind: str, text: str, where: str = "top") -> None:
-    st.session_state[MESSAGE] = (kind, text, where)
+    M.say(MESSAGE, kind, text, where)
 
 
 def act(fn, done: str, *args, where: str = "top", **kwargs) -> None:
     """Run a facilitator action from a button callback; remember what to tell them."""
-    try:
-        fn(*args, **kwargs)
-    except StoreError as exc:
-        say("error", str(exc), where)
-    else:
-        say("success", done, where)
+    M.act(MESSAGE, done, fn, *args, where=where, **kwargs)
 
 
-def show(message: tuple[str, str, str] | None, where: str) -> None:
-    if not message or message[2] != where:
+def show(message: M.Message | None, where: str) -> None:
+    if not message or message.where != where:
         return
-    if message[0] in ("error", "locked"):
-        st.error(plain(message[1]))
+    if message.kind == "done":
+        st.success(plain(message.text))
     else:
-        st.success(plain(message[1]))
+        st.error(plain(message.text))
 
 
 def choose(workshop_id: int | None) -> None:
@@ -79,7 +67,7 @@ if workshop_id is not None:
     except StoreError:
         choose(None)
 
-message = st.session_state.pop(MESSAGE, None)
+message = M.take(MESSAGE)
 
 # ---------------------------------------------------------------------------------------------
 # No workshop chosen: continue one or open a new one
@@ -103,10 +91,10 @@ if w is None:
         ics = pick_ics()
     with c2:
         pcn = pick_pcn(ics.code)
-    years = sorted(set(store.years()) | {current_year(), next_year(current_year())})
+    years = sorted(set(store.years()) | {financial_year(), next_year(financial_year())})
     c3, c4 = st.columns(2)
     with c3:
-        year = st.selectbox("Assessment year", years, index=years.index(current_year()))
+        year = st.selectbox("Assessment year", years, index=years.index(financial_year()))
     catalog = get_catalog()
     matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, m.version))
     existing = store.find_assessment(pcn.code, year)
@@ -292,7 +280,7 @@ if recorded:
         except StoreError as exc:
             st.error(plain(str(exc)))
         else:
-            say("success", f"Recorded: {element.title} at {stage_label[stage]}.", "agree")
+            say("done", f"Recorded: {element.title} at {stage_label[stage]}.", "agree")
             st.session_state[next_key] = eid
             st.rerun()
 if current.agreed:
@@ -326,7 +314,7 @@ def write_to_assessment() -> None:
         say("error", str(exc), "write")
     else:
         made = "a new draft assessment" if r.created else "the draft assessment"
-        say("success", f"Wrote {r.written} agreed rating(s) to {made} for {w.year}"
+        say("done", f"Wrote {r.written} agreed rating(s) to {made} for {w.year}"
                        + (f"; {r.unchanged} already said so" if r.unchanged else "")
                        + ". Everyone's individual ratings are kept with the workshop.", "write")
 
@@ -344,7 +332,7 @@ if message and message[0] == "locked":
         except StoreError as exc:
             say("error", str(exc), "write")
         else:
-            say("success", f"A new draft of the {w.year} assessment is open. Write the agreed ratings again.", "write")
+            say("done", f"A new draft of the {w.year} assessment is open. Write the agreed ratings again.", "write")
 
     if locked is not None and locked.status == "agreed":
         st.button("Open a new draft of the assessment", on_click=new_draft, disabled=actor is None)
