@@ -95,16 +95,28 @@ def screenshot(page, name: str) -> Path:
     return path
 
 
+# The run is over (the app root says so, and nothing from the run before is left stale), and the
+# page has stopped growing: the browser keeps painting for a second or more after a long run.
+_SETTLED = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  const state = app && app.getAttribute('data-test-script-state');
+  const n = document.querySelectorAll('[data-testid="stMainBlockContainer"] *').length;
+  const busy = !app || state === 'initial' || state === 'running' || n <= 5
+    || document.querySelector('[data-testid="stStatusWidget"]') || document.querySelector('[data-stale="true"]');
+  if (busy || n !== window.__pcnCount) {
+    window.__pcnCount = busy ? -1 : n;
+    window.__pcnSince = Date.now();
+    return false;
+  }
+  return Date.now() - window.__pcnSince >= 400;
+}"""
+
+
 def wait_for_app(page) -> None:
-    """Streamlit paints in steps; wait until the script run has finished."""
+    """Wait until the script run has finished and the browser has painted what it sent."""
     page.wait_for_selector('[data-testid="stApp"]')
-    # Elements left from the run before are marked stale until the new run replaces or removes them.
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && !document.querySelector('[data-stale=\"true\"]')"
-        " && document.querySelectorAll('[data-testid=\"stMainBlockContainer\"] *').length > 5",
-        timeout=30_000,
-    )
+    page.evaluate("() => { window.__pcnCount = -1; }")
+    page.wait_for_function(_SETTLED, polling=100, timeout=30_000)
 
 
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
