@@ -55,10 +55,12 @@ def plain(text: object) -> str:
 def apply_look() -> None:
     """Shared styling plus the projector (large text) toggle in the sidebar."""
     st.html(_BASE_CSS)
+    # Kept in the URL (?large_text=true), so a reload or a shared link keeps the projector setting.
     large = st.sidebar.toggle(
         "Large text (projector)",
         key="large_text",
         help="Bigger text for workshops on a projector.",
+        bind="query-params",
     )
     if large:
         st.html(_LARGE_CSS)

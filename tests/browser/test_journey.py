@@ -87,4 +87,13 @@ def test_large_text_keeps_the_chosen_year(page, app_url):
     page.get_by_text("Draft 2024/25 assessment of Fennick Cross PCN").wait_for()
     expect(year).to_have_count(1)  # the box of the layout before is gone
     expect(year).to_have_value("2024/25")
+    # The setting is in the URL, so a reload (or the link on another laptop) keeps it, and so do other pages.
+    page.reload()
+    wait_for_app(page)
+    expect(page.get_by_role("switch", name="Large text (projector)")).to_be_checked()
+    page.get_by_role("link", name="PCN progress").click()
+    page.get_by_role("heading", name="PCN progress").wait_for()
+    wait_for_app(page)
+    expect(page.get_by_role("switch", name="Large text (projector)")).to_be_checked()
+    expect(page.get_by_role("combobox", name="Primary care network")).to_have_value("Fennick Cross PCN (U99007)")
     expect(page.get_by_role("combobox", name="Primary care network")).to_have_value("Fennick Cross PCN (U99007)")
