@@ -11,7 +11,7 @@ import pytest
 from assessments import scoring as sc
 from components import charts
 from components.theme import chart_text, relative_luminance, stage_colours, text_colour_on, wrap
-from tests.test_scoring import ALL, FOUR, PCNS, V1, V2, V3, WORKSHOP, snap
+from tests.test_scoring import FOUR, PCNS, V1, V3, WORKSHOP, snap
 
 LABELS = ["Starting", "Developing", "Embedded"]
 

@@ -6,7 +6,6 @@ Playwright's own browser download does not work offline, so the tests launch /us
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys

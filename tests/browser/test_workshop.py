@@ -36,7 +36,7 @@ def join(browser, app_url: str, code: str, name: str, role: str):
     page.get_by_role("button", name="Join").click()
     page.get_by_text("You have rated 0 of").wait_for()
     wait_for_app(page)
-    assert f"p=" in page.url and f"code={code}" in page.url  # a reload carries on from here
+    assert "p=" in page.url and f"code={code}" in page.url  # a reload carries on from here
     return context, page
 
 
@@ -59,7 +59,7 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         code = code_box.inner_text().strip()
         assert len(code) == 6
         expect(projector.get_by_text(f"/join?code={code}").first).to_be_visible()
-        expect(projector.get_by_role("img", name=f"QR code that opens")).to_be_visible()
+        expect(projector.get_by_role("img", name="QR code that opens")).to_be_visible()
         projector.get_by_text("Waiting for ratings").wait_for()
 
         people = []
