@@ -194,8 +194,11 @@ def test_participant_radar_faint_people_strong_median():
 
 @pytest.mark.skipif(not os.path.exists("/usr/bin/chromium"), reason="needs Debian's chromium for kaleido")
 def test_static_png_export_works_offline():
-    png = charts.radar(_series(), V3).to_image(format="png", width=600, height=500)
+    from reports.images import png as to_png  # the path the PDF takes: kaleido with Debian's chromium
+
+    png = to_png(charts.radar(_series(), V3), width=600, height=500, scale=1)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+    assert png[16:24] == (600).to_bytes(4, "big") + (500).to_bytes(4, "big")  # IHDR width and height
 
 
 def test_text_from_users_and_files_never_reaches_plotly_as_markup():
