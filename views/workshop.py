@@ -122,7 +122,11 @@ if w is None:
 # The workshop
 pcn = store.pcn(w.pcn_code)
 st.title(f"Workshop: {plain(pcn.name)}, {w.year}")
-st.caption(f"{plain(status_text(w.status, w.revealed))} · {plain(w.matrix_id)} version {plain(w.matrix_version)} · "
+try:
+    matrix_name = store.matrix(w.matrix_id, w.matrix_version).title
+except StoreError:  # the matrix file has gone since the workshop opened: its id still says which it was
+    matrix_name = w.matrix_id
+st.caption(f"{plain(status_text(w.status, w.revealed))} · {plain(matrix_name)} ({plain(w.matrix_version)}) · "
            f"opened by {plain(w.created_by)} on {w.created_at:%d %b %Y at %H:%M} UTC")
 st.button("Choose another workshop", on_click=choose, args=(None,))
 show(message, "top")
