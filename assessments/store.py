@@ -124,7 +124,7 @@ def check_year(year: Any) -> str:
     start, end = int(m.group(1)), int(m.group(2))
     if end != (start + 1) % 100:
         raise InputError(f"'{value}' is not an NHS financial year: after {start} comes {(start + 1) % 100:02d}, "
-                         f"so write {start}/{(start + 1) % 100:02d}")
+                         f"so write {_year_from(start)}")
     if not 2000 <= start <= 2099:
         raise InputError(f"'{value}' is outside the years this tool handles (2000/01 to 2099/00)")
     return value
@@ -134,16 +134,18 @@ def year_start(year: str) -> int:
     return int(check_year(year)[:4])
 
 
-def next_year(year: str) -> str:
-    start = year_start(year) + 1
+def _year_from(start: int) -> str:
     return f"{start}/{(start + 1) % 100:02d}"
+
+
+def next_year(year: str) -> str:
+    return _year_from(year_start(year) + 1)
 
 
 def financial_year(day: date | None = None) -> str:
     """The NHS financial year (1 April to 31 March) a day falls in; today if none is given."""
     d = day or date.today()
-    start = d.year if d.month >= 4 else d.year - 1
-    return f"{start}/{(start + 1) % 100:02d}"
+    return _year_from(d.year if d.month >= 4 else d.year - 1)
 
 
 def check_pcn_code(code: Any) -> str:

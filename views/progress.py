@@ -20,9 +20,9 @@ def escaped(df):
     return df.drop(columns=empty).rename(columns=plain).map(plain)
 
 
-def show_table(df, alt: str, ready: bool = False) -> None:
-    """A static table that wraps long text."""
-    st.table(df if ready else escaped(df), hide_index=True, alt=alt)
+def show_table(df, alt: str) -> None:
+    """A static table that wraps long text; `df` has been through escaped()."""
+    st.table(df, hide_index=True, alt=alt)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -79,7 +79,7 @@ built = figures(database_url(), data_version(), pcn.code, data, labels)
 st.plotly_chart(built["radar"], config=PLOTLY_CONFIG, key="progress_radar",
                 alt=f"Radar chart of {pcn.name}'s domain scores, one line per year, with the latest target dashed. "
                     "The same figures are in the table below.")
-show_table(built["profile"], alt=f"Domain scores of {pcn.name} by year", ready=True)
+show_table(built["profile"], alt=f"Domain scores of {pcn.name} by year")
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("What moved since the year before", anchor=False)
@@ -98,10 +98,11 @@ else:
         st.markdown(plain(f"Since {before}: {n['up']} element(s) moved up, {n['down']} moved down and "
                           f"{n['same']} stayed at the same stage"
                           + (f"; {n['not compared']} could not be compared (see the notes)." if n["not compared"] else ".")))
-        show_table(T.domain_changes_table(comparison, labels), alt=f"Domain scores of {pcn.name}, {before} and {after}")
+        show_table(escaped(T.domain_changes_table(comparison, labels)), alt=f"Domain scores of {pcn.name}, {before} and {after}")
     only_moved = st.toggle("Show only elements that moved up or down", key="progress_only_moved",
                            disabled=not comparison.comparable)
-    show_table(T.element_changes_table(comparison, matrix, labels, only_moved=only_moved and comparison.comparable),
+    show_table(escaped(T.element_changes_table(comparison, matrix, labels,
+                                               only_moved=only_moved and comparison.comparable)),
                alt=f"Element by element, {before} and {after}")
 
 # ---------------------------------------------------------------------------------------------
@@ -111,4 +112,4 @@ st.plotly_chart(built["domains"], config=PLOTLY_CONFIG,
                 alt=f"One small chart per domain of {pcn.name}'s score by year, with the target dashed. "
                     "The same figures are in the table below the charts.")
 with st.expander("Charts as a table"):
-    show_table(built["domain_years"], alt=f"Domain scores of {pcn.name} by domain and year", ready=True)
+    show_table(built["domain_years"], alt=f"Domain scores of {pcn.name} by domain and year")
