@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .exchange import ImportProblems, RowProblem, _cell, _write_table, read_rows
-from .store import (InputError, Store, _check_list_size, _check_practices, check_ics_code, check_name, check_pcn_code,
+from .store import (InputError, Store, check_list_size, check_practices, check_ics_code, check_name, check_pcn_code,
                     check_text)
 
 COLUMNS = ["ics_code", "ics_name", "ics_region", "pcn_code", "pcn_name", "list_size", "rural", "practices"]
@@ -79,8 +79,8 @@ def _check(header: list[str], body: list[tuple[int, list[Any]]], file: str) -> t
             seen[pcn] = line
             practices = [p.strip() for p in (cells.get("practices") or "").split(";") if p.strip()]
             pcns.append({"line": line, "code": pcn, "name": check_name(cells.get("pcn_name"), "PCN name"),
-                         "ics_code": code, "list_size": _check_list_size(cells.get("list_size")),
-                         "rural": _rural(cells.get("rural")), "practices": _check_practices(practices)})
+                         "ics_code": code, "list_size": check_list_size(cells.get("list_size")),
+                         "rural": _rural(cells.get("rural")), "practices": check_practices(practices)})
         except InputError as exc:
             problems.append(RowProblem(line, str(exc)))
     if problems:

@@ -37,270 +37,16 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from matrix import Catalog, Matrix
 
+from .model import (AGREED, CONFIDENCES, DRAFT, KEEP, NATIONAL_MATRIX_ID, RATING_FIELDS, STATUSES, SUPERSEDED, ICS,
+                    PCN, Assessment, AssessmentRecord, AuditEntry, Rating)
+from .values import (MAX_TEXT, ConflictError, DuplicateError, InputError, LockedError, NotFoundError, StoreError,
+                     blank_to_none, check_confidence, check_element, check_ics_code, check_list_size, check_name,
+                     check_pcn_code, check_practices, check_stage, check_text, check_year, financial_year, next_year,
+                     rating_values, year_start)
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 ENV_URL = "PCN_DATABASE_URL"
-DRAFT, AGREED, SUPERSEDED = "draft", "agreed", "superseded"
-STATUSES = (DRAFT, AGREED, SUPERSEDED)
-CONFIDENCES = ("low", "medium", "high")
-MAX_TEXT = 20_000
-NATIONAL_MATRIX_ID = "nhse-pcn-maturity"
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-
-class StoreError(Exception):
-    """Base of every error the store raises on purpose."""
-
-
-class InputError(StoreError, ValueError):
-    """Input that cannot be stored (bad code, bad year, unknown stage...)."""
-
-
-class NotFoundError(InputError):
-    """A PCN, ICS, assessment or matrix that does not exist."""
-
-
-class DuplicateError(InputError):
-    """A record that already exists."""
-
-
-class LockedError(StoreError):
-    """A write to an agreed (or superseded) assessment."""
-
-
-class ConflictError(StoreError):
-    """Someone else saved the record since you read it. Nothing was written.
-
-    `attempted` holds what you tried to save, `stored` what is there now (None if deleted),
-    `changed_by` / `changed_at` who saved it and when.
-    """
-
-    def __init__(self, what: str, attempted: Mapping[str, Any], stored: Mapping[str, Any] | None,
-                 changed_by: str | None, changed_at: datetime | None, expected_version: int | None,
-                 stored_version: int):
-        self.what = what
-        self.attempted = dict(attempted)
-        self.stored = dict(stored) if stored is not None else None
-        self.changed_by = changed_by
-        self.changed_at = changed_at
-        self.expected_version = expected_version
-        self.stored_version = stored_version
-        if stored is None and stored_version == 0:
-            now = "it no longer exists"
-        else:
-            when = changed_at.strftime("%d %b %Y %H:%M UTC") if changed_at else "an unknown time"
-            now = f"it now says {_describe(stored or {}, attempted.keys())} (saved by {changed_by or 'someone'} at {when})"
-        super().__init__(
-            f"{what} was changed by someone else while you were editing it. Nothing was saved. "
-            f"You tried to save {_describe(attempted, attempted.keys())}; {now}. "
-            f"Reload to see the current version (you had version {expected_version}, the stored one is {stored_version})."
-        )
-
-
-def _describe(values: Mapping[str, Any], keys: Iterable[str]) -> str:
-    parts = []
-    for k in keys:
-        v = values.get(k)
-        parts.append(f"{k.replace('_', ' ')} {'(empty)' if v is None else repr(v)}")
-    return ", ".join(parts) if parts else "no change"
-
-
-# ---------------------------------------------------------------------------------------------
-# Validation of plain values (public: the importers use them too)
-
-_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
-_PCN = re.compile(r"^U\d{5}$")
-_ICS = re.compile(r"^Q[A-Z0-9]{2}$")
-
-
-def check_year(year: Any) -> str:
-    """'2024/25' -> '2024/25'. The second part must be the year after the first."""
-    value = str(year).strip() if year is not None else ""
-    m = _YEAR.match(value)
-    if not m:
-        raise InputError(f"'{value}' is not an NHS financial year: write it like 2024/25")
-    start, end = int(m.group(1)), int(m.group(2))
-    if end != (start + 1) % 100:
-        raise InputError(f"'{value}' is not an NHS financial year: after {start} comes {(start + 1) % 100:02d}, "
-                         f"so write {_year_from(start)}")
-    if not 2000 <= start <= 2099:
-        raise InputError(f"'{value}' is outside the years this tool handles (2000/01 to 2099/00)")
-    return value
-
-
-def year_start(year: str) -> int:
-    return int(check_year(year)[:4])
-
-
-def _year_from(start: int) -> str:
-    return f"{start}/{(start + 1) % 100:02d}"
-
-
-def next_year(year: str) -> str:
-    return _year_from(year_start(year) + 1)
-
-
-def financial_year(day: date | None = None) -> str:
-    """The NHS financial year (1 April to 31 March) a day falls in; today if none is given."""
-    d = day or date.today()
-    return _year_from(d.year if d.month >= 4 else d.year - 1)
-
-
-def check_pcn_code(code: Any) -> str:
-    value = str(code or "").strip().upper()
-    if not _PCN.match(value):
-        raise InputError(f"'{code}' is not a PCN code: PCN codes are U followed by five digits, like U12345")
-    return value
-
-
-def check_ics_code(code: Any) -> str:
-    value = str(code or "").strip().upper()
-    if not _ICS.match(value):
-        raise InputError(f"'{code}' is not an ICS code: ICS (ICB) codes are three characters starting with Q, like QZZ")
-    return value
-
-
-def check_confidence(value: Any) -> str | None:
-    v = _blank_to_none(value)
-    if v is None:
-        return None
-    v = str(v).strip().lower()
-    if v not in CONFIDENCES:
-        raise InputError(f"'{value}' is not a confidence: use low, medium or high (or leave it empty)")
-    return v
-
-
-def check_stage(matrix: Matrix, value: Any, what: str = "stage") -> str | None:
-    """A stage id of the matrix, or None. A stage's label is accepted too ('Step 1' -> 'step-1')."""
-    v = _blank_to_none(value)
-    if v is None:
-        return None
-    v = str(v).strip()
-    ids = matrix.stage_ids
-    if v in ids:
-        return v
-    for s in matrix.stages:
-        if v.lower() in (s.id.lower(), s.label.lower()):
-            return s.id
-    raise InputError(f"'{value}' is not a {what} of {matrix.title} {matrix.version}: use one of {', '.join(ids)}")
-
-
-def check_element(matrix: Matrix, element_id: Any) -> str:
-    v = str(element_id or "").strip()
-    if v not in matrix.element_ids():
-        raise InputError(f"'{element_id}' is not an element of {matrix.title} {matrix.version}")
-    return v
-
-
-def check_text(value: Any, what: str, limit: int = MAX_TEXT) -> str | None:
-    v = _blank_to_none(value)
-    if v is None:
-        return None
-    v = str(v).strip()
-    if len(v) > limit:
-        raise InputError(f"{what} is too long ({len(v):,} characters; the limit is {limit:,})")
-    return v
-
-
-def check_name(value: Any, what: str, limit: int = 200) -> str:
-    v = check_text(value, what, limit)
-    if v is None:
-        raise InputError(f"{what} is required")
-    return v
-
-
-def _blank_to_none(value: Any) -> Any:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    return value
-
-
-# ---------------------------------------------------------------------------------------------
-# What callers get back
-
-@dataclass(frozen=True, slots=True)
-class ICS:
-    code: str
-    name: str
-    region: str | None
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class PCN:
-    code: str
-    name: str
-    ics_code: str
-    list_size: int
-    rural: bool
-    practices: tuple[str, ...]
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class Assessment:
-    id: int
-    pcn_code: str
-    year: str
-    matrix_id: str
-    matrix_version: str
-    status: str
-    revision_of: int | None
-    created_by: str
-    created_at: datetime
-    updated_by: str
-    updated_at: datetime
-    version: int
-
-    @property
-    def locked(self) -> bool:
-        return self.status != DRAFT
-
-
-@dataclass(frozen=True, slots=True)
-class Rating:
-    assessment_id: int
-    element_id: str
-    current_stage: str | None
-    target_stage: str | None
-    evidence: str | None
-    note: str | None
-    confidence: str | None
-    updated_by: str
-    updated_at: datetime
-    version: int
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    id: int
-    at: datetime
-    who: str
-    entity: str
-    entity_key: str
-    field: str
-    before: str | None
-    after: str | None
-    source: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class AssessmentRecord:
-    """One assessment with its PCN and its ratings by element id."""
-    pcn: PCN
-    assessment: Assessment
-    ratings: Mapping[str, Rating] = field(default_factory=dict)
-
-
-class _Keep(Enum):
-    KEEP = "keep"
-
-
-KEEP = _Keep.KEEP  # "leave this field as it is" in update and save calls
-
-RATING_FIELDS = ("current_stage", "target_stage", "evidence", "note", "confidence")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -631,7 +377,7 @@ class Batch:
             raise DuplicateError(f"PCN {code} already exists")
         ics_code = self._ics_row(ics_code).code
         row = PcnRow(code=code, name=check_name(name, "PCN name"), ics_code=ics_code,
-                     list_size=_check_list_size(list_size), rural=bool(rural), practices=_check_practices(practices))
+                     list_size=check_list_size(list_size), rural=bool(rural), practices=check_practices(practices))
         self._add_new(row, f"PCN {code}")
         self._audit("pcn", code, {f: (None, getattr(row, f)) for f in ("name", "ics_code", "list_size", "rural", "practices")})
         return _pcn(row)
@@ -645,11 +391,11 @@ class Batch:
         if ics_code is not KEEP:
             new["ics_code"] = self._ics_row(ics_code).code
         if list_size is not KEEP:
-            new["list_size"] = _check_list_size(list_size)
+            new["list_size"] = check_list_size(list_size)
         if rural is not KEEP:
             new["rural"] = bool(rural)
         if practices is not KEEP:
-            new["practices"] = _check_practices(practices)
+            new["practices"] = check_practices(practices)
         return _pcn(self._update(row, "pcn", row.code, f"PCN {row.code}", new, expected_version))
 
     def _update(self, row, entity: str, key: str, what: str, new: Mapping[str, Any], expected: int):
@@ -826,7 +572,7 @@ class Batch:
         self._check_draft(a)
         matrix = self.store.matrix(a.matrix_id, a.matrix_version)
         element_id = check_element(matrix, element_id)
-        new = _rating_values(matrix, current_stage=current_stage, target_stage=target_stage, evidence=evidence,
+        new = rating_values(matrix, current_stage=current_stage, target_stage=target_stage, evidence=evidence,
                              note=note, confidence=confidence)
         what = f"The rating of '{matrix.element(element_id).title}' in the {a.year} assessment of {a.pcn_code}"
         row = self.s.get(RatingRow, (a.id, element_id), populate_existing=True)
@@ -863,43 +609,6 @@ class Batch:
             self.s.add(row)
         self._audit("rating", f"{assessment_id}/{element_id}", {f: (None, values.get(f)) for f in RATING_FIELDS})
         return row
-
-
-def _rating_values(matrix: Matrix, **given: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name, value in given.items():
-        if value is KEEP:
-            continue
-        if name == "current_stage":
-            out[name] = check_stage(matrix, value, "current stage")
-        elif name == "target_stage":
-            out[name] = check_stage(matrix, value, "target stage")
-        elif name == "confidence":
-            out[name] = check_confidence(value)
-        else:
-            out[name] = check_text(value, name)
-    return out
-
-
-def _check_list_size(value: Any) -> int:
-    if isinstance(value, float) and value.is_integer():  # spreadsheets hand numbers over as floats
-        value = int(value)
-    if isinstance(value, str) and value.strip().replace(",", "").isdigit():
-        value = int(value.strip().replace(",", ""))
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InputError(f"list size '{value}' is not a whole number")
-    if not 0 <= value <= 2_000_000:
-        raise InputError(f"list size {value:,} is not plausible for a PCN (0 to 2,000,000)")
-    return value
-
-
-def _check_practices(practices: Iterable[str]) -> list[str]:
-    if isinstance(practices, str):
-        raise InputError("member practices must be a list of names, not one piece of text")
-    out = [check_name(p, "member practice name") for p in practices]
-    if len(set(out)) != len(out):
-        raise InputError("a member practice is listed twice")
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
