@@ -1,35 +1,59 @@
-"""Entry point: `streamlit run app.py`. Page config, the NHS look and navigation over views/."""
+"""Entry point: `streamlit run app.py`. Page config, the NHS look, who the user is, and navigation
+over views/ showing each person only the pages their roles use (the services refuse the rest)."""
 import streamlit as st
 
+from assessments.access import ADMINISTRATOR, COMMISSIONER, FACILITATOR, LEAD, MEMBER
 from components.look import apply_look
-from components.state import actor_input, offer_demo
+from components.state import actor_input, offer_demo, principal
 
 st.set_page_config(page_title="PCN maturity matrix", page_icon=":material/hub:", layout="wide")
 
-# Each page is one module in views/; add a page by adding one line here.
-pages = {
-    "Matrix": [
-        st.Page("views/home.py", title="Matrix and pathway", icon=":material/grid_view:", default=True),
-    ],
-    "Assess": [
-        st.Page("views/assess.py", title="Self-assessment", icon=":material/edit_note:"),
-        st.Page("views/workshop.py", title="Run a workshop", icon=":material/groups:"),
-        st.Page("views/join.py", title="Join a workshop", icon=":material/login:"),
-    ],
-    "Progress": [
-        st.Page("views/progress.py", title="PCN progress", icon=":material/trending_up:"),
-        st.Page("views/portfolio.py", title="ICS portfolio", icon=":material/view_module:"),
-    ],
-    "Plan": [
-        st.Page("views/plan.py", title="Development plan", icon=":material/checklist:"),
-        st.Page("views/pathway.py", title="Pathway", icon=":material/route:"),
-    ],
-    "Settings": [
-        st.Page("views/data.py", title="Data", icon=":material/database:"),
-        st.Page("views/matrices.py", title="Matrices", icon=":material/description:"),
-    ],
+HOME = st.Page("views/home.py", title="Matrix and pathway", icon=":material/grid_view:", default=True)
+ASSESS = st.Page("views/assess.py", title="Self-assessment", icon=":material/edit_note:")
+WORKSHOP = st.Page("views/workshop.py", title="Run a workshop", icon=":material/groups:")
+JOIN = st.Page("views/join.py", title="Join a workshop", icon=":material/login:")
+PROGRESS = st.Page("views/progress.py", title="PCN progress", icon=":material/trending_up:")
+PORTFOLIO = st.Page("views/portfolio.py", title="ICS portfolio", icon=":material/view_module:")
+PLAN = st.Page("views/plan.py", title="Development plan", icon=":material/checklist:")
+PATHWAY = st.Page("views/pathway.py", title="Pathway", icon=":material/route:")
+PEOPLE = st.Page("views/people.py", title="People and access", icon=":material/manage_accounts:")
+DATA = st.Page("views/data.py", title="Data", icon=":material/database:")
+MATRICES = st.Page("views/matrices.py", title="Matrices", icon=":material/description:")
+
+# Which pages each role uses; a person with several roles gets every page of each.
+ROLE_PAGES = {
+    ADMINISTRATOR: [HOME, ASSESS, WORKSHOP, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, DATA, MATRICES],
+    FACILITATOR: [HOME, ASSESS, WORKSHOP, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, MATRICES],
+    LEAD: [HOME, ASSESS, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, MATRICES],
+    MEMBER: [HOME, ASSESS, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, MATRICES],
+    COMMISSIONER: [HOME, PROGRESS, PORTFOLIO, PLAN, MATRICES],
 }
-page = st.navigation({section: items for section, items in pages.items() if items})
+SECTIONS = {"Matrix": [HOME], "Assess": [ASSESS, WORKSHOP, JOIN], "Progress": [PROGRESS, PORTFOLIO],
+            "Plan": [PLAN, PATHWAY], "Settings": [PEOPLE, DATA, MATRICES]}
+
+
+
+def only(script: str, title: str, icon: str) -> list:
+    """One page, shown whatever address is opened (no "page not found" in front of it)."""
+    return [st.Page(script, title=title, icon=icon, url_path="start", default=True),
+            *[st.Page(script, title=title, url_path=p.url_path) for p in ROLE_PAGES[ADMINISTRATOR]
+              if not p.url_path == ""]]
+
+
+who = principal()
+if who is None:
+    pages = only("views/sign_in.py", "Sign in", ":material/login:")
+elif who.via == "phone":
+    # Laptop mode: another device on the network is a workshop participant, whatever it opens.
+    pages = only("views/join.py", "Join a workshop", ":material/login:")
+elif not who.grants:
+    pages = only("views/no_role.py", "No access yet", ":material/lock:")
+else:
+    allowed = {p.url_path for g in who.grants for p in ROLE_PAGES[g.role]}
+    pages = {section: [p for p in items if p.url_path in allowed] for section, items in SECTIONS.items()}
+    pages = {section: items for section, items in pages.items() if items}
+
+page = st.navigation(pages, position="sidebar" if isinstance(pages, dict) else "hidden")
 apply_look()
 actor_input()
 offer_demo()

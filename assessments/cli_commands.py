@@ -1,5 +1,6 @@
 """Commands for the records: `python cli.py demo | backup | restore | import-ratings |
-export-ratings | template`. Each prints what it did and returns 0, or prints the problems and
+export-ratings | template | grant | revoke | who`. The command line acts as an administrator
+(whoever can run it can open the database file or its URL anyway). Each prints what it did and returns 0, or prints the problems and
 returns 1; user errors never show a traceback."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .store import StoreError
+from .values import StoreError
 
 USER_ENV = "PCN_USER"
 
@@ -146,6 +147,43 @@ def cmd_export_organisations(args: argparse.Namespace) -> int:
     return 0
 
 
+@_guard
+def cmd_grant(args: argparse.Namespace) -> int:
+    from .people import grant
+
+    with _store() as store:
+        g = grant(store, args.email, args.role, ics_code=args.ics, pcn_code=args.pcn, may_edit=args.may_edit,
+                  by=_who(args))
+        print(f"{g.email}: {g.label}")
+    return 0
+
+
+@_guard
+def cmd_revoke(args: argparse.Namespace) -> int:
+    from .people import revoke
+
+    with _store() as store:
+        done = revoke(store, args.email, args.role, ics_code=args.ics, pcn_code=args.pcn, by=_who(args))
+    print(f"{args.email}: role taken away" if done else f"{args.email} did not hold that role; nothing changed")
+    return 0
+
+
+@_guard
+def cmd_who(args: argparse.Namespace) -> int:
+    from .people import configured_admins, who
+
+    with _store() as store:
+        found = who(store, email=args.email, ics_code=args.ics)
+    for email in sorted(configured_admins()):
+        if not args.email or email == args.email.strip().lower():
+            print(f"{email}: Administrator (from PCN_ADMINS)")
+    for g in found:
+        print(f"{g.email}: {g.label} (given by {g.granted_by} on {g.granted_at:%d %b %Y})")
+    if not found and not configured_admins():
+        print("No roles are held yet: give the first with `python cli.py grant EMAIL administrator`.")
+    return 0
+
+
 def register(sub) -> None:
     p = sub.add_parser("demo", help="load the fictional demonstration ICS, PCNs and four years of assessments")
     p.set_defaults(func=cmd_demo)
@@ -177,6 +215,25 @@ def register(sub) -> None:
     p.add_argument("--ics", metavar="CODE", help="only this ICS")
     p.add_argument("--year", metavar="YYYY/YY", help="only this year, e.g. 2024/25")
     p.set_defaults(func=cmd_export)
+
+    for name, helptext, func in (("grant", "give a person a role: administrator, ics-facilitator or commissioner "
+                                           "(--ics CODE), pcn-lead or pcn-member (--pcn CODE)", cmd_grant),
+                                 ("revoke", "take a role away (same arguments as grant)", cmd_revoke)):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("email", metavar="EMAIL")
+        p.add_argument("role", metavar="ROLE")
+        where = p.add_mutually_exclusive_group()
+        where.add_argument("--ics", metavar="CODE", help="the ICS the role is held in")
+        where.add_argument("--pcn", metavar="CODE", help="the PCN the role is held in")
+        if name == "grant":
+            p.add_argument("--may-edit", action="store_true", help="a PCN member may edit drafts")
+        p.add_argument("--by", help=f"whose change this is, for the audit log (default: ${USER_ENV} or your login)")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("who", help="list who holds which role (of one person with EMAIL, or one ICS with --ics)")
+    p.add_argument("email", nargs="?", metavar="EMAIL")
+    p.add_argument("--ics", metavar="CODE", help="only roles in this ICS")
+    p.set_defaults(func=cmd_who)
 
     p = sub.add_parser("template", help="write a blank ratings file to fill in (.csv or .xlsx)")
     p.add_argument("-o", "--output", required=True, metavar="FILE", type=_table_file)

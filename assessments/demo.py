@@ -15,7 +15,13 @@ from datetime import UTC, datetime
 
 from matrix import Matrix
 
-from .store import DRAFT, InputError, Store
+from .model import DRAFT
+
+from .store import Store
+
+from .values import InputError
+from . import ratings as assessing
+from . import organisations as orgs
 
 DEMO_ICS = ("QZZ", "Wendmoor and Ashby Integrated Care System", "Fictional region (demonstration data)")
 YEARS = ("2021/22", "2022/23", "2023/24", "2024/25")
@@ -137,16 +143,16 @@ def load_demo(store: Store, matrix: Matrix | None = None) -> DemoSummary:
     """Add the demonstration ICS, PCNs and assessments. Refuses if they are there already."""
     matrix = store.use_matrix(matrix)
     code, name, region = DEMO_ICS
-    if any(i.code == code for i in store.list_ics()):
+    if any(i.code == code for i in orgs.list_ics(store)):
         raise DemoExistsError(f"the demonstration data is already loaded (ICS {code}, {name}); nothing was added")
-    taken = {p.code for p in store.pcns()} & {s.code for s in STORIES}
+    taken = {p.code for p in orgs.pcns(store)} & {s.code for s in STORIES}
     if taken:
         raise DemoExistsError(f"PCN code(s) {', '.join(sorted(taken))} are already in use; nothing was added")
     setup_at = datetime(2021, 6, 1, 9, 0, tzinfo=UTC)
     with store.batch(by="Demonstration data", source="demo", at=setup_at) as b:
-        b.add_ics(code, name, region=region)
+        orgs.add_ics(b, code, name, region=region)
         for s in STORIES:
-            b.add_pcn(s.code, s.name, ics_code=code, list_size=s.list_size, rural=s.rural, practices=s.practices)
+            orgs.add_pcn(b, s.code, s.name, ics_code=code, list_size=s.list_size, rural=s.rural, practices=s.practices)
     n_assessments = n_ratings = 0
     last = len(YEARS) - 1
     for pi, s in enumerate(STORIES):
@@ -161,18 +167,18 @@ def load_demo(store: Store, matrix: Matrix | None = None) -> DemoSummary:
                 planned = dict(list(planned.items())[:round(len(planned) * s.rated_share)])
             with store.batch(by=s.manager, source="demo", at=opened) as b:
                 if yi and not in_progress:
-                    a = b.start_year(s.code, year, matrix)
+                    a = assessing.start_year(b, s.code, year, matrix)
                 else:
-                    a = b.create_assessment(s.code, year, matrix)
-            existing = store.ratings(a.id)
+                    a = assessing.create_assessment(b, s.code, year, matrix)
+            existing = assessing.ratings(store, a.id)
             with store.batch(by=s.manager, source="demo workshop", at=rated) as b:
                 for element_id, values in planned.items():
                     r = existing.get(element_id)
-                    b.save_rating(a.id, element_id, expected_version=r.version if r else 0, **values)
+                    assessing.save_rating(b, a.id, element_id, expected_version=r.version if r else 0, **values)
                     n_ratings += 1
             n_assessments += 1
             status = s.latest_status if yi == last else "agreed"
             if status != DRAFT:
                 with store.batch(by=s.manager, source="demo", at=agreed) as b:
-                    b.agree_assessment(a.id, expected_version=store.assessment(a.id).version)
+                    assessing.agree_assessment(b, a.id, expected_version=assessing.assessment(store, a.id).version)
     return DemoSummary(code, name, tuple(s.code for s in STORIES), YEARS, n_assessments, n_ratings)

@@ -57,10 +57,16 @@ class Assessment:
     updated_by: str
     updated_at: datetime
     version: int
+    submitted_by: str | None = None  # a draft submitted for agreement with the ICS
+    submitted_at: datetime | None = None
 
     @property
     def locked(self) -> bool:
-        return self.status != DRAFT
+        return self.status != DRAFT or self.submitted_at is not None
+
+    @property
+    def submitted(self) -> bool:
+        return self.status == DRAFT and self.submitted_at is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,10 @@
-"""ICSs and PCNs from a spreadsheet: how a real ICS loads its own networks.
+"""ICSs and PCNs: the service functions that read and change them, and the spreadsheet import
+that is how a real ICS loads its own networks.
 
-One row per PCN: ics_code, ics_name, pcn_code, pcn_name, list_size, rural, practices (member
+Every change is audited (entities "ics" and "pcn"); each row carries a version, and a save
+against a stale one raises ConflictError naming both values.
+
+The spreadsheet has one row per PCN: ics_code, ics_name, pcn_code, pcn_name, list_size, rural, practices (member
 practices separated by ';'), and optionally ics_region. As with ratings, every row is checked
 first and a file with any bad row changes nothing. New ICSs and PCNs are added; existing ones
 are updated where the file differs, each change audited with the file's name as its source.
@@ -12,14 +16,168 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .exchange import ImportProblems, RowProblem, _cell, _write_table, read_rows
-from .store import (InputError, Store, check_list_size, check_practices, check_ics_code, check_name, check_pcn_code,
-                    check_text)
+from . import guard
+from .access import ADMINISTER, AccessDenied
+from .model import ICS, KEEP, PCN
+from .records import queries
+from .records.tables import IcsRow, PcnRow
+from .sheets import ImportProblems, RowProblem, cell, read_rows, write_table
+from .values import (DuplicateError, InputError, NotFoundError, check_ics_code, check_list_size, check_name,
+                     check_pcn_code, check_practices, check_text)
 
 COLUMNS = ["ics_code", "ics_name", "ics_region", "pcn_code", "pcn_name", "list_size", "rural", "practices"]
 REQUIRED = ("ics_code", "ics_name", "pcn_code", "pcn_name", "list_size")
 _YES = {"yes", "y", "true", "1", "rural"}
 _NO = {"no", "n", "false", "0", "urban", ""}
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads
+
+# Everyone with a role sees the organisations in their scope: a PCN's people their PCN and its
+# ICS, an ICS's facilitators and commissioners that ICS and its PCNs.
+
+def _denied(store, what: str) -> AccessDenied:
+    p = guard.principal_of(store)
+    return AccessDenied(f"{p.name} may not see {what}: "
+                        f"{'your roles are ' + p.roles_text() if p.grants else 'you have no role yet'}.")
+
+
+def ics(store, code: str) -> ICS:
+    with store.read() as r:
+        row = r.get(IcsRow, check_ics_code(code))
+        if row is None:
+            raise NotFoundError(f"there is no ICS with code {code}")
+        found = queries.as_ics(row)
+        members = [p.code for p in queries.pcns(r, found.code)] if not guard.principal_of(store).is_admin else []
+    if not guard.Visibility(store).sees_ics(found.code, members):
+        raise _denied(store, f"ICS {found.code}")
+    return found
+
+
+def list_ics(store) -> list[ICS]:
+    with store.read() as r:
+        found = queries.list_ics(r)
+        v = guard.Visibility(store)
+        if v.admin:
+            return found
+        by_ics: dict[str, list[str]] = {}
+        for p in queries.pcns(r):
+            by_ics.setdefault(p.ics_code, []).append(p.code)
+    return [i for i in found if v.sees_ics(i.code, by_ics.get(i.code, []))]
+
+
+def pcn(store, code: str) -> PCN:
+    with store.read() as r:
+        row = r.get(PcnRow, check_pcn_code(code))
+        if row is None:
+            raise NotFoundError(f"there is no PCN with code {code}")
+        found = queries.as_pcn(row)
+    if not guard.Visibility(store).sees_pcn(found.code, found.ics_code):
+        raise _denied(store, f"PCN {found.code}")
+    return found
+
+
+def pcns(store, ics_code: str | None = None) -> list[PCN]:
+    """PCNs by code, of one ICS or all of England, that the principal may see."""
+    if ics_code is not None:
+        ics_code = ics(store, ics_code).code
+    with store.read() as r:
+        found = queries.pcns(r, ics_code)
+    v = guard.Visibility(store)
+    return found if v.admin else [p for p in found if v.sees_pcn(p.code, p.ics_code)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+def _row(uow, table, code: str, what: str):
+    row = uow.get(table, code)
+    if row is None:
+        raise NotFoundError(f"there is no {what} with code {code}")
+    return row
+
+
+def _update(uow, row, entity: str, what: str, new: dict, expected: int):
+    key = row.code
+    if row.version != expected:
+        raise uow.conflict(what, row, new, expected, new.keys(), entity, key)
+    changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
+    if not changes:
+        return row
+    uow.update(row, {k: v for k, (_, v) in changes.items()}, conflict=lambda: uow.conflict(
+        what, uow.get(type(row), key), new, expected, new.keys(), entity, key))
+    uow.audit(entity, key, changes)
+    return row
+
+
+def add_ics(store, code: str, name: str, *, region: str | None = None, by: str | None = None,
+            source: str | None = None) -> ICS:
+    code = check_ics_code(code)
+    with store.batch(by=by, source=source) as uow:
+        guard.check(uow, ADMINISTER)
+        if uow.get(IcsRow, code) is not None:
+            raise DuplicateError(f"ICS {code} already exists")
+        row = uow.add(IcsRow(code=code, name=check_name(name, "ICS name"), region=check_text(region, "region", 100)),
+                      duplicate=f"ICS {code} already exists (someone added it a moment ago)")
+        uow.audit("ics", code, {"name": (None, row.name), "region": (None, row.region)})
+        return queries.as_ics(row)
+
+
+def update_ics(store, code: str, *, by: str | None = None, expected_version: int, source: str | None = None,
+               name: Any = KEEP, region: Any = KEEP) -> ICS:
+    new: dict[str, Any] = {}
+    if name is not KEEP:
+        new["name"] = check_name(name, "ICS name")
+    if region is not KEEP:
+        new["region"] = check_text(region, "region", 100)
+    with store.batch(by=by, source=source) as uow:
+        guard.check(uow, ADMINISTER)
+        row = _row(uow, IcsRow, check_ics_code(code), "ICS")
+        return queries.as_ics(_update(uow, row, "ics", f"ICS {row.code}", new, expected_version))
+
+
+PCN_FIELDS = ("name", "ics_code", "list_size", "rural", "practices")
+
+
+def add_pcn(store, code: str, name: str, *, ics_code: str, list_size: int, rural: bool = False,
+            practices: Any = (), by: str | None = None, source: str | None = None) -> PCN:
+    code = check_pcn_code(code)
+    with store.batch(by=by, source=source) as uow:
+        guard.check(uow, ADMINISTER)
+        if uow.get(PcnRow, code) is not None:
+            raise DuplicateError(f"PCN {code} already exists")
+        ics_code = _row(uow, IcsRow, check_ics_code(ics_code), "ICS").code
+        row = uow.add(PcnRow(code=code, name=check_name(name, "PCN name"), ics_code=ics_code,
+                             list_size=check_list_size(list_size), rural=bool(rural),
+                             practices=check_practices(practices)),
+                      duplicate=f"PCN {code} already exists (someone added it a moment ago)")
+        uow.audit("pcn", code, {f: (None, getattr(row, f)) for f in PCN_FIELDS})
+        return queries.as_pcn(row)
+
+
+def update_pcn(store, code: str, *, by: str | None = None, expected_version: int, source: str | None = None,
+               name: Any = KEEP, ics_code: Any = KEEP, list_size: Any = KEEP, rural: Any = KEEP,
+               practices: Any = KEEP) -> PCN:
+    with store.batch(by=by, source=source) as uow:
+        guard.check(uow, ADMINISTER)
+        row = _row(uow, PcnRow, check_pcn_code(code), "PCN")
+        new: dict[str, Any] = {}
+        if name is not KEEP:
+            new["name"] = check_name(name, "PCN name")
+        if ics_code is not KEEP:
+            new["ics_code"] = _row(uow, IcsRow, check_ics_code(ics_code), "ICS").code
+        if list_size is not KEEP:
+            new["list_size"] = check_list_size(list_size)
+        if rural is not KEEP:
+            new["rural"] = bool(rural)
+        if practices is not KEEP:
+            new["practices"] = check_practices(practices)
+        return queries.as_pcn(_update(uow, row, "pcn", f"PCN {row.code}", new, expected_version))
+
+
+# ---------------------------------------------------------------------------------------------
+# The spreadsheet
 
 
 @dataclass(frozen=True)
@@ -62,7 +220,7 @@ def _check(header: list[str], body: list[tuple[int, list[Any]]], file: str) -> t
         cells: dict[str, Any] = {}
         for i, h in enumerate(names):
             if h:
-                value, problem = _cell(raw[i] if i < len(raw) else None)
+                value, problem = cell(raw[i] if i < len(raw) else None)
                 if problem:
                     problems.append(RowProblem(line, f"{h}: {problem}"))
                 cells[h] = value
@@ -88,38 +246,39 @@ def _check(header: list[str], body: list[tuple[int, list[Any]]], file: str) -> t
     return ics, pcns
 
 
-def import_organisations(store: Store, path: str | Path, *, by: str, data: bytes | None = None,
+def import_organisations(store, path: str | Path, *, by: str, data: bytes | None = None,
                          name: str | None = None) -> OrganisationsResult:
+    guard.check(store, ADMINISTER)
     name = name or Path(path).name
     header, body = read_rows(path, data)
-    ics, pcns = _check(header, body, name)
+    given_ics, given_pcns = _check(header, body, name)
     counts = {"ics_added": 0, "ics_updated": 0, "pcns_added": 0, "pcns_updated": 0, "unchanged": 0}
-    existing_ics = {i.code: i for i in store.list_ics()}
-    existing_pcns = {p.code: p for p in store.pcns()}
+    existing_ics = {i.code: i for i in list_ics(store)}
+    existing_pcns = {p.code: p for p in pcns(store)}
     line = 1
     try:
         with store.batch(by=by, source=f"import {name}") as b:
-            for code, i in ics.items():
+            for code, i in given_ics.items():
                 line = i["line"]
                 old = existing_ics.get(code)
                 if old is None:
-                    b.add_ics(code, i["name"], region=i["region"])
+                    add_ics(b, code, i["name"], region=i["region"])
                     counts["ics_added"] += 1
                 elif (old.name, old.region) != (i["name"], i["region"]):
-                    b.update_ics(code, expected_version=old.version, name=i["name"], region=i["region"])
+                    update_ics(b, code, expected_version=old.version, name=i["name"], region=i["region"])
                     counts["ics_updated"] += 1
-            for p in pcns:
+            for p in given_pcns:
                 line = p["line"]
                 old = existing_pcns.get(p["code"])
                 fields = {k: p[k] for k in ("name", "ics_code", "list_size", "rural", "practices")}
                 if old is None:
-                    b.add_pcn(p["code"], fields.pop("name"), **fields)
+                    add_pcn(b, p["code"], fields.pop("name"), **fields)
                     counts["pcns_added"] += 1
                     continue
                 changed = {k: v for k, v in fields.items()
                            if (tuple(v) if k == "practices" else v) != getattr(old, k)}
                 if changed:
-                    b.update_pcn(p["code"], expected_version=old.version, **changed)
+                    update_pcn(b, p["code"], expected_version=old.version, **changed)
                     counts["pcns_updated"] += 1
                 else:
                     counts["unchanged"] += 1
@@ -128,10 +287,11 @@ def import_organisations(store: Store, path: str | Path, *, by: str, data: bytes
     return OrganisationsResult(name, **counts)
 
 
-def export_organisations(store: Store, path: str | Path) -> int:
+def export_organisations(store, path: str | Path) -> int:
     """Every ICS and PCN in the import format (.csv or .xlsx). Returns the number of PCN rows."""
-    ics = {i.code: i for i in store.list_ics()}
-    rows = [[p.ics_code, ics[p.ics_code].name, ics[p.ics_code].region, p.code, p.name, p.list_size,
-             "yes" if p.rural else "no", "; ".join(p.practices)] for p in store.pcns()]
-    _write_table(path, rows, header=COLUMNS)
+    guard.check(store, ADMINISTER)
+    by_code = {i.code: i for i in list_ics(store)}
+    rows = [[p.ics_code, by_code[p.ics_code].name, by_code[p.ics_code].region, p.code, p.name, p.list_size,
+             "yes" if p.rural else "no", "; ".join(p.practices)] for p in pcns(store)]
+    write_table(path, rows, COLUMNS)
     return len(rows)

@@ -5,7 +5,7 @@ in progress, done), one date (the date the step was done; before that, its targe
 checklist items are ticked, and a note. Nothing is stored for a step until someone records
 something: `pathway_status` fills the gaps with "not started".
 
-Stored the store's way: each save is one transaction (`Store.batch`) with an audit row per
+Stored the records' way: each save is one transaction (a unit of work) with an audit row per
 changed field (entity "pathway_step", key "PCN/year/step"), each step row carries a `version`,
 and a save made against a stale version raises `ConflictError` naming both values and writes
 nothing. Pathway records are not locked when the year's assessment is agreed: the steps move on
@@ -26,49 +26,23 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from matrix import Pathway
 from matrix.schema import Step
 
-from .store import (KEEP, Base, Batch, ConflictError, InputError, NotFoundError, PcnRow, Store, UTCDateTime,
-                    check_ics_code, check_pcn_code, check_text, check_year)
+from . import guard
+from . import organisations as orgs
+from .access import EDIT_PATHWAY, READ_PATHWAY, allowed
+from .model import KEEP
+from .records import UnitOfWork
+from .records.tables import PathwayStepRow, PcnRow
+from .values import ConflictError, InputError, NotFoundError, check_ics_code, check_pcn_code, check_text, check_year
 
 NOT_STARTED, IN_PROGRESS, DONE = "not started", "in progress", "done"
 STATUSES = (NOT_STARTED, IN_PROGRESS, DONE)
 FIELDS = ("status", "date", "ticks", "note")
 MAX_NOTE = 5_000
 ENTITY = "pathway_step"
-
-
-# ---------------------------------------------------------------------------------------------
-# Table (migration 0004_pathway creates it; keep both in step)
-
-class PathwayStepRow(Base):
-    __tablename__ = "pathway_step"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
-    year: Mapped[str] = mapped_column(String(7), index=True)
-    pathway_id: Mapped[str] = mapped_column(String(80))
-    step_number: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(12), server_default=NOT_STARTED)
-    date: Mapped[date | None] = mapped_column(Date)
-    ticks: Mapped[list] = mapped_column(JSON)
-    note: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("uq_pathway_step", "pcn_code", "year", "pathway_id", "step_number", unique=True),)
-
-
-_READ_COLS = [PathwayStepRow.pcn_code, PathwayStepRow.step_number, PathwayStepRow.status, PathwayStepRow.date,
-              PathwayStepRow.ticks, PathwayStepRow.note, PathwayStepRow.updated_by, PathwayStepRow.updated_at,
-              PathwayStepRow.version]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -108,17 +82,16 @@ class StepStatus:
 # ---------------------------------------------------------------------------------------------
 # Checking values (pure)
 
-def default_pathway() -> Pathway:
-    from .plan import reference_catalog
-
-    found = reference_catalog().default_pathway()
+def default_pathway(store) -> Pathway:
+    """The pathway of the store's catalog (the newest version in the matrix folders)."""
+    found = store.store.pathway()
     if found is None:
         raise NotFoundError("no development pathway is available (none found in the matrix folders)")
     return found
 
 
-def _pathway(pathway: Pathway | None) -> Pathway:
-    return pathway if pathway is not None else default_pathway()
+def _pathway(store, pathway: Pathway | None) -> Pathway:
+    return pathway if pathway is not None else default_pathway(store)
 
 
 def check_step(pathway: Pathway, number: Any) -> Step:
@@ -194,29 +167,29 @@ def _status(step: Step, row: Any | None) -> StepStatus:
                       row.updated_at, row.version)
 
 
-def pathway_status(store: Store, pcn_code: str, year: str, pathway: Pathway | None = None) -> list[StepStatus]:
+def pathway_status(store, pcn_code: str, year: str, pathway: Pathway | None = None) -> list[StepStatus]:
     """Every step of the pathway for the PCN and year, in order; "not started" where nothing is recorded."""
-    pathway = _pathway(pathway)
+    pathway = _pathway(store, pathway)
     code, year = check_pcn_code(pcn_code), check_year(year)
-    with store._read() as s:
-        if s.get(PcnRow, code) is None:
+    guard.check(store, READ_PATHWAY, pcn_code=code)
+    with store.read() as r:
+        if r.get(PcnRow, code) is None:
             raise NotFoundError(f"there is no PCN with code {pcn_code}")
-        rows = {r.step_number: r for r in s.execute(select(*_READ_COLS).where(
-            PathwayStepRow.pcn_code == code, PathwayStepRow.year == year, PathwayStepRow.pathway_id == pathway.id))}
+        rows = {x.step_number: x for x in r.rows(PathwayStepRow, pcn_code=code, year=year, pathway_id=pathway.id)}
     return [_status(step, rows.get(step.number)) for step in pathway.steps]
 
 
-def step_status(store: Store, pcn_code: str, year: str, step_number: int, pathway: Pathway | None = None) -> StepStatus:
-    pathway = _pathway(pathway)
+def step_status(store, pcn_code: str, year: str, step_number: int, pathway: Pathway | None = None) -> StepStatus:
+    pathway = _pathway(store, pathway)
     number = check_step(pathway, step_number).number
     return next(s for s in pathway_status(store, pcn_code, year, pathway) if s.number == number)
 
 
-def recorded_years(store: Store, pcn_code: str) -> list[str]:
+def recorded_years(store, pcn_code: str) -> list[str]:
     """Years in which anything is recorded on the pathway for the PCN, oldest first."""
-    with store._read() as s:
-        return list(s.scalars(select(PathwayStepRow.year).where(PathwayStepRow.pcn_code == check_pcn_code(pcn_code))
-                              .distinct().order_by(PathwayStepRow.year)))
+    guard.check(store, READ_PATHWAY, pcn_code=check_pcn_code(pcn_code))
+    with store.read() as r:
+        return r.column(PathwayStepRow, "year", distinct=True, order_by=["year"], pcn_code=check_pcn_code(pcn_code))
 
 
 def current_step(steps: Iterable[StepStatus]) -> StepStatus | None:
@@ -228,17 +201,17 @@ OVERVIEW_COLUMNS = ["code", "name", "list_size", "rural", "at_step", "at_step_ti
                     "in_progress", "ticked", "items", "updated_by", "updated_at"]
 
 
-def ics_pathway_overview(store: Store, ics_code: str, year: str, pathway: Pathway | None = None) -> pd.DataFrame:
+def ics_pathway_overview(store, ics_code: str, year: str, pathway: Pathway | None = None) -> pd.DataFrame:
     """One row per PCN of the ICS (by code): the step it is at (the first step not done; <NA> when
     all are done), that step's title and status, and counts: steps done, in progress, checklist
     items ticked of all items, and who changed the PCN's pathway last. Two queries whatever the size."""
-    pathway = _pathway(pathway)
+    pathway = _pathway(store, pathway)
     year = check_year(year)
-    pcns = store.pcns(ics_code=check_ics_code(ics_code))
-    with store._read() as s:
-        rows = s.execute(select(*_READ_COLS).join(PcnRow, PcnRow.code == PathwayStepRow.pcn_code).where(
-            PcnRow.ics_code == check_ics_code(ics_code), PathwayStepRow.year == year,
-            PathwayStepRow.pathway_id == pathway.id)).all()
+    v = guard.Visibility(store)
+    pcns = [p for p in orgs.pcns(store, ics_code=check_ics_code(ics_code))
+            if v.admin or allowed(v.p, READ_PATHWAY, ics_code=p.ics_code, pcn_code=p.code)]
+    with store.read() as r:
+        rows = r.rows(PathwayStepRow, in_ics=check_ics_code(ics_code), year=year, pathway_id=pathway.id)
     by_pcn: dict[str, dict[int, Any]] = {}
     for r in rows:
         by_pcn.setdefault(r.pcn_code, {})[r.step_number] = r
@@ -260,9 +233,8 @@ def ics_pathway_overview(store: Store, ics_code: str, year: str, pathway: Pathwa
                       "ticked": "int64", "items": "int64", "rural": "bool"})
 
 
-def step_counts(overview: pd.DataFrame, pathway: Pathway | None = None) -> pd.DataFrame:
+def step_counts(overview: pd.DataFrame, pathway: Pathway) -> pd.DataFrame:
     """How many PCNs are at each step (step, title, pcns), then a row for "Every step done"."""
-    pathway = _pathway(pathway)
     at = overview["at_step"]
     rows = [dict(step=s.number, title=s.title, pcns=int((at == s.number).sum())) for s in pathway.steps]
     rows.append(dict(step=None, title="Every step done", pcns=int(at.isna().sum())))
@@ -298,104 +270,88 @@ def _shown(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: one(v) for k, v in values.items()}
 
 
-def _row(b: Batch, code: str, year: str, pathway_id: str, number: int) -> PathwayStepRow | None:
-    return b.s.scalars(select(PathwayStepRow).where(
-        PathwayStepRow.pcn_code == code, PathwayStepRow.year == year, PathwayStepRow.pathway_id == pathway_id,
-        PathwayStepRow.step_number == number).execution_options(populate_existing=True)).first()
+def _row(uow: UnitOfWork, code: str, year: str, pathway_id: str, number: int) -> PathwayStepRow | None:
+    return uow.first(PathwayStepRow, pcn_code=code, year=year, pathway_id=pathway_id, step_number=number)
 
 
-def save_step(store: Store, pcn_code: str, year: str, step_number: int, *, by: str, expected_version: int,
+def save_step(store, pcn_code: str, year: str, step_number: int, *, by: str | None = None, expected_version: int,
               status: Any = KEEP, date: Any = KEEP, ticks: Any = KEEP, note: Any = KEEP,
               pathway: Pathway | None = None, source: str | None = None) -> StepStatus:
     """Record one step (expected_version 0 for a step with nothing recorded yet). Fields left as
     KEEP stay as they are. `ticks`: {item id: ticked} changes only those items; a list of item
-    ids is the whole ticked list."""
+    ids is the whole ticked list. Several steps go in one transaction when `store` is a unit of
+    work the caller opened."""
     if expected_version is None:
         raise TypeError("expected_version is required (0 for a step with nothing recorded yet)")
     with store.batch(by=by, source=source) as b:
-        return save_step_in(b, pcn_code, year, step_number, expected_version=expected_version, status=status,
-                            date=date, ticks=ticks, note=note, pathway=pathway)
+        pathway = _pathway(b, pathway)
+        code, year = check_pcn_code(pcn_code), check_year(year)
+        step = check_step(pathway, step_number)
+        pcn_row = b.get(PcnRow, code)
+        if pcn_row is None:
+            raise NotFoundError(f"there is no PCN with code {pcn_code}")
+        guard.check(b, EDIT_PATHWAY, pcn_code=code, ics_code=pcn_row.ics_code)
+        new: dict[str, Any] = {}
+        if status is not KEEP:
+            new["status"] = check_status(status)
+        if date is not KEEP:
+            new["date"] = check_date(date)
+        if note is not KEEP:
+            new["note"] = check_text(note, "note", MAX_NOTE)
+        tick_change = check_ticks(step, ticks) if ticks is not KEEP else None
+        what = f"Step {step.number} ({step.title}) of the {year} pathway of {code}"
 
+        row = _row(b, code, year, pathway.id, step.number)
+        stored_version = row.version if row is not None else 0
 
-def save_step_in(b: Batch, pcn_code: str, year: str, step_number: int, *, expected_version: int,
-                 status: Any = KEEP, date: Any = KEEP, ticks: Any = KEEP, note: Any = KEEP,
-                 pathway: Pathway | None = None) -> StepStatus:
-    """`save_step` inside a batch the caller opened (several steps in one transaction)."""
-    pathway = _pathway(pathway)
-    code, year = check_pcn_code(pcn_code), check_year(year)
-    step = check_step(pathway, step_number)
-    if b.s.get(PcnRow, code) is None:
-        raise NotFoundError(f"there is no PCN with code {pcn_code}")
-    new: dict[str, Any] = {}
-    if status is not KEEP:
-        new["status"] = check_status(status)
-    if date is not KEEP:
-        new["date"] = check_date(date)
-    if note is not KEEP:
-        new["note"] = check_text(note, "note", MAX_NOTE)
-    tick_change = check_ticks(step, ticks) if ticks is not KEEP else None
-    what = f"Step {step.number} ({step.title}) of the {year} pathway of {code}"
+        def attempted() -> dict[str, Any]:
+            out = dict(new)
+            if tick_change is not None:
+                out["ticks"] = tick_change
+            return out
 
-    row = _row(b, code, year, pathway.id, step.number)
-    stored_version = row.version if row is not None else 0
+        def conflict(fresh: PathwayStepRow | None) -> ConflictError:
+            tried = attempted()
+            stored = None if fresh is None else {f: getattr(fresh, f) for f in tried}
+            return ConflictError(what, _shown(tried), _shown(stored) if stored is not None else None,
+                                 fresh.updated_by if fresh else None, fresh.updated_at if fresh else None,
+                                 expected_version, fresh.version if fresh else 0)
 
-    def attempted() -> dict[str, Any]:
-        out = dict(new)
+        if expected_version != stored_version:
+            raise conflict(row)
+
+        before = {f: getattr(row, f) for f in FIELDS} if row is not None else \
+            {"status": NOT_STARTED, "date": None, "ticks": [], "note": None}
+        after = {**before, **new}
         if tick_change is not None:
-            out["ticks"] = tick_change
-        return out
+            if isinstance(tick_change, dict):
+                ticked = set(before["ticks"])
+                ticked |= {k for k, v in tick_change.items() if v}
+                ticked -= {k for k, v in tick_change.items() if not v}
+            else:
+                ticked = set(tick_change)
+            after["ticks"] = _ordered(step, ticked)
+        today = b.at.date()
+        if after["status"] == DONE and before["status"] != DONE and "date" not in new and after["date"] is None:
+            after["date"] = today
+        if after["status"] == DONE and after["date"] is not None and after["date"] > today + timedelta(days=1):
+            raise InputError(f"a step cannot have been done on {after['date']:%d %b %Y}, which is still to come: "
+                             f"keep the step in progress and use the date as its target")
 
-    def conflict(fresh: PathwayStepRow | None) -> ConflictError:
-        tried = attempted()
-        stored = None if fresh is None else {f: getattr(fresh, f) for f in tried}
-        return ConflictError(what, _shown(tried), _shown(stored) if stored is not None else None,
-                             fresh.updated_by if fresh else None, fresh.updated_at if fresh else None,
-                             expected_version, fresh.version if fresh else 0)
+        if row is None:
+            row = PathwayStepRow(pcn_code=code, year=year, pathway_id=pathway.id, step_number=step.number,
+                                 created_by=b.by, created_at=b.at, updated_by=b.by, updated_at=b.at, **after)
+            b.add(row, duplicate=lambda: conflict(_row(b, code, year, pathway.id, step.number)))
+            b.audit(ENTITY, _key(code, year, step.number), {
+                "pathway_id": (None, pathway.id), "status": (None, after["status"]),
+                **{f: (None, after[f]) for f in ("date", "ticks", "note") if after[f] not in (None, [])}})
+            return _status(step, row)
 
-    if expected_version != stored_version:
-        raise conflict(row)
+        changes = {f: (before[f], after[f]) for f in FIELDS if before[f] != after[f]}
+        if not changes:
+            return _status(step, row)
 
-    before = {f: getattr(row, f) for f in FIELDS} if row is not None else \
-        {"status": NOT_STARTED, "date": None, "ticks": [], "note": None}
-    after = {**before, **new}
-    if tick_change is not None:
-        if isinstance(tick_change, dict):
-            ticked = set(before["ticks"])
-            ticked |= {k for k, v in tick_change.items() if v}
-            ticked -= {k for k, v in tick_change.items() if not v}
-        else:
-            ticked = set(tick_change)
-        after["ticks"] = _ordered(step, ticked)
-    today = b.at.date()
-    if after["status"] == DONE and before["status"] != DONE and "date" not in new and after["date"] is None:
-        after["date"] = today
-    if after["status"] == DONE and after["date"] is not None and after["date"] > today + timedelta(days=1):
-        raise InputError(f"a step cannot have been done on {after['date']:%d %b %Y}, which is still to come: "
-                         f"keep the step in progress and use the date as its target")
-
-    if row is None:
-        row = PathwayStepRow(pcn_code=code, year=year, pathway_id=pathway.id, step_number=step.number,
-                             created_by=b.by, created_at=b.at, updated_by=b.by, updated_at=b.at, **after)
-        try:
-            with b.s.begin_nested():
-                b.s.add(row)
-        except IntegrityError:
-            raise conflict(_row(b, code, year, pathway.id, step.number)) from None
-        b._audit(ENTITY, _key(code, year, step.number), {
-            "pathway_id": (None, pathway.id), "status": (None, after["status"]),
-            **{f: (None, after[f]) for f in ("date", "ticks", "note") if after[f] not in (None, [])}})
+        b.update(row, {f: v for f, (_, v) in changes.items()},
+                 conflict=lambda: conflict(_row(b, code, year, pathway.id, step.number)))
+        b.audit(ENTITY, _key(code, year, step.number), changes)
         return _status(step, row)
-
-    changes = {f: (before[f], after[f]) for f in FIELDS if before[f] != after[f]}
-    if not changes:
-        return _status(step, row)
-
-    def apply() -> None:
-        for f, (_, v) in changes.items():
-            setattr(row, f, v)
-        row.updated_by, row.updated_at = b.by, b.at
-
-    b._flush_versioned(row, apply, lambda: conflict(_row(b, code, year, pathway.id, step.number)))
-    b._audit(ENTITY, _key(code, year, step.number), changes)
-    return _status(step, row)
-

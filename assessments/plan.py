@@ -6,8 +6,8 @@ Pure parts (no database): `suggest_priorities` proposes elements from a snapshot
 per row and field; `check_funding` flags actions whose request for development funding looks
 ineligible under matrix/development_funding.yaml.
 
-Stored parts follow the store's rules: every write is one transaction with an audit row per
-changed field (through `Store.batch`), the plan and each action carry a `version`, and a stale
+Stored parts follow the records' rules: every write is one transaction (a unit of work) with an
+audit row per changed field, the plan and each action carry a `version`, and a stale
 write raises `ConflictError` without writing anything. Plans are not locked when the year's
 assessment is agreed: actions move on all year.
 """
@@ -18,19 +18,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String, Text, delete, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.orm.attributes import flag_modified
-
-from matrix import Catalog, DevelopmentFunding, Matrix, ServiceSpecifications
+from matrix import DevelopmentFunding, Matrix, ServiceSpecifications
 
 from .scoring import Snapshot, domain_scores, element_scores
-from .store import (KEEP, Base, Batch, ConflictError, InputError, NotFoundError, Store, UTCDateTime, check_name,
-                    check_pcn_code, check_text, check_year)
+from . import guard
+from .access import EDIT, SUBMIT
+from .model import KEEP
+from .records import UnitOfWork
+from .records.tables import PcnRow, PlanActionRow, PlanPriorityRow, PlanRow
+from .values import (ConflictError, InputError, NotFoundError, check_ics_code, check_name, check_pcn_code, check_text,
+                     check_year)
+from . import ratings as assessing
 
 STATUSES = ("not started", "in progress", "done", "dropped")
 DEVELOPMENT_FUNDING = "PCN development funding"
@@ -47,82 +47,8 @@ MAX_COST = Decimal("10000000")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%d %b %Y", "%d %B %Y")
 
 
-# ---------------------------------------------------------------------------------------------
-# Reference data (pathway, DES specifications, funding rules) from the matrix folders
-
-@cache
-def _catalog() -> Catalog:
-    from matrix import discover
-
-    return discover()
-
-
-def reference_catalog() -> Catalog:
-    """The matrix folders' documents, read once per process (pathway, specifications, funding)."""
-    return _catalog()
-
-
-def default_funding() -> DevelopmentFunding | None:
-    return _catalog().default_funding()
-
-
-def default_specifications() -> ServiceSpecifications | None:
-    return _catalog().default_specifications()
-
-
 def _step_count(pathway: Any) -> int:
-    if pathway is None:
-        pathway = _catalog().default_pathway()
     return len(pathway.steps) if pathway is not None else 6
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables (migration 0003_plans creates them; keep both in step)
-
-class PlanRow(Base):
-    __tablename__ = "plan"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
-    year: Mapped[str] = mapped_column(String(7))
-    service_priority: Mapped[str | None] = mapped_column(Text)
-    service_spec: Mapped[str | None] = mapped_column(String(80))
-    notes: Mapped[str | None] = mapped_column(Text)
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("uq_plan_pcn_year", "pcn_code", "year", unique=True),)
-
-
-class PlanPriorityRow(Base):
-    __tablename__ = "plan_priority"
-    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    position: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str | None] = mapped_column(Text)
-
-
-class PlanActionRow(Base):
-    __tablename__ = "plan_action"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
-    what: Mapped[str] = mapped_column(Text)
-    owner: Mapped[str | None] = mapped_column(String(200))
-    due: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(12), server_default=STATUSES[0])
-    step: Mapped[int | None] = mapped_column(Integer)
-    support_needed: Mapped[str | None] = mapped_column(Text)
-    support_from: Mapped[str | None] = mapped_column(String(300))
-    cost_pence: Mapped[int | None] = mapped_column(BigInteger)
-    funding_source: Mapped[str | None] = mapped_column(String(80))
-    funding_category: Mapped[str | None] = mapped_column(String(80))
-    updated_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    __mapper_args__ = {"version_id_col": version}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -178,6 +104,9 @@ class Plan:
     updated_by: str | None = None
     updated_at: datetime | None = None
     version: int = 0
+    shared: bool = False  # shared by the PCN with its ICS and commissioners
+    shared_by: str | None = None
+    shared_at: datetime | None = None
 
     @property
     def saved(self) -> bool:
@@ -202,7 +131,8 @@ def _plan(row: PlanRow, priorities: Iterable[PlanPriorityRow], actions: Iterable
     return Plan(row.id, row.pcn_code, row.year, row.service_priority, row.service_spec, row.notes,
                 tuple(Priority(p.element_id, p.position, p.reason) for p in sorted(priorities, key=lambda p: p.position)),
                 tuple(_action(a) for a in sorted(actions, key=lambda a: (a.position, a.id))),
-                row.created_by, row.created_at, row.updated_by, row.updated_at, row.version)
+                row.created_by, row.created_at, row.updated_by, row.updated_at, row.version, bool(row.shared),
+                row.shared_by, row.shared_at)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -412,7 +342,6 @@ def check_action(values: Mapping[str, Any], *, pathway: Any = None,
     """(clean values, [(field, message), ...]) for one action as typed. Fields missing from
     `values` are left out of the clean values, so a partial update keeps the rest."""
     steps = _step_count(pathway)
-    funding = funding if funding is not None else default_funding()
     checks = {
         "what": lambda v: check_name(v, "what will be done", 5_000),
         "owner": lambda v: check_text(v, "owner", 200),
@@ -522,54 +451,67 @@ def check_funding(action: Any, funding_rules: DevelopmentFunding | None) -> list
 # ---------------------------------------------------------------------------------------------
 # Reads
 
-def get_plan(store: Store, pcn_code: str, year: str) -> Plan | None:
-    """The saved plan of a PCN for a year, or None."""
+def _sees(depth: str | None, shared: bool) -> bool:
+    """A PCN's own people see its plan; the ICS and commissioners once the PCN has shared it."""
+    return depth == "drafts" or (depth is not None and shared)
+
+
+def get_plan(store, pcn_code: str, year: str) -> Plan | None:
+    """The saved plan of a PCN for a year, or None (also when it is not shared with this reader)."""
     code, year = check_pcn_code(pcn_code), check_year(year)
-    with store._read() as s:
-        row = s.scalars(select(PlanRow).where(PlanRow.pcn_code == code, PlanRow.year == year)).first()
-        if row is None:
+    depth = guard.require_depth(store, code)
+    with store.read() as r:
+        row = r.first(PlanRow, pcn_code=code, year=year)
+        if row is None or not _sees(depth, bool(row.shared)):
             return None
-        return _plan(row, s.scalars(select(PlanPriorityRow).where(PlanPriorityRow.plan_id == row.id)),
-                     s.scalars(select(PlanActionRow).where(PlanActionRow.plan_id == row.id)))
+        return _plan(row, r.rows(PlanPriorityRow, plan_id=row.id), r.rows(PlanActionRow, plan_id=row.id))
 
 
-def plan_or_empty(store: Store, pcn_code: str, year: str) -> Plan:
+def plan_or_empty(store, pcn_code: str, year: str) -> Plan:
     """The saved plan, or an empty unsaved one (version 0) to start from."""
     return get_plan(store, pcn_code, year) or Plan(None, check_pcn_code(pcn_code), check_year(year))
 
 
-def plans(store: Store, *, ics_code: str | None = None, year: str | None = None,
+def plans(store, *, ics_code: str | None = None, year: str | None = None,
           pcn_code: str | None = None) -> list[Plan]:
     """Every saved plan (of an ICS, a PCN, a year), by PCN code then year; three queries in all."""
-    from .store import PcnRow, check_ics_code
-
-    q = select(PlanRow)
+    where: dict[str, Any] = {}
     if pcn_code is not None:
-        q = q.where(PlanRow.pcn_code == check_pcn_code(pcn_code))
+        where["pcn_code"] = check_pcn_code(pcn_code)
     if year is not None:
-        q = q.where(PlanRow.year == check_year(year))
+        where["year"] = check_year(year)
     if ics_code is not None:
-        q = q.join(PcnRow, PcnRow.code == PlanRow.pcn_code).where(PcnRow.ics_code == check_ics_code(ics_code))
-    with store._read() as s:
-        heads = list(s.scalars(q.order_by(PlanRow.pcn_code, PlanRow.year)))
+        where["in_ics"] = check_ics_code(ics_code)
+    with store.read() as r:
+        heads = r.rows(PlanRow, order_by=["pcn_code", "year"], **where)
         ids = [h.id for h in heads]
         pri: dict[int, list] = {}
         act: dict[int, list] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start:start + 500]
-            for p in s.scalars(select(PlanPriorityRow).where(PlanPriorityRow.plan_id.in_(part))):
-                pri.setdefault(p.plan_id, []).append(p)
-            for a in s.scalars(select(PlanActionRow).where(PlanActionRow.plan_id.in_(part))):
-                act.setdefault(a.plan_id, []).append(a)
-        return [_plan(h, pri.get(h.id, ()), act.get(h.id, ())) for h in heads]
+        for p in r.rows(PlanPriorityRow, plan_id__in=ids):
+            pri.setdefault(p.plan_id, []).append(p)
+        for a in r.rows(PlanActionRow, plan_id__in=ids):
+            act.setdefault(a.plan_id, []).append(a)
+        found = [_plan(h, pri.get(h.id, ()), act.get(h.id, ())) for h in heads]
+    v = guard.Visibility(store)
+    if v.admin:
+        return found
+    ics: dict[str, str] = {}
+    out = []
+    for p in found:
+        if p.pcn_code not in ics:
+            ics[p.pcn_code] = guard.ics_of(store, p.pcn_code)
+        if _sees(v.depth(p.pcn_code, ics[p.pcn_code]), p.shared):
+            out.append(p)
+    return out
 
 
-def snapshot(store: Store, pcn_code: str, year: str) -> Snapshot | None:
+def snapshot(store, pcn_code: str, year: str) -> Snapshot | None:
     """The live assessment of the PCN for the year as a scoring Snapshot, or None."""
-    a = store.find_assessment(pcn_code, year)
+    a = assessing.find_assessment(store, pcn_code, year)
     if a is None:
         return None
-    return Snapshot(a.year, store.matrix(a.matrix_id, a.matrix_version), store.ratings(a.id), a.status)
+    return Snapshot(a.year, store.store.matrix(a.matrix_id, a.matrix_version), assessing.ratings(store, a.id),
+                    a.status)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,32 +530,26 @@ def _plan_values(row: PlanRow | None, priorities: list[str] | None = None) -> di
     return out
 
 
-def _priority_ids(b: Batch, plan_id: int) -> list[str]:
-    return list(b.s.scalars(select(PlanPriorityRow.element_id).where(PlanPriorityRow.plan_id == plan_id)
-                            .order_by(PlanPriorityRow.position)))
+def _priority_ids(b: UnitOfWork, plan_id: int) -> list[str]:
+    return b.column(PlanPriorityRow, "element_id", order_by=["position"], plan_id=plan_id)
 
 
-def _plan_row(b: Batch, code: str, year: str) -> PlanRow | None:
-    return b.s.scalars(select(PlanRow).where(PlanRow.pcn_code == code, PlanRow.year == year)
-                       .execution_options(populate_existing=True)).first()
+def _plan_row(b: UnitOfWork, code: str, year: str) -> PlanRow | None:
+    return b.first(PlanRow, pcn_code=code, year=year)
 
 
-def _create_plan(b: Batch, code: str, year: str, values: Mapping[str, Any] | None = None) -> PlanRow:
+def _create_plan(b: UnitOfWork, code: str, year: str, values: Mapping[str, Any] | None = None) -> PlanRow:
     """A new plan row with `values` (audited). Raises ConflictError if another writer created it first."""
     values = dict(values or {})
     row = PlanRow(pcn_code=code, year=year, created_by=b.by, created_at=b.at, updated_by=b.by, updated_at=b.at,
                   **values)
-    try:
-        with b.s.begin_nested():
-            b.s.add(row)
-    except IntegrityError:
-        raise _plan_conflict(b, code, year, values, 0) from None
-    b._audit("plan", _plan_key(row), {"pcn_code": (None, code), "year": (None, year),
+    b.add(row, duplicate=lambda: _plan_conflict(b, code, year, values, 0))
+    b.audit("plan", _plan_key(row), {"pcn_code": (None, code), "year": (None, year),
                                       **{k: (None, v) for k, v in values.items()}})
     return row
 
 
-def _plan_conflict(b: Batch, code: str, year: str, attempted: Mapping[str, Any], expected: int) -> ConflictError:
+def _plan_conflict(b: UnitOfWork, code: str, year: str, attempted: Mapping[str, Any], expected: int) -> ConflictError:
     row = _plan_row(b, code, year)
     what = f"The {year} development plan of {code}"
     stored = _plan_values(row, _priority_ids(b, row.id) if row is not None else None)
@@ -623,18 +559,19 @@ def _plan_conflict(b: Batch, code: str, year: str, attempted: Mapping[str, Any],
                          expected, row.version if row else 0)
 
 
-def _pcn_exists(b: Batch, code: str) -> str:
-    from .store import PcnRow
-
-    if b.s.get(PcnRow, check_pcn_code(code)) is None:
+def _pcn_exists(b: UnitOfWork, code: str, action: str = EDIT) -> str:
+    """The PCN's code, once it is known to exist and the principal may change its plan."""
+    row = b.get(PcnRow, check_pcn_code(code))
+    if row is None:
         raise NotFoundError(f"there is no PCN with code {code}")
-    return check_pcn_code(code)
+    guard.check(b, action, pcn_code=row.code, ics_code=row.ics_code)
+    return row.code
 
 
-def _plan_matrix(store: Store, code: str, year: str, matrix: Matrix | None) -> Matrix:
+def _plan_matrix(store, code: str, year: str, matrix: Matrix | None) -> Matrix:
     if matrix is not None:
         return matrix
-    a = store.find_assessment(code, year)
+    a = assessing.find_assessment(store, code, year)
     return store.matrix(a.matrix_id, a.matrix_version) if a is not None else store.default_matrix()
 
 
@@ -664,7 +601,7 @@ def _check_spec(value: Any, specifications: ServiceSpecifications | None) -> str
     if _missing(value):
         return None
     text = str(value).strip()
-    specs = specifications if specifications is not None else default_specifications()
+    specs = specifications
     if specs is None:
         return check_text(text, "service specification", 80)
     for s in specs.specifications:
@@ -673,7 +610,7 @@ def _check_spec(value: Any, specifications: ServiceSpecifications | None) -> str
     raise InputError(f"'{text}' is not one of the {specs.title}")
 
 
-def save_plan(store: Store, pcn_code: str, year: str, *, by: str, expected_version: int,
+def save_plan(store, pcn_code: str, year: str, *, by: str | None = None, expected_version: int,
               service_priority: Any = KEEP, service_spec: Any = KEEP, notes: Any = KEEP, priorities: Any = KEEP,
               matrix: Matrix | None = None, specifications: ServiceSpecifications | None = None,
               source: str | None = None) -> Plan:
@@ -689,7 +626,7 @@ def save_plan(store: Store, pcn_code: str, year: str, *, by: str, expected_versi
     if service_priority is not KEEP:
         new["service_priority"] = check_text(service_priority, "service-improvement priority", 5_000)
     if service_spec is not KEEP:
-        new["service_spec"] = _check_spec(service_spec, specifications)
+        new["service_spec"] = _check_spec(service_spec, specifications or store.store.specifications())
     if notes is not KEEP:
         new["notes"] = check_text(notes, "notes")
     wanted: list[tuple[str, str | None]] | None = None
@@ -710,30 +647,19 @@ def save_plan(store: Store, pcn_code: str, year: str, *, by: str, expected_versi
         else:
             changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
             old_priorities = _priority_ids(b, row.id)
-            stored_reasons = {p.element_id: p.reason for p in
-                              b.s.scalars(select(PlanPriorityRow).where(PlanPriorityRow.plan_id == row.id))}
+            stored_reasons = {p.element_id: p.reason for p in b.rows(PlanPriorityRow, plan_id=row.id)}
         priorities_changed = wanted is not None and (
             [e for e, _ in wanted] != old_priorities or any(stored_reasons.get(e) != r for e, r in wanted))
         if changes or (priorities_changed and expected_version):
-            def apply():
-                for k, (_, v) in changes.items():
-                    setattr(row, k, v)
-                row.updated_by, row.updated_at = b.by, b.at
-                # The priorities live in another table: make sure the plan's version moves with them.
-                flag_modified(row, "updated_at")
-
-            def conflict():
-                return _plan_conflict(b, code, year, attempted, expected_version)
-
-            b._flush_versioned(row, apply, conflict)
+            # The priorities live in another table: touch the plan so its version moves with them.
+            b.update(row, {k: v for k, (_, v) in changes.items()}, touch=True,
+                     conflict=lambda: _plan_conflict(b, code, year, attempted, expected_version))
         if priorities_changed:
-            b.s.execute(delete(PlanPriorityRow).where(PlanPriorityRow.plan_id == row.id),
-                        execution_options={"synchronize_session": False})
-            b.s.add_all(PlanPriorityRow(plan_id=row.id, element_id=e, position=i, reason=r)
-                        for i, (e, r) in enumerate(wanted, start=1))
-            b.s.flush()
+            b.delete_where(PlanPriorityRow, plan_id=row.id)
+            b.add_all(PlanPriorityRow(plan_id=row.id, element_id=e, position=i, reason=r)
+                      for i, (e, r) in enumerate(wanted, start=1))
             changes["priorities"] = (old_priorities, [e for e, _ in wanted])
-        b._audit("plan", _plan_key(row), changes)
+        b.audit("plan", _plan_key(row), changes)
     return get_plan(store, code, year)
 
 
@@ -756,19 +682,21 @@ def _audit_value(name: str, value: Any) -> Any:
     return value
 
 
-def _set_action(row: PlanActionRow, name: str, value: Any) -> None:
-    if name == "cost":
-        row.cost_pence = None if value is None else int(value * 100)
-    else:
-        setattr(row, name, value)
+def _columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Action values as the table's columns: the cost is kept in pence."""
+    out = dict(values)
+    if "cost" in out:
+        cost = out.pop("cost")
+        out["cost_pence"] = None if cost is None else int(cost * 100)
+    return out
 
 
-def _write_actions(b: Batch, row: PlanRow, rows: Sequence[Mapping[str, Any]], deleted: Mapping[int, int],
+def _write_actions(b: UnitOfWork, row: PlanRow, rows: Sequence[Mapping[str, Any]], deleted: Mapping[int, int],
                    positions: bool) -> None:
     code, year = row.pcn_code, row.year
 
     def stale(action_id: int, attempted: Mapping[str, Any], expected: int | None) -> ConflictError:
-        fresh = b.s.get(PlanActionRow, action_id, populate_existing=True)
+        fresh = b.get(PlanActionRow, action_id)
         if fresh is not None and fresh.plan_id != row.id:
             fresh = None
         stored = _action_values(fresh) if fresh is not None else None
@@ -779,31 +707,27 @@ def _write_actions(b: Batch, row: PlanRow, rows: Sequence[Mapping[str, Any]], de
                              expected, fresh.version if fresh else 0)
 
     for action_id, version in deleted.items():
-        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        r = b.get(PlanActionRow, int(action_id))
         if r is None or r.plan_id != row.id:
             continue  # already gone: what the user wanted
         if version is not None and r.version != version:
             raise stale(r.id, {"status": "deleted"}, version)
         before = _action_values(r)
-        b.s.execute(delete(PlanActionRow).where(PlanActionRow.id == r.id, PlanActionRow.version == r.version),
-                    execution_options={"synchronize_session": False})
-        b.s.expunge(r)
-        b._audit("plan_action", f"{code}/{year}/{r.id}", {k: (_audit_value(k, v), None) for k, v in before.items()})
+        b.delete(r)
+        b.audit("plan_action", f"{code}/{year}/{r.id}", {k: (_audit_value(k, v), None) for k, v in before.items()})
 
     for position, values in enumerate(rows, start=1):
         values = dict(values)
         action_id, version = values.pop("id", None), values.pop("version", None)
         if action_id is None:
             values.setdefault("status", STATUSES[0])
-            new = PlanActionRow(plan_id=row.id, position=position, updated_by=b.by, updated_at=b.at)
-            for k, v in values.items():
-                _set_action(new, k, v)
-            with b.s.begin_nested():
-                b.s.add(new)
-            b._audit("plan_action", f"{code}/{year}/{new.id}",
-                     {"position": (None, position), **{k: (None, _audit_value(k, v)) for k, v in values.items()}})
+            new = PlanActionRow(plan_id=row.id, position=position, updated_by=b.by, updated_at=b.at,
+                                **_columns(values))
+            b.add(new, duplicate="that action already exists")
+            b.audit("plan_action", f"{code}/{year}/{new.id}",
+                    {"position": (None, position), **{k: (None, _audit_value(k, v)) for k, v in values.items()}})
             continue
-        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        r = b.get(PlanActionRow, int(action_id))
         if r is None or r.plan_id != row.id:
             raise stale(int(action_id), values, version)
         if version is not None and r.version != version:
@@ -815,17 +739,13 @@ def _write_actions(b: Batch, row: PlanRow, rows: Sequence[Mapping[str, Any]], de
         if not changes:
             continue
 
-        def apply(r=r, changes=changes):
-            for k, (_, v) in changes.items():
-                _set_action(r, k, v)
-            r.updated_by, r.updated_at = b.by, b.at
-
-        b._flush_versioned(r, apply, lambda r=r, values=values, version=version: stale(r.id, values, version))
-        b._audit("plan_action", f"{code}/{year}/{r.id}",
+        b.update(r, _columns({k: v for k, (_, v) in changes.items()}),
+                 conflict=lambda r=r, values=values, version=version: stale(r.id, values, version))
+        b.audit("plan_action", f"{code}/{year}/{r.id}",
                  {k: (_audit_value(k, old), _audit_value(k, new)) for k, (old, new) in changes.items()})
 
 
-def save_actions(store: Store, pcn_code: str, year: str, rows: Sequence[Mapping[str, Any]], *, by: str,
+def save_actions(store, pcn_code: str, year: str, rows: Sequence[Mapping[str, Any]], *, by: str | None = None,
                  deleted: Mapping[int, int] | None = None, pathway: Any = None,
                  funding: DevelopmentFunding | None = None, source: str | None = None) -> Plan:
     """Save the action list as edited, all or nothing.
@@ -837,7 +757,8 @@ def save_actions(store: Store, pcn_code: str, year: str, rows: Sequence[Mapping[
     nothing is written. A stale version raises ConflictError, also writing nothing. The plan
     is created if the PCN has none for the year yet."""
     code, year = check_pcn_code(pcn_code), check_year(year)
-    cleaned, problems = validate_actions(rows, pathway=pathway, funding=funding)
+    cleaned, problems = validate_actions(rows, pathway=pathway or store.store.pathway(),
+                                         funding=funding or store.store.funding())
     missing_what = [ActionProblem(i, "what", "say what will be done") for i, r in enumerate(rows)
                     if r.get("id") is not None and "what" not in r]
     if problems or missing_what:
@@ -849,49 +770,72 @@ def save_actions(store: Store, pcn_code: str, year: str, rows: Sequence[Mapping[
     return get_plan(store, code, year)
 
 
-def add_action(store: Store, pcn_code: str, year: str, *, by: str, source: str | None = None,
+def add_action(store, pcn_code: str, year: str, *, by: str | None = None, source: str | None = None,
                pathway: Any = None, funding: DevelopmentFunding | None = None, **values: Any) -> Action:
     """Add one action at the end of the plan (created if needed)."""
     code, year = check_pcn_code(pcn_code), check_year(year)
     if "what" not in values:
         raise ActionProblems([ActionProblem(0, "what", "say what will be done")])
-    clean, problems = check_action(values, pathway=pathway, funding=funding)
+    clean, problems = check_action(values, pathway=pathway or store.store.pathway(),
+                                   funding=funding or store.store.funding())
     if problems:
         raise ActionProblems([ActionProblem(0, f, m) for f, m in problems])
     with store.batch(by=by, source=source) as b:
         _pcn_exists(b, code)
         row = _plan_row(b, code, year) or _create_plan(b, code, year)
-        last = b.s.scalar(select(PlanActionRow.position).where(PlanActionRow.plan_id == row.id)
-                          .order_by(PlanActionRow.position.desc()).limit(1)) or 0
-        new = PlanActionRow(plan_id=row.id, position=last + 1, updated_by=b.by, updated_at=b.at)
+        last = max(b.column(PlanActionRow, "position", plan_id=row.id), default=0)
         clean.setdefault("status", STATUSES[0])
-        for k, v in clean.items():
-            _set_action(new, k, v)
-        with b.s.begin_nested():
-            b.s.add(new)
-        b._audit("plan_action", f"{code}/{year}/{new.id}",
+        new = PlanActionRow(plan_id=row.id, position=last + 1, updated_by=b.by, updated_at=b.at, **_columns(clean))
+        b.add(new, duplicate="that action already exists")
+        b.audit("plan_action", f"{code}/{year}/{new.id}",
                  {"position": (None, new.position), **{k: (None, _audit_value(k, v)) for k, v in clean.items()}})
         return _action(new)
 
 
-def update_action(store: Store, action_id: int, *, by: str, expected_version: int, source: str | None = None,
+def update_action(store, action_id: int, *, by: str | None = None, expected_version: int,
+                  source: str | None = None,
                   pathway: Any = None, funding: DevelopmentFunding | None = None, **values: Any) -> Action:
     """Change some fields of one action (the others stay as they are)."""
-    clean, problems = check_action(values, pathway=pathway, funding=funding)
+    clean, problems = check_action(values, pathway=pathway or store.store.pathway(),
+                                   funding=funding or store.store.funding())
     if problems:
         raise ActionProblems([ActionProblem(0, f, m) for f, m in problems])
     with store.batch(by=by, source=source) as b:
-        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        r = b.get(PlanActionRow, int(action_id))
         if r is None:
             raise NotFoundError(f"there is no action with id {action_id}")
-        plan = b.s.get(PlanRow, r.plan_id)
+        plan = b.get(PlanRow, r.plan_id)
+        _pcn_exists(b, plan.pcn_code)
         _write_actions(b, plan, [{"id": r.id, "version": expected_version, **clean}], {}, positions=False)
-        return _action(b.s.get(PlanActionRow, r.id, populate_existing=True))
+        return _action(b.get(PlanActionRow, r.id))
 
 
-def delete_action(store: Store, action_id: int, *, by: str, expected_version: int, source: str | None = None) -> None:
+def delete_action(store, action_id: int, *, by: str | None = None, expected_version: int,
+                  source: str | None = None) -> None:
     with store.batch(by=by, source=source) as b:
-        r = b.s.get(PlanActionRow, int(action_id), populate_existing=True)
+        r = b.get(PlanActionRow, int(action_id))
         if r is None:
             raise NotFoundError(f"there is no action with id {action_id}")
-        _write_actions(b, b.s.get(PlanRow, r.plan_id), [], {r.id: expected_version}, positions=False)
+        plan = b.get(PlanRow, r.plan_id)
+        _pcn_exists(b, plan.pcn_code)
+        _write_actions(b, plan, [], {r.id: expected_version}, positions=False)
+
+
+def share_plan(store, pcn_code: str, year: str, *, shared: bool = True, by: str | None = None,
+               expected_version: int, source: str | None = None) -> Plan:
+    """The PCN shares its plan with its ICS and commissioners (or takes it back with shared=False)."""
+    code, year = check_pcn_code(pcn_code), check_year(year)
+    with store.batch(by=by, source=source) as b:
+        _pcn_exists(b, code, SUBMIT)
+        row = _plan_row(b, code, year)
+        if row is None:
+            raise NotFoundError(f"{code} has no {year} plan to share yet: save it first")
+        if row.version != expected_version:
+            raise _plan_conflict(b, code, year, {"shared": shared}, expected_version)
+        if bool(row.shared) != bool(shared):
+            before = bool(row.shared)
+            b.update(row, {"shared": bool(shared), "shared_by": b.by if shared else None,
+                           "shared_at": b.at if shared else None},
+                     conflict=lambda: _plan_conflict(b, code, year, {"shared": shared}, expected_version))
+            b.audit("plan", _plan_key(row), {"shared": (before, bool(shared))})
+    return get_plan(store, code, year)

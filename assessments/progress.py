@@ -19,7 +19,11 @@ import pandas as pd
 from matrix import Matrix
 
 from .scoring import Comparison, Snapshot, compare, portfolio, progress_series, stage_distribution
-from .store import AGREED, DRAFT, PCN, AssessmentRecord, Store, check_year
+from .model import AGREED, AssessmentRecord, DRAFT, PCN
+from .store import Store
+from .values import check_year
+from . import ratings as assessing
+from . import organisations as orgs
 
 
 def _one_per_pcn_and_year(store: Store, records: Iterable[AssessmentRecord]) -> tuple[dict[tuple[str, str], Snapshot], list[str]]:
@@ -62,8 +66,8 @@ class PcnProgress:
 
 def pcn_progress(store: Store, pcn_code: str) -> PcnProgress:
     """A PCN's assessments across years: domain scores per year and each year's change on the last."""
-    records = store.history(pcn_code)
-    pcn = records[0].pcn if records else store.pcn(pcn_code)
+    records = assessing.history(store, pcn_code)
+    pcn = records[0].pcn if records else orgs.pcn(store, pcn_code)
     found, left_out = _one_per_pcn_and_year(store, records)
     snaps = [found[k] for k in sorted(found, key=lambda k: k[1])]
     matrices = store.matrices()
@@ -93,8 +97,8 @@ class Portfolio:
 def ics_portfolio(store: Store, ics_code: str, year: str) -> Portfolio:
     """Every PCN of the ICS for the year, with or without an assessment (those without are "not started")."""
     year = check_year(year)
-    pcns = store.pcns(ics_code=ics_code)
-    found, left_out = _one_per_pcn_and_year(store, store.portfolio(year, ics_code=ics_code))
+    pcns = orgs.pcns(store, ics_code=ics_code)
+    found, left_out = _one_per_pcn_and_year(store, assessing.portfolio(store, year, ics_code=ics_code))
     snaps = {code: s for (code, _), s in found.items()}
     matrices = store.matrices()
     meta = pd.DataFrame([dict(code=p.code, name=p.name, ics=p.ics_code, list_size=p.list_size, rural=p.rural)

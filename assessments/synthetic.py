@@ -11,11 +11,11 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert
-
 from matrix import Matrix
 
-from .store import AGREED, DRAFT, AssessmentRow, AuditRow, IcsRow, InputError, PcnRow, RatingRow, Store, reset_sequences
+from .model import AGREED, DRAFT
+from .records.bulk import insert_rows
+from .values import InputError
 
 YEARS = ("2019/20", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25")
 REGIONS = ("North East and Yorkshire", "North West", "Midlands", "East of England", "London", "South East", "South West")
@@ -35,7 +35,7 @@ def _naive(dt: datetime) -> datetime:
     return dt.replace(tzinfo=None)
 
 
-def generate(store: Store, *, n_ics: int = 42, n_pcns: int = 1250, years: tuple[str, ...] = YEARS,
+def generate(store, *, n_ics: int = 42, n_pcns: int = 1250, years: tuple[str, ...] = YEARS,
              seed: int = 1, matrix: Matrix | None = None) -> SyntheticSummary:
     """Fill an EMPTY database with synthetic records (refuses a non-empty one)."""
     if not store.is_empty():
@@ -111,12 +111,5 @@ def generate(store: Store, *, n_ics: int = 42, n_pcns: int = 1250, years: tuple[
             if status == AGREED:
                 log(_naive(agreed_at), "assessment", key, "status", DRAFT, AGREED)
 
-    chunk = 50_000
-    with store.transaction() as conn:
-        for table, rows in ((IcsRow.__table__, ics_rows), (PcnRow.__table__, pcn_rows),
-                            (AssessmentRow.__table__, a_rows), (RatingRow.__table__, r_rows),
-                            (AuditRow.__table__, audit)):
-            for i in range(0, len(rows), chunk):
-                conn.execute(insert(table), rows[i:i + chunk])
-        reset_sequences(conn)
+    insert_rows(store, {"ics": ics_rows, "pcn": pcn_rows, "assessment": a_rows, "rating": r_rows, "audit_log": audit})
     return SyntheticSummary(len(ics_rows), len(pcn_rows), len(a_rows), len(r_rows), len(audit), tuple(years))

@@ -18,29 +18,38 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Boolean, Connection, ForeignKey, Index, Integer, String, Text, select, text, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from matrix import Matrix
 
 from .scoring import DomainScore, consensus_profile, participant_profiles, workshop_frame, workshop_summary
-from .store import (AGREED, SUPERSEDED, AssessmentRow, Base, Batch, DuplicateError, InputError, LockedError,
-                    NotFoundError, RatingRow, Store, StoreError, UTCDateTime, check_element, check_name, check_pcn_code, check_stage,
-                    check_text, check_year)
+from . import guard
+from . import organisations as orgs
+from .access import LEAD, RUN_WORKSHOP, AccessDenied, Grant, allowed
+from .limits import RateLimiter
+from .model import AGREED
+from .records import UnitOfWork
+from .records import workshops as rows
+from .records.tables import ConsensusRow, PcnRow, WorkshopRow
+from .values import (DuplicateError, InputError, LockedError, NotFoundError, StoreError, check_element, check_name,
+                     check_pcn_code, check_stage, check_text, check_year)
+from . import ratings as assessing
 
 OPEN, PAUSED, CLOSED = "open", "paused", "closed"
 STATUSES = (OPEN, PAUSED, CLOSED)
 # No 0/O, 1/I/L: the code is read off a projector across a room and typed on a phone.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 6
+# 31^8 (about 8.5e11) codes: with a few dozen live workshops and wrong codes limited per client
+# (JOIN_LIMIT), guessing one is hopeless. Shown and typed as two groups of four.
+CODE_LENGTH = 8
+MAX_PARTICIPANTS = 80  # a workshop room; stops a flood of fake joins filling the projector
+JOIN_LIMIT = RateLimiter(limit=10, per_seconds=60.0)  # wrong codes per client a minute
 ROLES = ("Clinical director", "Practice manager", "GP", "Practice nurse", "Additional roles staff",
          "Community services", "Social care", "Voluntary sector", "ICB / ICS", "Patient representative", "Other")
 MAX_NAME = 60
@@ -50,69 +59,6 @@ MAX_NOTE = 5_000
 
 class NotOpenError(StoreError):
     """A rating sent while the workshop is paused or closed. Nothing was written."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables (migration 0005_workshops creates them; keep both in step)
-
-class WorkshopRow(Base):
-    __tablename__ = "workshop"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    code: Mapped[str] = mapped_column(String(6))
-    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
-    year: Mapped[str] = mapped_column(String(7))
-    matrix_id: Mapped[str] = mapped_column(String(80))
-    matrix_version: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(8), default=OPEN)
-    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_by: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    updated_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    applied_by: Mapped[str | None] = mapped_column(String(100))
-    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    applied_assessment_id: Mapped[int | None] = mapped_column(Integer)
-    version: Mapped[int] = mapped_column(Integer, default=1)
-    __table_args__ = (
-        Index("uq_workshop_code_live", "code", unique=True,
-              sqlite_where=text("status <> 'closed'"), postgresql_where=text("status <> 'closed'")),
-    )
-
-
-class ParticipantRow(Base):
-    __tablename__ = "workshop_participant"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(100))
-    name_key: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(64))
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    __table_args__ = (
-        Index("uq_workshop_participant_name", "workshop_id", "name_key", unique=True),
-        Index("uq_workshop_participant_token", "token_hash", unique=True),
-    )
-
-
-class ParticipantRatingRow(Base):
-    __tablename__ = "workshop_rating"
-    workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
-    participant_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop_participant.id", ondelete="CASCADE"),
-                                                primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(80))
-    comment: Mapped[str | None] = mapped_column(Text)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
-
-
-class ConsensusRow(Base):
-    __tablename__ = "workshop_consensus"
-    workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(80))
-    note: Mapped[str | None] = mapped_column(Text)
-    updated_by: Mapped[str] = mapped_column(String(100))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,12 +209,6 @@ def _participant(r, token: str | None = None) -> Participant:
     return Participant(r.id, r.workshop_id, r.name, r.role, r.joined_at, token)
 
 
-_W = WorkshopRow.__table__
-_P = ParticipantRow.__table__
-_R = ParticipantRatingRow.__table__
-_C = ConsensusRow.__table__
-
-
 # ---------------------------------------------------------------------------------------------
 # Plain values
 
@@ -302,97 +242,116 @@ def _now() -> datetime:
 # ---------------------------------------------------------------------------------------------
 # Reads
 
-def _workshop_by(conn_or_session, **where: Any):
-    q = select(_W)
-    for k, v in where.items():
-        q = q.where(_W.c[k] == v)
-    return conn_or_session.execute(q).first()
-
-
-def get_workshop(store: Store, workshop_id: int) -> Workshop:
-    with store._read() as s:
-        row = _workshop_by(s, id=int(workshop_id))
+def get_workshop(store, workshop_id: int) -> Workshop:
+    """A workshop, for whoever may run workshops for its PCN (participants use their token)."""
+    with store.read() as r:
+        row = rows.workshop(r, id=int(workshop_id))
     if row is None:
         raise NotFoundError(f"there is no workshop with id {workshop_id}")
+    guard.check(store, RUN_WORKSHOP, pcn_code=row.pcn_code)
     return _workshop(row)
 
 
-def find_workshop(store: Store, code: str) -> Workshop:
+def find_workshop(store, code: str) -> Workshop:
     """The workshop a join code names: the one not closed, else the latest closed one."""
     code = normalise_code(code)
-    with store._read() as s:
-        row = s.execute(select(_W).where(_W.c.code == code)
-                        .order_by((_W.c.status == CLOSED).asc(), _W.c.id.desc()).limit(1)).first()
+    with store.read() as r:
+        row = rows.by_code(r, code, closed=CLOSED)
     if row is None:
         raise NotFoundError(f"No workshop has the code {code}. Check the code on the facilitator's screen.")
     return _workshop(row)
 
 
-def workshops(store: Store, *, pcn_code: str | None = None, include_closed: bool = True) -> list[Workshop]:
-    """Workshops, newest first."""
-    q = select(_W).order_by(_W.c.id.desc())
-    if pcn_code is not None:
-        q = q.where(_W.c.pcn_code == check_pcn_code(pcn_code))
-    if not include_closed:
-        q = q.where(_W.c.status != CLOSED)
-    with store._read() as s:
-        return [_workshop(r) for r in s.execute(q)]
+def workshops(store, *, pcn_code: str | None = None, include_closed: bool = True) -> list[Workshop]:
+    """The workshops the principal may run, newest first."""
+    with store.read() as r:
+        found = [_workshop(x) for x in rows.workshops(
+            r, pcn_code=check_pcn_code(pcn_code) if pcn_code is not None else None,
+            exclude_status=None if include_closed else CLOSED)]
+    p = guard.principal_of(store)
+    if p.is_admin:
+        return found
+    ics: dict[str, str] = {}
+    for w in found:
+        ics.setdefault(w.pcn_code, guard.ics_of(store, w.pcn_code))
+    return [w for w in found if allowed(p, RUN_WORKSHOP, ics_code=ics[w.pcn_code], pcn_code=w.pcn_code)]
 
 
-def workshop_version(store: Store, workshop_id: int) -> int:
+def workshop_version(store, workshop_id: int) -> int:
     """Changes whenever anything in the workshop changes (a rating, a pause, an agreed stage)."""
-    with store._read() as s:
-        v = s.execute(select(_W.c.version).where(_W.c.id == int(workshop_id))).scalar()
+    with store.read() as r:
+        v = rows.version(r, int(workshop_id))
     if v is None:
         raise NotFoundError(f"there is no workshop with id {workshop_id}")
     return v
 
 
-def participants(store: Store, workshop_id: int) -> list[Participant]:
-    with store._read() as s:
-        return [_participant(r) for r in s.execute(select(_P).where(_P.c.workshop_id == int(workshop_id))
-                                                   .order_by(_P.c.id))]
+def participants(store, workshop_id: int) -> list[Participant]:
+    get_workshop(store, workshop_id)
+    with store.read() as r:
+        return [_participant(x) for x in rows.participants(r, int(workshop_id))]
 
 
-def rejoin(store: Store, token: str, code: str | None = None) -> tuple[Workshop, Participant]:
+def rejoin(store, token: str, code: str | None = None) -> tuple[Workshop, Participant]:
     """The participant a rejoin token belongs to (and their workshop). With `code`, the token must
     belong to that workshop."""
-    with store._read() as s:
-        p = s.execute(select(_P).where(_P.c.token_hash == _token_hash(token or ""))).first()
-        w = _workshop_by(s, id=p.workshop_id) if p is not None else None
+    with store.read() as r:
+        p = rows.participant_by_token(r, _token_hash(token or ""))
+        w = rows.workshop(r, id=p.workshop_id) if p is not None else None
     if p is None or w is None or (code is not None and w.code != normalise_code(code)):
         raise NotFoundError("This link does not match anyone who joined the workshop. Join again with the code.")
     return _workshop(w), _participant(p)
 
 
-def my_ratings(store: Store, token: str) -> dict[str, ParticipantRating]:
+def my_ratings(store, token: str) -> dict[str, ParticipantRating]:
     """One participant's ratings by element id."""
     w, p = rejoin(store, token)
-    with store._read() as s:
-        rows = s.execute(select(_R).where(_R.c.workshop_id == w.id, _R.c.participant_id == p.id))
-        return {r.element_id: ParticipantRating(p.id, p.name, p.role, r.element_id, r.stage, r.comment, r.updated_at)
-                for r in rows}
+    with store.read() as r:
+        return {x.element_id: ParticipantRating(p.id, p.name, p.role, x.element_id, x.stage, x.comment, x.updated_at)
+                for x in rows.ratings(r, w.id, p.id)}
 
 
-def summary(store: Store, workshop_id: int) -> WorkshopSummary:
+def summary(store, workshop_id: int) -> WorkshopSummary:
     """Per element: how many rated, the median, the spread, each rating and the split flag; per
-    domain, most divided first; the agreed stages recorded so far. Four queries."""
-    with store._read() as s:
-        w = _workshop_by(s, id=int(workshop_id))
+    domain, most divided first; the agreed stages recorded so far. Four queries. For whoever runs
+    the workshop; participants see it through `results` once it is revealed."""
+    get_workshop(store, workshop_id)
+    return _summary(store, workshop_id)
+
+
+def pcn_name(store, token: str) -> str:
+    """The name of the PCN a participant's workshop is for (their capability covers that much)."""
+    w, _p = rejoin(store, token)
+    with store.read() as r:
+        row = r.get(PcnRow, w.pcn_code)
+    return row.name if row is not None else w.pcn_code
+
+
+def results(store, token: str) -> WorkshopSummary:
+    """What a participant may see of the group: the summary, once the facilitator has revealed it."""
+    w, _p = rejoin(store, token)
+    if not w.revealed:
+        raise AccessDenied("The facilitator has not shown the group's results yet.")
+    return _summary(store, w.id)
+
+
+def _summary(store, workshop_id: int) -> WorkshopSummary:
+    with store.read() as r:
+        w = rows.workshop(r, id=int(workshop_id))
         if w is None:
             raise NotFoundError(f"there is no workshop with id {workshop_id}")
-        people = [_participant(r) for r in s.execute(select(_P).where(_P.c.workshop_id == w.id).order_by(_P.c.id))]
-        rows = s.execute(select(_R).where(_R.c.workshop_id == w.id)).all()
-        agreed = {r.element_id: AgreedRating(r.element_id, r.stage, r.note, r.updated_by, r.updated_at)
-                  for r in s.execute(select(_C).where(_C.c.workshop_id == w.id))}
+        people = [_participant(x) for x in rows.participants(r, w.id)]
+        rated = rows.ratings(r, w.id)
+        agreed = {x.element_id: AgreedRating(x.element_id, x.stage, x.note, x.updated_by, x.updated_at)
+                  for x in rows.consensus(r, w.id)}
     w = _workshop(w)
-    matrix = store.matrix(w.matrix_id, w.matrix_version)
+    matrix = store.store.matrix(w.matrix_id, w.matrix_version)
     by_id = {p.id: p for p in people}
     order = {p.id: i for i, p in enumerate(people)}
     known = set(matrix.element_ids())
     ratings = sorted((ParticipantRating(r.participant_id, by_id[r.participant_id].name, by_id[r.participant_id].role,
                                         r.element_id, r.stage, r.comment, r.updated_at)
-                      for r in rows if r.element_id in known and r.stage in matrix.stage_ids),
+                      for r in rated if r.element_id in known and r.stage in matrix.stage_ids),
                      key=lambda r: order[r.participant_id])
     frame = workshop_frame(matrix, [{"participant": r.participant, "element_id": r.element_id, "stage": r.stage}
                                     for r in ratings])
@@ -427,14 +386,10 @@ def summary(store: Store, workshop_id: int) -> WorkshopSummary:
 # ---------------------------------------------------------------------------------------------
 # Writes. Each takes the workshop's row lock first, then writes, in one transaction.
 
-def _lock(conn_or_session, workshop_id: int, *, require_open: bool = False, what: str = ""):
+def _lock(db, workshop_id: int, *, require_open: bool = False, what: str = ""):
     """Lock the workshop's row and bump its version; the row as it was before. With `require_open`,
     a paused or closed workshop raises NotOpenError and nothing is written."""
-    q = update(_W).where(_W.c.id == int(workshop_id)).values(version=_W.c.version + 1)
-    if require_open:
-        q = q.where(_W.c.status == OPEN)
-    done = conn_or_session.execute(q).rowcount
-    row = _workshop_by(conn_or_session, id=int(workshop_id))
+    done, row = rows.lock(db, int(workshop_id), only_status=OPEN if require_open else None)
     if row is None:
         raise NotFoundError(f"there is no workshop with id {workshop_id}")
     if not done:
@@ -447,108 +402,120 @@ def _lock(conn_or_session, workshop_id: int, *, require_open: bool = False, what
 
 
 @contextmanager
-def _facilitator(store: Store, workshop_id: int, by: str) -> Iterator[tuple[Batch, Any]]:
+def _facilitator(store, workshop_id: int, by: str | None) -> Iterator[tuple[UnitOfWork, Any]]:
     w = get_workshop(store, workshop_id)
     with store.batch(by=by, source=w.source) as b:
-        yield b, _lock(b.s, w.id)
+        guard.check(b, RUN_WORKSHOP, pcn_code=w.pcn_code)
+        yield b, _lock(b, w.id)
 
 
-def _set(b: Batch, row, **values: Any) -> Workshop:
+def _set(b: UnitOfWork, row, **values: Any) -> Workshop:
     changes = {k: (getattr(row, k), v) for k, v in values.items() if getattr(row, k) != v}
-    b.s.execute(update(_W).where(_W.c.id == row.id).values(**values, updated_by=b.by, updated_at=b.at))
-    b._audit("workshop", str(row.id), changes)
-    return _workshop(_workshop_by(b.s, id=row.id))
+    rows.set_workshop(b, row.id, {**values, "updated_by": b.by, "updated_at": b.at})
+    b.audit("workshop", str(row.id), changes)
+    return _workshop(rows.workshop(b, id=row.id))
 
 
-def open_workshop(store: Store, pcn_code: str, year: str, matrix: Matrix | None = None, *, by: str) -> Workshop:
+def open_workshop(store, pcn_code: str, year: str, matrix: Matrix | None = None, *,
+                  by: str | None = None) -> Workshop:
     """A new open workshop with a join code no other open or paused workshop has."""
     year = check_year(year)
-    matrix = store.use_matrix(matrix)
+    matrix = store.store.use_matrix(matrix)
+    pcn = orgs.pcn(store, pcn_code)
+    guard.check(store, RUN_WORKSHOP, pcn_code=pcn.code, ics_code=pcn.ics_code)
     for _attempt in range(20):
         code = new_code()
         try:
             with store.batch(by=by, source=f"workshop {code}") as b:
-                pcn = b._pcn_row(pcn_code)
-                row = WorkshopRow(code=code, pcn_code=pcn.code, year=year, matrix_id=matrix.id,
-                                  matrix_version=matrix.version, status=OPEN, revealed=False, created_by=b.by,
-                                  created_at=b.at, updated_by=b.by, updated_at=b.at, version=1)
-                with b.s.begin_nested():
-                    b.s.add(row)
-                b._audit("workshop", str(row.id), {"code": (None, code), "pcn_code": (None, pcn.code),
-                                                   "year": (None, year), "matrix_id": (None, matrix.id),
-                                                   "matrix_version": (None, matrix.version), "status": (None, OPEN)})
+                guard.check(b, RUN_WORKSHOP, pcn_code=pcn.code, ics_code=pcn.ics_code)
+                row = b.add(WorkshopRow(code=code, pcn_code=pcn.code, year=year, matrix_id=matrix.id,
+                                        matrix_version=matrix.version, status=OPEN, revealed=False, created_by=b.by,
+                                        created_at=b.at, updated_by=b.by, updated_at=b.at, version=1),
+                            duplicate=f"the code {code} is in use")
+                b.audit("workshop", str(row.id), {"code": (None, code), "pcn_code": (None, pcn.code),
+                                                  "year": (None, year), "matrix_id": (None, matrix.id),
+                                                  "matrix_version": (None, matrix.version), "status": (None, OPEN)})
                 return _workshop(row)
-        except IntegrityError:
+        except DuplicateError:
             continue  # that code is in use by a live workshop: draw another
     raise StoreError("could not find a free workshop code; close some old workshops and try again")
 
 
-def _status(store: Store, workshop_id: int, status: str, by: str) -> Workshop:
+def _status(store, workshop_id: int, status: str, by: str | None) -> Workshop:
     with _facilitator(store, workshop_id, by) as (b, row):
         if row.status == status:
-            return _workshop(_workshop_by(b.s, id=row.id))
-        try:
-            with b.s.begin_nested():
-                return _set(b, row, status=status)
-        except IntegrityError:
-            raise DuplicateError(f"the code {row.code} is now used by another open workshop, so this one cannot be "
-                                 "reopened; open a new workshop instead") from None
+            return _workshop(rows.workshop(b, id=row.id))
+        with b.savepoint(duplicate=f"the code {row.code} is now used by another open workshop, so this one "
+                                   "cannot be reopened; open a new workshop instead"):
+            return _set(b, row, status=status)
 
 
-def pause(store: Store, workshop_id: int, *, by: str) -> Workshop:
+def pause(store, workshop_id: int, *, by: str | None = None) -> Workshop:
     """Stop ratings for a moment (while the room talks); ratings sent meanwhile are refused."""
     return _status(store, workshop_id, PAUSED, by)
 
 
-def resume(store: Store, workshop_id: int, *, by: str) -> Workshop:
+def resume(store, workshop_id: int, *, by: str | None = None) -> Workshop:
     """Open for ratings again (also a closed workshop, while its code is still free)."""
     return _status(store, workshop_id, OPEN, by)
 
 
-def close(store: Store, workshop_id: int, *, by: str) -> Workshop:
+def close(store, workshop_id: int, *, by: str | None = None) -> Workshop:
     """No more ratings. Agreed stages can still be recorded and written to the assessment."""
     return _status(store, workshop_id, CLOSED, by)
 
 
-def reveal(store: Store, workshop_id: int, *, by: str, revealed: bool = True) -> Workshop:
+def reveal(store, workshop_id: int, *, by: str | None = None, revealed: bool = True) -> Workshop:
     """Let participants see the group's results (or hide them again with revealed=False)."""
     with _facilitator(store, workshop_id, by) as (b, row):
         return _set(b, row, revealed=bool(revealed))
 
 
-def hide(store: Store, workshop_id: int, *, by: str) -> Workshop:
+def hide(store, workshop_id: int, *, by: str | None = None) -> Workshop:
     return reveal(store, workshop_id, by=by, revealed=False)
 
 
-def join(store: Store, code: str, name: str, role: str) -> tuple[Workshop, Participant]:
+def join(store, code: str, name: str, role: str, *, client: str | None = None) -> tuple[Workshop, Participant]:
     """Join an open or paused workshop. The returned participant carries the secret `token` that
-    `rejoin` and `rate` take; keep it, it is not stored anywhere readable."""
-    w = find_workshop(store, code)
+    `rejoin` and `rate` take; keep it, it is not stored anywhere readable. `client` (the device's
+    address, which the join page always gives) is what wrong codes are counted by: after
+    JOIN_LIMIT of them in a minute, that device must wait."""
+    if client is not None:
+        wait = JOIN_LIMIT.wait(client)
+        if wait:
+            raise InputError(f"Too many wrong codes from this device: wait {wait} seconds, then check the code on "
+                             "the facilitator's screen.")
+    try:
+        w = find_workshop(store, code)
+    except InputError:
+        if client is not None:
+            JOIN_LIMIT.hit(client)
+        raise
     name = check_name(name, "Your name", MAX_NAME)
     role = check_name(role, "Your role", 100)
     if w.status == CLOSED:
         raise NotOpenError(f"Workshop {w.code} has closed; ask the facilitator for the code of the current one.")
-    token = secrets.token_urlsafe(18)
+    token = secrets.token_urlsafe(24)
     try:
         with store.transaction() as conn:
             _lock(conn, w.id)
-            pid = conn.execute(_P.insert().values(workshop_id=w.id, name=name, name_key=_name_key(name), role=role,
-                                                  token_hash=_token_hash(token), joined_at=_now())
-                               .returning(_P.c.id)).scalar_one()
-            row = conn.execute(select(_P).where(_P.c.id == pid)).first()
-    except IntegrityError:
+            if rows.participant_count(conn, w.id) >= MAX_PARTICIPANTS:
+                raise NotOpenError(f"Workshop {w.code} is full ({MAX_PARTICIPANTS} people); ask the facilitator.")
+            row = rows.add_participant(conn, dict(workshop_id=w.id, name=name, name_key=_name_key(name), role=role,
+                                                  token_hash=_token_hash(token), joined_at=_now()))
+    except DuplicateError:
         raise DuplicateError(f"Someone has already joined as '{name}'. If that was you on another device, carry on "
                              "there (or use its link); otherwise add an initial or your practice to your name.") from None
     return w, _participant(row, token)
 
 
-def rate(store: Store, token: str, element_id: str, stage: Any, comment: Any = None) -> ParticipantRating | None:
+def rate(store, token: str, element_id: str, stage: Any, comment: Any = None) -> ParticipantRating | None:
     """Set (or, with stage None, take back) one participant's rating of one element.
 
     Re-rating replaces the earlier rating and comment. Refused with NotOpenError while the
     workshop is paused or closed; nothing is written then."""
     w, p = rejoin(store, token)
-    matrix = store.matrix(w.matrix_id, w.matrix_version)
+    matrix = store.store.matrix(w.matrix_id, w.matrix_version)
     element_id = check_element(matrix, element_id)
     stage = check_stage(matrix, stage)
     comment = check_text(comment, "Your comment", MAX_COMMENT)
@@ -556,60 +523,40 @@ def rate(store: Store, token: str, element_id: str, stage: Any, comment: Any = N
     at = _now()
     with store.transaction() as conn:
         _lock(conn, w.id, require_open=True, what=f"your rating of '{title}'")
-        key = (_R.c.workshop_id == w.id, _R.c.participant_id == p.id, _R.c.element_id == element_id)
         if stage is None:
-            conn.execute(_R.delete().where(*key))
+            rows.delete_rating(conn, w.id, p.id, element_id)
             return None
-        _upsert_rating(conn, dict(workshop_id=w.id, participant_id=p.id, element_id=element_id, stage=stage,
-                                  comment=comment, updated_at=at))
+        rows.upsert_rating(conn, dict(workshop_id=w.id, participant_id=p.id, element_id=element_id, stage=stage,
+                                      comment=comment, updated_at=at))
     return ParticipantRating(p.id, p.name, p.role, element_id, stage, comment, at)
 
 
-def _upsert_rating(conn: Connection, values: Mapping[str, Any]) -> None:
-    changes = {k: values[k] for k in ("stage", "comment", "updated_at")}
-    name = conn.dialect.name
-    if name in ("postgresql", "sqlite"):
-        from sqlalchemy.dialects import postgresql, sqlite
-
-        ins = (postgresql.insert if name == "postgresql" else sqlite.insert)(_R).values(**values)
-        conn.execute(ins.on_conflict_do_update(index_elements=["workshop_id", "participant_id", "element_id"],
-                                               set_=changes))
-        return
-    key = (_R.c.workshop_id == values["workshop_id"], _R.c.participant_id == values["participant_id"],
-           _R.c.element_id == values["element_id"])
-    try:
-        with conn.begin_nested():
-            conn.execute(_R.insert().values(**values))
-    except IntegrityError:
-        conn.execute(_R.update().where(*key).values(**changes))
-
-
-def record_consensus(store: Store, workshop_id: int, element_id: str, stage: Any, note: Any = None, *,
-                     by: str) -> AgreedRating | None:
+def record_consensus(store, workshop_id: int, element_id: str, stage: Any, note: Any = None, *,
+                     by: str | None = None) -> AgreedRating | None:
     """The stage the group agreed for one element, with a note of the discussion (stage None
     removes it). Does not touch the assessment until `apply_consensus`."""
     w = get_workshop(store, workshop_id)
-    matrix = store.matrix(w.matrix_id, w.matrix_version)
+    matrix = store.store.matrix(w.matrix_id, w.matrix_version)
     element_id = check_element(matrix, element_id)
     stage = check_stage(matrix, stage)
     note = check_text(note, "Discussion note", MAX_NOTE)
     with _facilitator(store, w.id, by) as (b, _row):
-        row = b.s.get(ConsensusRow, (w.id, element_id), populate_existing=True)
+        row = b.get(ConsensusRow, (w.id, element_id))
         key = f"{w.id}/{element_id}"
         if stage is None:
             if row is not None:
-                b._audit("workshop_consensus", key, {"stage": (row.stage, None), "note": (row.note, None)})
-                b.s.delete(row)
+                b.audit("workshop_consensus", key, {"stage": (row.stage, None), "note": (row.note, None)})
+                b.delete(row)
             return None
+        # The workshop's row lock (taken above) orders every change to its agreed stages.
         if row is None:
-            row = ConsensusRow(workshop_id=w.id, element_id=element_id, stage=stage, note=note, updated_by=b.by,
-                               updated_at=b.at)
-            b.s.add(row)
-            b._audit("workshop_consensus", key, {"stage": (None, stage), "note": (None, note)})
+            row = b.add(ConsensusRow(workshop_id=w.id, element_id=element_id, stage=stage, note=note,
+                                     updated_by=b.by, updated_at=b.at),
+                        duplicate=f"the agreed stage of {element_id} was recorded a moment ago")
+            b.audit("workshop_consensus", key, {"stage": (None, stage), "note": (None, note)})
         else:
-            b._audit("workshop_consensus", key, {"stage": (row.stage, stage), "note": (row.note, note)})
-            row.stage, row.note, row.updated_by, row.updated_at = stage, note, b.by, b.at
-        b.s.flush()
+            b.audit("workshop_consensus", key, {"stage": (row.stage, stage), "note": (row.note, note)})
+            b.set(row, {"stage": stage, "note": note, "updated_by": b.by, "updated_at": b.at})
         return AgreedRating(element_id, row.stage, row.note, row.updated_by, row.updated_at)
 
 
@@ -622,7 +569,7 @@ def _note_with(existing: str | None, code: str, line: str | None) -> str | None:
     return "\n\n".join(kept) or None
 
 
-def apply_consensus(store: Store, workshop_id: int, *, by: str) -> ApplyResult:
+def apply_consensus(store, workshop_id: int, *, by: str | None = None) -> ApplyResult:
     """Write the agreed stages to the PCN's assessment for the workshop's year (a new draft if
     there is none), in one transaction whose audit rows name the workshop. Each discussion note
     goes into the rating's note as its own paragraph. The individual ratings stay as they are.
@@ -630,19 +577,19 @@ def apply_consensus(store: Store, workshop_id: int, *, by: str) -> ApplyResult:
     Raises LockedError if the year's assessment is agreed (nothing is written), InputError if
     nothing is agreed yet or the assessment is against another version of the matrix."""
     w = get_workshop(store, workshop_id)
-    matrix = store.matrix(w.matrix_id, w.matrix_version)
+    matrix = store.store.matrix(w.matrix_id, w.matrix_version)
     with _facilitator(store, w.id, by) as (b, row):
-        agreed = list(b.s.execute(select(_C).where(_C.c.workshop_id == w.id).order_by(_C.c.element_id)))
+        # Running the workshop lets the facilitator write its agreed stages into the PCN's draft,
+        # and nothing else of the PCN's, for this one transaction.
+        b.principal = b.principal.with_grant(Grant(LEAD, pcn_code=w.pcn_code))
+        agreed = rows.consensus(b, w.id)
         if not agreed:
             raise InputError("No agreed stages are recorded yet: record the group's agreed stage for at least one "
                              "element first.")
-        a = b.s.scalars(select(AssessmentRow).where(
-            AssessmentRow.pcn_code == w.pcn_code, AssessmentRow.year == w.year, AssessmentRow.matrix_id == w.matrix_id,
-            AssessmentRow.status != SUPERSEDED).with_for_update(read=True)
-            .execution_options(populate_existing=True)).first()
+        a = assessing.live_row(b, w.pcn_code, w.year, w.matrix_id, lock="share")
         created = a is None
         if a is None:
-            assessment_id = b.create_assessment(w.pcn_code, w.year, matrix).id
+            assessment_id = assessing.create_assessment(b, w.pcn_code, w.year, matrix).id
         else:
             if a.status == AGREED:
                 raise LockedError(
@@ -654,9 +601,7 @@ def apply_consensus(store: Store, workshop_id: int, *, by: str) -> ApplyResult:
                     f"The {w.year} assessment of {w.pcn_code} uses version {a.matrix_version} of the matrix, but "
                     f"workshop {w.code} rated version {w.matrix_version}; nothing was written.")
             assessment_id = a.id
-        current = {r.element_id: r for r in b.s.execute(
-            select(RatingRow.element_id, RatingRow.current_stage, RatingRow.note)
-            .where(RatingRow.assessment_id == assessment_id))}
+        current = assessing.ratings(b, assessment_id)
         written = unchanged = 0
         day = f"{b.at:%d %b %Y}"
         for c in agreed:
@@ -666,7 +611,7 @@ def apply_consensus(store: Store, workshop_id: int, *, by: str) -> ApplyResult:
             if old is not None and old.current_stage == c.stage and (old.note or None) == note:
                 unchanged += 1
                 continue
-            b.save_rating(assessment_id, c.element_id, expected_version=None, current_stage=c.stage, note=note)
+            assessing.save_rating(b, assessment_id, c.element_id, expected_version=None, current_stage=c.stage, note=note)
             written += 1
         _set(b, row, applied_by=b.by, applied_at=b.at, applied_assessment_id=assessment_id)
         return ApplyResult(assessment_id, created, written, unchanged)

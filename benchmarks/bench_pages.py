@@ -57,6 +57,7 @@ def main() -> int:
 
     from streamlit.testing.v1 import AppTest
 
+    from assessments import organisations as orgs
     from assessments.store import Store
     from assessments.synthetic import generate
 
@@ -64,8 +65,8 @@ def main() -> int:
     store = Store(url)
     summary = generate(store, n_pcns=args.pcns)
     print(f"national database: {summary} in {time.perf_counter() - t:.1f} s")
-    ics = store.list_ics()[0].code
-    pcn = store.pcns(ics)[0].code
+    ics = orgs.list_ics(store)[0].code
+    pcn = orgs.pcns(store, ics)[0].code
 
     bare = AppTest.from_string("import streamlit as st\nst.write('One line')", default_timeout=120)
     bare.run()

@@ -23,6 +23,7 @@ from assessments.demo import DEMO_ICS, load_demo  # noqa: E402
 from assessments.store import Store  # noqa: E402
 from assessments.synthetic import generate  # noqa: E402
 from reports.pdf import plan_pdf, plan_pdfs  # noqa: E402
+from assessments import organisations as orgs
 
 TARGETS = {"one plan": 1.5, "40 plans": 30.0}
 
@@ -66,7 +67,7 @@ def main() -> int:
               f"(min {min(runs):.2f}, max {max(runs):.2f}; first, starting the chart browser: {cold:.2f} s; "
               f"{size / 1024:,.0f} KB)")
 
-        codes = [p.code for p in demo.pcns(DEMO_ICS[0])]
+        codes = [p.code for p in orgs.pcns(demo, DEMO_ICS[0])]
         t = time.perf_counter()
         n = sum(1 for _ in plan_pdfs(demo, codes, year))
         figures["demo ICS"] = time.perf_counter() - t
@@ -76,7 +77,7 @@ def main() -> int:
         synth = Store(f"sqlite:///{Path(tmp) / 'synthetic.db'}")
         s = generate(synth, n_ics=1, n_pcns=args.plans)
         year = s.years[-1]
-        codes = [p.code for p in synth.pcns()]
+        codes = [p.code for p in orgs.pcns(synth)]
         for c in codes:
             add_plan(synth, c, year)
         t = time.perf_counter()

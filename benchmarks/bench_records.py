@@ -18,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from assessments import exchange  # noqa: E402
 from assessments.store import Store  # noqa: E402
 from assessments.synthetic import generate  # noqa: E402
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 TARGETS = {"pcn_history": 0.050, "ics_portfolio": 0.100, "national_portfolio": 1.0, "backup": 20.0, "restore": 20.0}
 
@@ -56,12 +58,12 @@ def main() -> int:
                                  f"{summary.assessments:,} assessments, {summary.ratings:,} ratings, "
                                  f"{summary.audit_rows:,} audit rows"))
 
-        pcns = store.pcns()
+        pcns = orgs.pcns(store)
         pcn = pcns[len(pcns) // 2].code
         matrices = store.matrices()
 
         def pcn_progress():
-            history = store.history(pcn)
+            history = assessing.history(store, pcn)
             if scoring is None:
                 return history, None
             snaps = [scoring.Snapshot(r.assessment.year, matrices[(r.assessment.matrix_id, r.assessment.matrix_version)],
@@ -75,12 +77,12 @@ def main() -> int:
 
         ics = pcns[0].ics_code
         latest = summary.years[-1]
-        seconds, recs = timed(lambda: store.portfolio(latest, ics_code=ics), repeat=20)
+        seconds, recs = timed(lambda: assessing.portfolio(store, latest, ics_code=ics), repeat=20)
         figures["ics_portfolio"] = seconds
         rows.append(("ics_portfolio", f"{seconds * 1000:7.1f} ms  {ics} {latest}: {len(recs)} assessments, "
                                       f"{sum(len(r.ratings) for r in recs):,} ratings"))
 
-        seconds, recs = timed(lambda: store.portfolio(latest), repeat=5)
+        seconds, recs = timed(lambda: assessing.portfolio(store, latest), repeat=5)
         figures["national_portfolio"] = seconds
         rows.append(("national_portfolio", f"{seconds * 1000:7.1f} ms  England {latest}: {len(recs):,} assessments, "
                                            f"{sum(len(r.ratings) for r in recs):,} ratings"))
@@ -100,7 +102,7 @@ def main() -> int:
             same = exchange.dumps_backup(exchange.backup(target)) == backup_file.read_text(encoding="utf-8")
             rows.append(("round trip", "identical backup after restore" if same else "DIFFERENT backup after restore"))
             target.close()
-            with store.engine.connect() as conn:
+            with store.db.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             size = (Path(tmp) / "national.db").stat().st_size
             rows.append(("database size", f"{size / 1e6:7.1f} MB (SQLite file)"))

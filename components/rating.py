@@ -21,10 +21,15 @@ from typing import Any
 
 import streamlit as st
 
-from assessments.store import Assessment, ConflictError, LockedError, Rating, Store, StoreError
+from assessments.model import Assessment, Rating
+
+from assessments.store import Store
+
+from assessments.values import ConflictError, LockedError, StoreError
 from matrix import Domain, Element, Matrix
 
 from .look import plain
+from assessments import ratings as assessing
 
 FIELDS = ("current_stage", "target_stage", "confidence", "evidence", "note")
 LABELS = {
@@ -167,7 +172,7 @@ def _save(store: Store, matrix: Matrix, assessment_id: int, element_id: str, fie
     expected = st.session_state.setdefault(_SHOWN, {}).get(key, 0)
     problems.pop(key, None)
     try:
-        saved = store.save_rating(assessment_id, element_id, by=by, expected_version=expected, **{field: value})
+        saved = assessing.save_rating(store, assessment_id, element_id, by=by, expected_version=expected, **{field: value})
     except ConflictError as exc:
         st.session_state.setdefault(_CONFLICTS, {})[key] = str(exc)
         _announce(f"Not saved: someone else changed '{title}'. See the message under it.", ":material/warning:")

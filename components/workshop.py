@@ -1,6 +1,6 @@
-"""Pieces of the workshop pages: the join link and its QR code, the big join code, and the group's
-results (spread per element, domain by domain, and each participant's profile), each chart with
-its table."""
+"""Pieces of the workshop pages: the workshop's summary (read once per workshop version), the join
+link and its QR code, the big join code, and the group's results (spread per element, domain by
+domain, and each participant's profile), each chart with its table."""
 from __future__ import annotations
 
 import io
@@ -9,13 +9,28 @@ from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
 
+from assessments import workshop as ws
 from assessments.workshop import WorkshopSummary
-from components import charts
+from figures import charts
 
+from .cache import cached
 from .look import plain
+from .state import get_store
 
 JOIN_PATH = "join"
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}
+
+
+def workshop_version(workshop_id: int) -> int:
+    """Moves on whenever anything in the workshop changes (a rating, a pause, an agreed stage): one
+    cheap query, so the projector and the phones can look every few seconds."""
+    return ws.workshop_version(get_store(), workshop_id)
+
+
+@cached(max_entries=16, version=workshop_version)
+def summary(workshop_id: int) -> WorkshopSummary:
+    """The workshop's ratings, spread and agreed stages, read again only when the workshop changed."""
+    return ws.summary(get_store(), workshop_id)
 
 
 def join_url(base: str, code: str) -> str:

@@ -12,7 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from assessments.store import StoreError
+from assessments.values import StoreError
+from assessments import organisations as orgs
 
 
 def _fail(message: str) -> int:
@@ -87,8 +88,8 @@ def cmd_export_plans(args: argparse.Namespace) -> int:
     folder = Path(args.output)
     written = []
     with _store() as store:
-        ics = store.ics(args.ics)
-        pcns = store.pcns(ics.code)
+        ics = orgs.ics(store, args.ics)
+        pcns = orgs.pcns(store, ics.code)
         if not pcns:
             return _fail(f"{ics.name} ({ics.code}) has no PCNs")
         folder.mkdir(parents=True, exist_ok=True)

@@ -15,8 +15,14 @@ import pandas as pd
 
 from assessments import plan as plans
 from assessments.scoring import Comparison, DomainGap, DomainScore, Snapshot, compare, domain_gaps, profile, progress_series
-from assessments.store import ICS, PCN, Assessment, Store, check_year
+from assessments.access import AccessDenied
+from assessments.model import ICS, PCN, Assessment
+from assessments.pathway import pathway_status
+from assessments.store import Store
+from assessments.values import check_year
 from matrix import DevelopmentFunding, Matrix, Pathway, ServiceSpecifications
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 
 @dataclass(frozen=True)
@@ -168,7 +174,7 @@ def _label(matrix: Matrix, stage: str | None) -> str:
 def _snapshots(store: Store, pcn_code: str, year: str) -> list[Snapshot]:
     matrices = store.matrices()
     out = []
-    for r in store.history(pcn_code):
+    for r in assessing.history(store, pcn_code):
         a = r.assessment
         if a.year > year:
             continue
@@ -188,11 +194,11 @@ def _pathway_steps(store: Store, pcn_code: str, year: str, pathway: Pathway | No
     if pathway is None:
         return None
     try:
-        from assessments.pathway import pathway_status
-    except ImportError:
-        return None
+        steps = pathway_status(store, pcn_code, year, pathway)
+    except AccessDenied:
+        return None  # a reader who may not see the pathway (a commissioner) gets the plan without it
     lines = []
-    for s in pathway_status(store, pcn_code, year, pathway):
+    for s in steps:
         step = next((p for p in pathway.steps if p.number == s.number), None)
         ticks = getattr(s, "ticks", None) or ()
         ticked = sum(1 for v in (ticks.values() if isinstance(ticks, dict) else ticks) if v)
@@ -202,14 +208,13 @@ def _pathway_steps(store: Store, pcn_code: str, year: str, pathway: Pathway | No
     return tuple(lines)
 
 
-def gather(store: Store, pcn_code: str, year: str, *, catalog: Any = None, suggestions: int = 5,
+def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
            produced: datetime | None = None) -> PlanReport:
     """The report for one PCN and year: works with no assessment and no plan (it says so)."""
     year = check_year(year)
-    pcn = store.pcn(pcn_code)
-    ics = store.ics(pcn.ics_code)
-    if catalog is None:
-        catalog = plans.reference_catalog()
+    pcn = orgs.pcn(store, pcn_code)
+    ics = orgs.ics(store, pcn.ics_code)
+    catalog = store.catalog()
     pathway = catalog.default_pathway()
     specs: ServiceSpecifications | None = catalog.default_specifications()
     funding: DevelopmentFunding | None = catalog.default_funding()
@@ -218,7 +223,7 @@ def gather(store: Store, pcn_code: str, year: str, *, catalog: Any = None, sugge
     current = next((s for s in snaps if s.year == year), None)
     earlier = [s for s in snaps if s.year < year]
     previous = earlier[-1] if earlier else None
-    assessment = store.find_assessment(pcn.code, year)
+    assessment = assessing.find_assessment(store, pcn.code, year)
     matrix = current.matrix if current else (previous.matrix if previous else store.default_matrix())
     matrices = store.matrices()
     series = progress_series(snaps, matrices) if snaps else progress_series([])

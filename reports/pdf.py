@@ -2,7 +2,7 @@
 
 Contents, in order: a cover; a one-page summary in plain words; the radar chart (this year,
 last year, target) and the progress-by-domain chart, drawn by the same builders as the app
-(components/charts.py) and rendered with kaleido; a table per domain; the service-improvement
+(figures/charts.py) and rendered with kaleido; a table per domain; the service-improvement
 priority and the priorities (chosen, or suggested and marked so); the actions; support
 requested with funding checks; the six-step pathway; notes; sign-off for the clinical director
 and the ICS lead. Every page but the cover has a running header and "Page n of N".
@@ -26,8 +26,10 @@ from fpdf import FPDF, FontFace
 from fpdf.enums import TableBordersLayout, TableCellFillMode, VAlign
 
 from assessments.store import Store
+from figures import charts, tables
 
 from .data import PlanReport, gather, money, score_words, summary_paragraphs
+from assessments import organisations as orgs
 
 FONT_DIR = Path(os.environ.get("PCN_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
@@ -265,8 +267,6 @@ def _progress_px(report: PlanReport) -> tuple[int, int]:
 
 def _figures(report: PlanReport) -> tuple[tuple[bytes | None, bytes | None], str | None]:
     """(radar PNG, progress PNG), or Nones and the reason when there is nothing or no browser."""
-    from components import charts
-
     from .images import ChartError, png
 
     if report.series.empty:
@@ -390,8 +390,6 @@ def _summary(pdf: PlanPDF) -> None:
 
 
 def _charts(pdf: PlanPDF, images: tuple[bytes | None, bytes | None], problem: str | None) -> None:
-    from components import charts
-
     r = pdf.r
     radar_png, progress_png = images
     pdf.h1("Maturity by domain")
@@ -402,7 +400,7 @@ def _charts(pdf: PlanPDF, images: tuple[bytes | None, bytes | None], problem: st
              f"{len(r.matrix.stages) - 1} ({r.matrix.stages[-1].label}).", colour=GREY, size=9.5)
     pdf.chart(radar_png, f"Radar chart of domain scores for {shown}, with targets", 150, RADAR_PX, problem)
     if not r.radar_series.empty:
-        table = charts.radar_table(r.radar_series)
+        table = tables.profile_table(r.radar_series)
         if "Notes" in table and not table["Notes"].astype(str).str.strip().any():
             table = table.drop(columns="Notes")
         pdf.h2("The chart as a table", keep=40)
@@ -636,7 +634,7 @@ def plan_pdfs(store: Store, pcn_codes: Sequence[str], year: str,
         report = gather(store, code, year)
         return code, report.file_stem + ".pdf", render(report)
 
-    names = {p.code: p.name for p in store.pcns()} if progress else {}
+    names = {p.code: p.name for p in orgs.pcns(store)} if progress else {}
     n = len(codes)
     if progress:
         progress(0, n, names.get(codes[0], codes[0]) if codes else "")
@@ -650,7 +648,7 @@ def plan_pdfs(store: Store, pcn_codes: Sequence[str], year: str,
 def ics_plan_pdfs(store: Store, ics_code: str, year: str,
                   progress: Callable[[int, int, str], None] | None = None) -> list[tuple[str, str, bytes]]:
     """(PCN code, file name, PDF bytes) for every PCN of the ICS."""
-    return list(plan_pdfs(store, [p.code for p in store.pcns(ics_code)], year, progress))
+    return list(plan_pdfs(store, [p.code for p in orgs.pcns(store, ics_code)], year, progress))
 
 
 def ics_plans_zip(store: Store, ics_code: str, year: str,

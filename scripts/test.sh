@@ -23,9 +23,15 @@ fi
 
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore -r requirements.txt
 
-# axe-core for the accessibility checks in the browser tests, from the npm registry.
-if [ -f tests/browser/package.json ] && [ ! -d tests/browser/node_modules/axe-core ]; then
+# From the npm registry (tests/browser/package.json): axe-core for the accessibility checks in the
+# browser tests, and oidc-provider for the test OpenID Connect provider (tests/oidc/provider.js,
+# which loads it from tests/browser/node_modules). Installed when either is missing.
+if [ -f tests/browser/package.json ] && { [ ! -d tests/browser/node_modules/axe-core ] \
+    || [ ! -d tests/browser/node_modules/oidc-provider ]; }; then
   (cd tests/browser && npm install --no-audit --no-fund --silent)
 fi
+
+# Lint first (settings in pyproject.toml): a lint failure fails the run.
+python3 -m ruff check --quiet .
 
 exec python3 -m pytest "$@"

@@ -7,10 +7,11 @@ from app_fixtures import open_page
 from assessments.demo import DEMO_ICS
 from components.look import plain
 from components.rating import domain_tabs_key
+from assessments import ratings as assessing
 
 
 def _draft(store):
-    draft = next(a for a in store.assessments(ics_code=DEMO_ICS[0]) if a.status == "draft")
+    draft = next(a for a in assessing.assessments(store, ics_code=DEMO_ICS[0]) if a.status == "draft")
     return draft
 
 
@@ -32,37 +33,37 @@ def test_rating_an_element_saves_it(demo_db):
     key = f"a{a.id}|{element}|current_stage"
     at.button_group(key=key).set_value("step-3").run()
     assert not at.exception
-    saved = demo_db.rating(a.id, element)
+    saved = assessing.rating(demo_db, a.id, element)
     assert (saved.current_stage, saved.updated_by) == ("step-3", "Dr Test")
     at.button_group(key=f"a{a.id}|{element}|target_stage").set_value("step-3").run()
     at.text_area(key=f"a{a.id}|{element}|evidence").set_value("Board minutes, 3 March").run()
-    saved = demo_db.rating(a.id, element)
+    saved = assessing.rating(demo_db, a.id, element)
     assert (saved.target_stage, saved.evidence) == ("step-3", "Board minutes, 3 March")
 
 
 def test_new_year_copies_last_years_ratings(demo_db):
-    a = next(a for a in demo_db.assessments(ics_code=DEMO_ICS[0]) if a.year == "2024/25")
+    a = next(a for a in assessing.assessments(demo_db, ics_code=DEMO_ICS[0]) if a.year == "2024/25")
     at = open_page("views/assess.py", query={"ics": DEMO_ICS[0], "pcn": a.pcn_code}, state={"assess_year": "2025/26"})
     at.radio(key="assess_start_how").set_value("copy").run()
     at.button(key="assess_start").click().run()
     assert not at.exception
-    new = demo_db.find_assessment(a.pcn_code, "2025/26")
-    old, copied = demo_db.ratings(a.id), demo_db.ratings(new.id)
+    new = assessing.find_assessment(demo_db, a.pcn_code, "2025/26")
+    old, copied = assessing.ratings(demo_db, a.id), assessing.ratings(demo_db, new.id)
     assert copied and all(copied[e].current_stage == old[e].current_stage for e in copied)
 
 
 def test_agreed_assessment_cannot_be_edited(demo_db):
-    from assessments.store import LockedError
+    from assessments.values import LockedError
 
-    a = next(a for a in demo_db.assessments(ics_code=DEMO_ICS[0]) if a.status == "agreed")
+    a = next(a for a in assessing.assessments(demo_db, ics_code=DEMO_ICS[0]) if a.status == "agreed")
     at = _open(demo_db, a)
     element = demo_db.default_matrix().domains[0].elements[0].id
     assert at.button_group(key=f"a{a.id}|{element}|current_stage").disabled
     with pytest.raises(LockedError):
-        demo_db.save_rating(a.id, element, by="x", expected_version=1, current_stage="step-1")
+        assessing.save_rating(demo_db, a.id, element, by="x", expected_version=1, current_stage="step-1")
     [button] = [b for b in at.button if b.label == "Open a new draft from it"]
     button.click().run()
-    assert demo_db.find_assessment(a.pcn_code, a.year).status == "draft"
+    assert assessing.find_assessment(demo_db, a.pcn_code, a.year).status == "draft"
 
 
 def test_without_a_name_nothing_can_be_written(demo_db):
@@ -76,35 +77,35 @@ def test_conflict_shows_both_values_and_keeps_the_stored_one(demo_db):
     a = _draft(demo_db)
     at = _open(demo_db, a)
     element = demo_db.default_matrix().domains[0].elements[1].id
-    before = demo_db.rating(a.id, element)
+    before = assessing.rating(demo_db, a.id, element)
     # Someone else saves between this user's page load and their click.
-    demo_db.save_rating(a.id, element, by="Other Person", expected_version=before.version if before else 0,
+    assessing.save_rating(demo_db, a.id, element, by="Other Person", expected_version=before.version if before else 0,
                         note="Changed elsewhere")
     at.button_group(key=f"a{a.id}|{element}|current_stage").set_value("step-3").run()
     errors = " ".join(e.value for e in at.error)
     assert "changed by someone else" in errors and "Other Person" in errors
-    assert demo_db.rating(a.id, element).note == "Changed elsewhere"
-    assert demo_db.rating(a.id, element).current_stage != "step-3" or (before and before.current_stage == "step-3")
+    assert assessing.rating(demo_db, a.id, element).note == "Changed elsewhere"
+    assert assessing.rating(demo_db, a.id, element).current_stage != "step-3" or (before and before.current_stage == "step-3")
 
 
 def test_a_change_arriving_from_an_unfinished_run_is_not_saved(demo_db):
     """Clicks during an unfinished run can report widgets as changed (even cleared); such a change is
     refused with a message and the stored rating stays as it was."""
     a = _draft(demo_db)
-    element = next(e for e, r in demo_db.ratings(a.id).items() if r.current_stage)
-    before = demo_db.rating(a.id, element)
+    element = next(e for e, r in assessing.ratings(demo_db, a.id).items() if r.current_stage)
+    before = assessing.rating(demo_db, a.id, element)
     at = _open(demo_db, a, element=element)
     at.session_state["rating_page_drawn"] = False  # as if the last run was cut short
     at.button_group(key=f"a{a.id}|{element}|current_stage").set_value(None).run()
     assert not at.exception
-    assert demo_db.rating(a.id, element).current_stage == before.current_stage
-    assert demo_db.rating(a.id, element).version == before.version
+    assert assessing.rating(demo_db, a.id, element).current_stage == before.current_stage
+    assert assessing.rating(demo_db, a.id, element).version == before.version
     assert any("still loading" in e.value for e in at.error)
     # The widget shows the stored stage again, and the next change is saved.
     assert at.button_group(key=f"a{a.id}|{element}|current_stage").value == before.current_stage
     other = next(s for s in ("foundation", "step-1", "step-2", "step-3") if s != before.current_stage)
     at.button_group(key=f"a{a.id}|{element}|current_stage").set_value(other).run()
-    assert demo_db.rating(a.id, element).current_stage == other
+    assert assessing.rating(demo_db, a.id, element).current_stage == other
 
 
 def test_text_saved_trimmed_and_unchanged_text_not_resaved(demo_db):
@@ -113,10 +114,10 @@ def test_text_saved_trimmed_and_unchanged_text_not_resaved(demo_db):
     at = _open(demo_db, a, element=element)
     key = f"a{a.id}|{element}|note"
     at.text_area(key=key).set_value("  Ask the LMC about £ and – dashes, Zoë  ").run()
-    saved = demo_db.rating(a.id, element)
+    saved = assessing.rating(demo_db, a.id, element)
     assert saved.note == "Ask the LMC about £ and – dashes, Zoë"
     at.text_area(key=key).set_value("Ask the LMC about £ and – dashes, Zoë ").run()
-    assert demo_db.rating(a.id, element).version == saved.version
+    assert assessing.rating(demo_db, a.id, element).version == saved.version
 
 
 def test_the_chosen_pcn_follows_the_user_to_other_pages(demo_db):

@@ -4,12 +4,14 @@ from __future__ import annotations
 from app_fixtures import open_page
 
 from assessments.demo import DEMO_ICS
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 HEADER = "pcn_code,year,element_id,current_stage,target_stage,confidence,evidence\n"
 
 
 def _csv(store, year: str, bad_line_stage: str | None = None) -> tuple[bytes, str]:
-    pcn = store.pcns(DEMO_ICS[0])[0].code
+    pcn = orgs.pcns(store, DEMO_ICS[0])[0].code
     matrix = store.default_matrix()
     rows = [f"{pcn},{year},{eid},step-1,step-2,medium,Minutes of the March board"
             for eid in matrix.element_ids()]
@@ -28,7 +30,7 @@ def test_file_with_one_bad_row_imports_nothing_and_names_the_line(demo_db):
     problems = at.dataframe[-1].value
     assert list(problems["Line"]) == [5]
     assert "step-9" in problems["Problem"][0]
-    assert demo_db.find_assessment(pcn, "2025/26") is None
+    assert assessing.find_assessment(demo_db, pcn, "2025/26") is None
     assert demo_db.data_version() == before
 
 
@@ -41,8 +43,8 @@ def test_valid_file_is_imported_after_the_check(demo_db):
     [button] = [b for b in at.button if b.label.startswith("Import ")]
     button.click().run()
     assert not at.exception
-    assessment = demo_db.find_assessment(pcn, "2025/26")
-    ratings = demo_db.ratings(assessment.id)
+    assessment = assessing.find_assessment(demo_db, pcn, "2025/26")
+    ratings = assessing.ratings(demo_db, assessment.id)
     assert len(ratings) == n
     r = next(iter(ratings.values()))
     assert (r.current_stage, r.target_stage, r.confidence, r.updated_by) == ("step-1", "step-2", "medium", "Rita Import")
@@ -97,4 +99,4 @@ def test_organisations_import_from_the_page(app_db):
     button.click().run()
     assert not at.exception
     assert any("1 PCN" in s.value and "added" in s.value for s in at.success)
-    assert Store(app_db).pcn("U10001").practices == ("Alder Surgery", "Beech Practice")
+    assert orgs.pcn(Store(app_db), "U10001").practices == ("Alder Surgery", "Beech Practice")

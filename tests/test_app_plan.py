@@ -9,6 +9,7 @@ from app_fixtures import open_page
 from pypdf import PdfReader
 
 from assessments import plan as P
+from assessments import organisations as orgs
 
 PAGE = "views/plan.py"
 PCN, YEAR = "U99008", "2024/25"
@@ -135,7 +136,7 @@ def test_the_plan_downloads(demo_db):
     assert "Download the plan PDF" in [b.label for b in at.get("download_button")]
     key, data, name = at.session_state["plan_pdf"]
     assert name == f"development-plan-{PCN}-2024-25.pdf" and data.startswith(b"%PDF-")
-    assert demo_db.pcn(PCN).name in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    assert orgs.pcn(demo_db, PCN).name in PdfReader(io.BytesIO(data)).pages[0].extract_text()
 
 
 def test_every_pcn_of_the_ics_in_one_zip(demo_db):
@@ -145,7 +146,7 @@ def test_every_pcn_of_the_ics_in_one_zip(demo_db):
     assert "Download the 8 plan PDFs (zip)" in [b.label for b in at.get("download_button")]
     _, data, name = at.session_state["plan_zip"]
     assert name == "development-plans-QZZ-2024-25.zip"
-    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == len(demo_db.pcns("QZZ")) == 8
+    assert len(zipfile.ZipFile(io.BytesIO(data)).namelist()) == len(orgs.pcns(demo_db, "QZZ")) == 8
 
 
 def test_without_a_name_nothing_can_be_changed(demo_db):

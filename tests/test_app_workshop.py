@@ -5,6 +5,7 @@ from __future__ import annotations
 from app_fixtures import open_page
 
 from assessments import workshop as ws
+from assessments import ratings as assessing
 
 FACILITATOR = "views/workshop.py"
 JOIN = "views/join.py"
@@ -54,8 +55,8 @@ def test_a_participant_joins_with_the_code_and_rates(demo_db):
     [p] = ws.participants(demo_db, w.id)
     assert (p.name, p.role) == ("Sam <Patel>", "Practice manager")
     assert at.query_params["code"] == w.code
-    token = at.query_params["p"]
-    assert at.session_state["workshop_token"] == token
+    assert "p" not in at.query_params  # the token never sits in the address
+    token = at.session_state["workshop_token"]
     assert "as Sam \\<Patel\\> (Practice manager)" in texts(at)  # shown literally
 
     first = at.radio[0]
@@ -66,9 +67,11 @@ def test_a_participant_joins_with_the_code_and_rates(demo_db):
     assert {e: (r.stage, r.comment) for e, r in mine.items()} == {element: ("step-2", "Board minutes show it")}
     assert "Saved: Step 2 with your comment." in texts(at)
 
-    # A fresh session from the link carries on with the same ratings.
+    # A fresh session from the participant's own rejoin link carries on with the same ratings,
+    # and takes the token out of the address again.
     again = open_page(JOIN, actor=None, query={"code": w.code, "p": token})
     assert not again.exception
+    assert "p" not in again.query_params
     assert again.radio[0].value == "step-2"
     assert again.text_input[0].value == "Board minutes show it"
     assert len(ws.participants(demo_db, w.id)) == 1
@@ -115,16 +118,16 @@ def test_facilitator_records_the_agreed_stage_and_writes_the_assessment(demo_db)
     assert at.selectbox(key=f"agree_element_{w.id}").value == second  # nothing else was rated, so it stays
 
     button(at, "Write the agreed ratings to the 2025/26 assessment").click().run()
-    a = demo_db.find_assessment("U99004", "2025/26")
+    a = assessing.find_assessment(demo_db, "U99004", "2025/26")
     assert a is not None and a.status == "draft"
-    rating = demo_db.ratings(a.id)[second]
+    rating = assessing.ratings(demo_db, a.id)[second]
     assert rating.current_stage == "step-1" and rating.note.endswith("Board minutes; partners not yet involved")
-    assert {e.source for e in demo_db.rating_history(a.id, second)} == {f"workshop {w.code}"}
+    assert {e.source for e in assessing.rating_history(demo_db, a.id, second)} == {f"workshop {w.code}"}
     assert any("Wrote 1 agreed rating(s) to a new draft assessment" in m.value for m in at.success)
 
 
 def test_writing_to_an_agreed_assessment_explains_and_offers_a_new_draft(demo_db):
-    agreed = demo_db.find_assessment("U99001", "2024/25")
+    agreed = assessing.find_assessment(demo_db, "U99001", "2024/25")
     assert agreed.status == "agreed"
     w = ws.open_workshop(demo_db, "U99001", "2024/25", by="Fran")
     ws.record_consensus(demo_db, w.id, demo_db.default_matrix().element_ids()[0], "step-3", by="Fran")
@@ -132,10 +135,10 @@ def test_writing_to_an_agreed_assessment_explains_and_offers_a_new_draft(demo_db
     button(at, "Write the agreed ratings to the 2024/25 assessment").click().run()
     assert any("it is locked" in e.value for e in at.error)
     button(at, "Open a new draft of the assessment").click().run()
-    draft = demo_db.find_assessment("U99001", "2024/25")
+    draft = assessing.find_assessment(demo_db, "U99001", "2024/25")
     assert draft.status == "draft" and draft.revision_of == agreed.id
     button(at, "Write the agreed ratings to the 2024/25 assessment").click().run()
-    assert demo_db.ratings(draft.id)[demo_db.default_matrix().element_ids()[0]].current_stage == "step-3"
+    assert assessing.ratings(demo_db, draft.id)[demo_db.default_matrix().element_ids()[0]].current_stage == "step-3"
 
 
 def test_the_join_link_works_from_whatever_address_is_typed():

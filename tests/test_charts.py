@@ -1,4 +1,4 @@
-"""Figure builders: the right traces and values from small hand-made inputs, and their tables."""
+"""Figure builders (figures/): the right traces and values from small hand-made inputs, and their tables."""
 from __future__ import annotations
 
 import os
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from assessments import scoring as sc
-from components import charts
-from components.theme import chart_text, relative_luminance, stage_colours, text_colour_on, wrap
+from figures import charts, tables
+from figures.theme import chart_text, relative_luminance, stage_colours, text_colour_on, wrap
 from tests.test_scoring import FOUR, PCNS, V1, V3, WORKSHOP, snap
 
 LABELS = ["Starting", "Developing", "Embedded"]
@@ -47,10 +47,13 @@ def test_chart_text_is_literal():
     assert wrap("<script>", 40) == "&lt;script&gt;"
 
 
-def test_chart_modules_do_not_import_streamlit():
-    code = "import sys, components.charts, components.theme; sys.exit('streamlit' in sys.modules)"
+def test_figure_modules_do_not_import_streamlit_or_the_app():
+    code = ("import sys, figures.charts, figures.theme, figures.tables\n"
+            "app = ('streamlit', 'components', 'views', 'reports')\n"
+            "sys.exit(sorted(n for n in sys.modules if n.split('.')[0] in app) or 0)")
     root = Path(__file__).resolve().parent.parent
-    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr or done.stdout
 
 
 # --- radar ---------------------------------------------------------------------------------------
@@ -77,13 +80,13 @@ def test_radar_leaves_out_years_on_another_scale_and_says_so():
     fig = charts.radar(series, FOUR)
     assert [t.name for t in fig.data] == ["2024/25", "Target (2024/25)"]
     assert "2023/24" in fig.layout.annotations[0].text
-    table = charts.radar_table(series)
+    table = tables.profile_table(series)
     assert list(table["2023/24"]) == ["not comparable", "not comparable"]
     assert "different scales" in table["Notes"][0]
 
 
 def test_radar_table():
-    t = charts.radar_table(_series())
+    t = tables.profile_table(_series())
     assert list(t.columns) == ["Domain", "2022/23", "2023/24", "2024/25", "Target (2024/25)", "Notes"]
     assert list(t["Domain"]) == ["Leadership", "Use of data"]
     assert list(t["2024/25"]) == ["2.0 (1 of 1 rated)", "1.0 (1 of 2 rated)"]
@@ -103,7 +106,7 @@ def test_domain_progress_small_multiples():
     assert sum(bool(t.showlegend) for t in fig.data) == 2  # one legend entry each for score and target
     assert list(fig.layout.yaxis.ticktext) == LABELS
     assert [a.text for a in fig.layout.annotations] == ["Leadership", "Use of data"]
-    table = charts.domain_progress_table(_series())
+    table = tables.domain_years_table(_series())
     assert len(table) == 6 and list(table["Domain"][:3]) == ["Leadership"] * 3
     assert table.iloc[5][["Year", "Score", "Rated", "Target"]].tolist() == ["2024/25", "1.0", "1 of 2", "1.5"]
 

@@ -10,28 +10,30 @@ from openpyxl import Workbook, load_workbook
 from assessments import exchange
 from assessments.exchange import COLUMNS, ImportProblems, RestoreError
 from assessments.store import Store
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 YEARS = ("2023/24", "2024/25")
 
 
 def fill(store, matrix, n_pcns=4):
     """A little of everything: two ICSs, PCNs, agreed and draft assessments, a revision, audit rows."""
-    store.add_ics("QZZ", "Test ICS", region="Nowhere", by="setup")
-    store.add_ics("QZY", "Ünïcode ICS – “quotes”", by="setup")
+    orgs.add_ics(store, "QZZ", "Test ICS", region="Nowhere", by="setup")
+    orgs.add_ics(store, "QZY", "Ünïcode ICS – “quotes”", by="setup")
     for i in range(n_pcns):
-        store.add_pcn(f"U9{i:04d}", f"PCN {i}", ics_code="QZZ" if i % 2 else "QZY", list_size=20_000 + i,
+        orgs.add_pcn(store, f"U9{i:04d}", f"PCN {i}", ics_code="QZZ" if i % 2 else "QZY", list_size=20_000 + i,
                       rural=bool(i % 3 == 0), practices=[f"Practice {i}-{k}" for k in range(1 + i % 3)], by="setup")
         for y, year in enumerate(YEARS):
             with store.batch(by=f"manager {i}", source="test") as b:
-                a = b.create_assessment(f"U9{i:04d}", year, matrix)
+                a = assessing.create_assessment(b, f"U9{i:04d}", year, matrix)
                 for e, element in enumerate(matrix.element_ids()):
-                    b.save_rating(a.id, element, expected_version=0, current_stage=matrix.stage_ids[(i + e + y) % 3],
+                    assessing.save_rating(b, a.id, element, expected_version=0, current_stage=matrix.stage_ids[(i + e + y) % 3],
                                   target_stage="embedded", confidence=("low", "medium", "high")[e % 3],
                                   evidence=f"Evidence line one\nline two, with \"quotes\", {i}" if e == 0 else None)
             if y == 0:
-                store.agree_assessment(a.id, by=f"manager {i}", expected_version=1)
-    first = store.find_assessment("U90000", YEARS[0])
-    store.open_revision(first.id, by="reviser")
+                assessing.agree_assessment(store, a.id, by=f"manager {i}", expected_version=1)
+    first = assessing.find_assessment(store, "U90000", YEARS[0])
+    assessing.open_revision(store, first.id, by="reviser")
     if n_pcns < 2:
         return
     from assessments import plan
@@ -84,8 +86,8 @@ def test_backup_restore_backup_gives_identical_json(store, open_store, small_mat
     assert [summary(target, w.id).table.equals(summary(store, w.id).table) for w in workshops(store)] == [True]
     assert dump(target) == text
     # The restored database is fully usable: new ids follow on, versions carry on.
-    new = target.create_assessment("U90001", "2025/26", small_matrix, by="after")
-    assert new.id == max(a.id for a in store.assessments(include_superseded=True)) + 1
+    new = assessing.create_assessment(target, "U90001", "2025/26", small_matrix, by="after")
+    assert new.id == max(a.id for a in assessing.assessments(store, include_superseded=True)) + 1
     target.close()
 
 
@@ -98,7 +100,7 @@ def test_backup_restores_across_backends_byte_for_byte(store, postgres_server, s
     try:
         exchange.restore(target, json.loads(text))
         assert dump(target) == text
-        assert target.portfolio("2024/25") == store.portfolio("2024/25")
+        assert assessing.portfolio(target, "2024/25") == assessing.portfolio(store, "2024/25")
     finally:
         target.close()
         if other:
@@ -126,7 +128,7 @@ def test_restore_refuses_something_that_is_not_a_backup(store):
 def test_a_backup_from_the_first_schema_restores_and_is_upgraded(db_url, small_matrix, tmp_path):
     from sqlalchemy import text
 
-    from assessments.store import make_engine, migrate
+    from assessments.records import make_engine, migrate
 
     old_url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(old_url)
@@ -150,9 +152,9 @@ def test_a_backup_from_the_first_schema_restores_and_is_upgraded(db_url, small_m
         exchange.restore(target, data)
         with Store(old_url, matrices=[small_matrix]) as upgraded:  # the same database, upgraded in place
             assert dump(target) == dump(upgraded)
-        r = target.rating(1, "vision")
+        r = assessing.rating(target, 1, "vision")
         assert (r.current_stage, r.evidence, r.confidence, r.version) == ("developing", "ev", None, 1)
-        assert target.pcn("U90001").practices == ("Elm",)
+        assert orgs.pcn(target, "U90001").practices == ("Elm",)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,10 +179,10 @@ def many_rows(matrix, n_pcns):
 
 
 def add_pcns(store, n):
-    store.add_ics("QZZ", "Test ICS", by="setup")
+    orgs.add_ics(store, "QZZ", "Test ICS", by="setup")
     with store.batch(by="setup") as b:
         for i in range(n):
-            b.add_pcn(f"U9{i:04d}", f"PCN {i}", ics_code="QZZ", list_size=30_000)
+            orgs.add_pcn(b, f"U9{i:04d}", f"PCN {i}", ics_code="QZZ", list_size=30_000)
 
 
 def test_a_csv_with_one_bad_row_among_hundreds_changes_nothing_and_names_the_line(store, small_matrix, tmp_path):
@@ -203,14 +205,14 @@ def test_a_csv_with_one_bad_row_among_hundreds_changes_nothing_and_names_the_lin
     assert (result.applied, result.ratings_changed, len(result.assessments_created)) == (360, 360, 120)
     sources = {e.source for e in store.audit()} - {None}
     assert sources == {"import ratings.csv"}
-    r = store.rating(store.find_assessment("U90003", "2024/25").id, "vision")
+    r = assessing.rating(store, assessing.find_assessment(store, "U90003", "2024/25").id, "vision")
     assert (r.current_stage, r.evidence, r.updated_by) == (small_matrix.stage_ids[(3 + 1) % 3], "evidence 3 1", "importer")
 
 
 def test_every_kind_of_bad_row_is_reported_with_its_line(store, small_matrix, tmp_path):
     add_pcns(store, 2)
-    a = store.create_assessment("U90001", "2023/24", small_matrix, by="setup")
-    store.agree_assessment(a.id, by="setup", expected_version=1)
+    a = assessing.create_assessment(store, "U90001", "2023/24", small_matrix, by="setup")
+    assessing.agree_assessment(store, a.id, by="setup", expected_version=1)
     m, v = small_matrix.id, small_matrix.version
     rows = [
         ["U90000", "2024/25", m, v, "governance", "starting", "", "", "", ""],      # 2 fine
@@ -238,7 +240,7 @@ def test_every_kind_of_bad_row_is_reported_with_its_line(store, small_matrix, tm
     assert "agreed and locked" in got[8]
     assert "already given on line 2" in got[9]
     assert "'other-matrix'" in got[10]
-    assert store.find_assessment("U90000", "2024/25") is None
+    assert assessing.find_assessment(store, "U90000", "2024/25") is None
 
 
 def test_bad_headers_are_reported_on_line_1(store, tmp_path):
@@ -264,11 +266,11 @@ def test_excel_import_works(store, small_matrix, tmp_path):
     wb.save(tmp_path / "ratings.xlsx")
     result = exchange.import_ratings(store, tmp_path / "ratings.xlsx", by="importer")
     assert (result.applied, result.ratings_changed, result.skipped) == (3, 3, 0)
-    a = store.find_assessment("U90001", "2024/25")
+    a = assessing.find_assessment(store, "U90001", "2024/25")
     assert (a.matrix_id, a.status) == (small_matrix.id, "draft")
-    g = store.rating(a.id, "governance")
+    g = assessing.rating(store, a.id, "governance")
     assert (g.current_stage, g.target_stage, g.confidence, g.evidence) == ("developing", "embedded", "high", "Signed agreement")
-    assert store.rating(store.find_assessment("U90000", "2024/25").id, "vision").note == "12345"
+    assert assessing.rating(store, assessing.find_assessment(store, "U90000", "2024/25").id, "vision").note == "12345"
 
 
 def test_excel_dates_are_reported_not_guessed(store, small_matrix, tmp_path):
@@ -299,7 +301,7 @@ def test_export_round_trips_through_import(store, small_matrix, tmp_path, suffix
     exchange.restore(other, {**exchange.backup(store), "tables": {
         k: v for k, v in exchange.backup(store)["tables"].items() if k in ("ics", "pcn")}})
     exchange.import_ratings(other, path, by="importer")
-    for rec, copy in zip(store.portfolio("2024/25"), other.portfolio("2024/25")):
+    for rec, copy in zip(assessing.portfolio(store, "2024/25"), assessing.portfolio(other, "2024/25")):
         assert {e: (r.current_stage, r.target_stage, r.confidence, r.evidence, r.note) for e, r in rec.ratings.items()} == \
                {e: (r.current_stage, r.target_stage, r.confidence, r.evidence, r.note) for e, r in copy.ratings.items()}
     other.close()
@@ -322,11 +324,11 @@ def test_a_template_imports_as_nothing_until_filled_in(store, small_matrix, tmp_
     path = tmp_path / f"template{suffix}"
     assert exchange.write_template(store, path, matrix=small_matrix, pcn_code="U90000", year="2024/25") == 3
     result = exchange.import_ratings(store, path, by="x")
-    assert (result.applied, result.skipped) == (0, 3) and store.find_assessment("U90000", "2024/25") is None
+    assert (result.applied, result.skipped) == (0, 3) and assessing.find_assessment(store, "U90000", "2024/25") is None
     header, body = exchange.read_rows(path)
     rows = [[("" if v is None else v) for v in r] for _, r in body]
     rows[1][header.index("current_stage")] = "developing"
     filled = write_csv(tmp_path / "filled.csv", rows, header=header)
     assert exchange.import_ratings(store, filled, by="x").applied == 1
-    a = store.find_assessment("U90000", "2024/25")
-    assert store.rating(a.id, "vision").current_stage == "developing"
+    a = assessing.find_assessment(store, "U90000", "2024/25")
+    assert assessing.rating(store, a.id, "vision").current_stage == "developing"

@@ -9,6 +9,7 @@ import pytest
 
 from assessments.exchange import ImportProblems
 from assessments.organisations import export_organisations, import_organisations
+from assessments import organisations as orgs
 
 ROOT = Path(__file__).resolve().parents[1]
 HEADER = "ics_code,ics_name,pcn_code,pcn_name,list_size,rural,practices\n"
@@ -28,10 +29,10 @@ def _write(tmp_path, text, name="orgs.csv"):
 def test_import_adds_ics_and_pcns(store, tmp_path):
     result = import_organisations(store, _write(tmp_path, GOOD), by="Ann Admin")
     assert (result.ics_added, result.pcns_added) == (2, 3)
-    birch = store.pcn("U10002")
+    birch = orgs.pcn(store, "U10002")
     assert (birch.name, birch.ics_code, birch.list_size, birch.rural, birch.practices) == (
         "Birch PCN", "QAB", 28500, True, ("Birch Health Centre",))
-    assert store.pcn("U10001").practices == ("Alder Surgery", "Beech Practice")
+    assert orgs.pcn(store, "U10001").practices == ("Alder Surgery", "Beech Practice")
     assert {e.source for e in store.audit(entity="pcn")} == {"import orgs.csv"}
 
 
@@ -40,8 +41,8 @@ def test_reimport_updates_only_what_changed(store, tmp_path):
     changed = GOOD.replace("Alder PCN,41000", "Alder and Elm PCN,43000")
     result = import_organisations(store, _write(tmp_path, changed, "v2.csv"), by="Ann Admin")
     assert (result.pcns_added, result.pcns_updated, result.unchanged) == (0, 1, 2)
-    assert store.pcn("U10001").name == "Alder and Elm PCN"
-    assert store.pcn("U10001").version == 2
+    assert orgs.pcn(store, "U10001").name == "Alder and Elm PCN"
+    assert orgs.pcn(store, "U10001").version == 2
 
 
 def test_any_bad_row_changes_nothing_and_names_each_line(store, tmp_path):

@@ -11,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from assessments import pathway as P
-from assessments.store import ConflictError, InputError, NotFoundError
+from assessments.values import ConflictError, InputError, NotFoundError
 from matrix import Pathway, load_file
+from assessments import organisations
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = "2024/25"
@@ -25,11 +26,11 @@ def pw() -> Pathway:
 
 @pytest.fixture
 def orgs(store):
-    store.add_ics("QZZ", "Test ICS", by="setup")
-    store.add_ics("QZY", "Other ICS", by="setup")
+    organisations.add_ics(store, "QZZ", "Test ICS", by="setup")
+    organisations.add_ics(store, "QZY", "Other ICS", by="setup")
     for code, name, ics in (("U90001", "Alder PCN", "QZZ"), ("U90002", "Birch PCN", "QZZ"),
                             ("U90003", "Cedar PCN", "QZZ"), ("U90009", "Elsewhere PCN", "QZY")):
-        store.add_pcn(code, name, ics_code=ics, list_size=30_000, by="setup")
+        organisations.add_pcn(store, code, name, ics_code=ics, list_size=30_000, by="setup")
     return store
 
 
@@ -160,14 +161,14 @@ def test_expected_version_is_required(orgs, pw):
 
 def test_several_steps_in_one_batch_are_all_or_nothing(orgs, pw):
     with orgs.batch(by="Facilitator") as b:
-        P.save_step_in(b, "U90001", YEAR, 1, expected_version=0, status="done", date=date(2024, 4, 30), pathway=pw)
-        P.save_step_in(b, "U90001", YEAR, 2, expected_version=0, status="in progress", pathway=pw)
+        P.save_step(b, "U90001", YEAR, 1, expected_version=0, status="done", date=date(2024, 4, 30), pathway=pw)
+        P.save_step(b, "U90001", YEAR, 2, expected_version=0, status="in progress", pathway=pw)
     assert [s.status for s in P.pathway_status(orgs, "U90001", YEAR, pw)][:3] == ["done", "in progress", "not started"]
     before = orgs.data_version()
     with pytest.raises(InputError):
         with orgs.batch(by="Facilitator") as b:
-            P.save_step_in(b, "U90001", YEAR, 3, expected_version=0, status="in progress", pathway=pw)
-            P.save_step_in(b, "U90001", YEAR, 4, expected_version=0, status="maybe", pathway=pw)
+            P.save_step(b, "U90001", YEAR, 3, expected_version=0, status="in progress", pathway=pw)
+            P.save_step(b, "U90001", YEAR, 4, expected_version=0, status="maybe", pathway=pw)
     assert orgs.data_version() == before
     assert P.step_status(orgs, "U90001", YEAR, 3, pw).version == 0
 
@@ -222,9 +223,9 @@ def test_the_table_matches_its_migration(store):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from assessments.store import Base
+    from assessments.records.tables import Base
 
-    with store.engine.connect() as conn:
+    with store.db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     ours = [d for d in diff if "pathway_step" in repr(d)]
     assert ours == []
@@ -233,7 +234,7 @@ def test_the_table_matches_its_migration(store):
 def test_rows_are_stored_once_per_pcn_year_and_step(orgs, pw):
     P.save_step(orgs, "U90001", YEAR, 1, by="a", expected_version=0, status="in progress")
     P.save_step(orgs, "U90001", YEAR, 1, by="a", expected_version=1, status="done")
-    with orgs.engine.connect() as conn:
+    with orgs.db.engine.connect() as conn:
         rows = conn.execute(select(P.PathwayStepRow.step_number, P.PathwayStepRow.status,
                                    P.PathwayStepRow.version)).all()
     assert [tuple(r) for r in rows] == [(1, "done", 2)]

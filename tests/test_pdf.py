@@ -19,6 +19,8 @@ from assessments.store import Store
 from reports import pdf as report_pdf
 from reports.data import gather, summary_paragraphs
 from reports.excel import workbook
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts" / "pdf"
@@ -96,11 +98,11 @@ def long_pdf(store) -> bytes:
 
 def test_the_pdf_says_what_the_database_holds(store, main_pdf):
     text = pdf_text(main_pdf)
-    pcn = store.pcn(MAIN)
-    assert pcn.name in text and MAIN in text and store.ics(pcn.ics_code).name in text
-    assessment = store.find_assessment(MAIN, YEAR)
+    pcn = orgs.pcn(store, MAIN)
+    assert pcn.name in text and MAIN in text and orgs.ics(store, pcn.ics_code).name in text
+    assessment = assessing.find_assessment(store, MAIN, YEAR)
     matrix = store.matrix(assessment.matrix_id, assessment.matrix_version)
-    ratings = store.ratings(assessment.id)
+    ratings = assessing.ratings(store, assessment.id)
     for domain in matrix.domains:
         assert domain.title in text
         for e in domain.elements:
@@ -127,7 +129,7 @@ def test_the_pdf_has_both_charts_as_images(main_pdf):
 
 def test_metadata_and_page_numbers(store, main_pdf):
     reader = PdfReader(io.BytesIO(main_pdf))
-    name = store.pcn(MAIN).name
+    name = orgs.pcn(store, MAIN).name
     assert reader.metadata.title == f"Development plan {YEAR}: {name}"
     assert reader.metadata.author == name
     assert YEAR in reader.metadata.subject and reader.metadata.creation_date is not None
@@ -184,7 +186,7 @@ def test_a_long_plan_paginates_without_cutting_text(store, long_pdf):
 def test_a_pcn_without_a_plan_gets_a_useful_pdf(store):
     data = report_pdf.plan_pdf(store, BARE, YEAR)
     text = pdf_text(data)
-    assert store.pcn(BARE).name in text
+    assert orgs.pcn(store, BARE).name in text
     assert "SUGGESTED, NOT YET CHOSEN" in text
     for s in P.suggest_priorities(P.snapshot(store, BARE, YEAR)):
         assert words(s.element_title) in text
@@ -193,7 +195,7 @@ def test_a_pcn_without_a_plan_gets_a_useful_pdf(store):
 
 
 def test_a_pcn_with_no_assessment_at_all_still_gets_a_pdf(store):
-    store.add_pcn("U99050", "Brand New PCN", ics_code="QZZ", list_size=20_000, by="test")
+    orgs.add_pcn(store, "U99050", "Brand New PCN", ics_code="QZZ", list_size=20_000, by="test")
     text = pdf_text(report_pdf.plan_pdf(store, "U99050", YEAR))
     assert "Brand New PCN has not started its 2024/25 self-assessment yet." in text
     assert "Not started" in text
@@ -238,7 +240,7 @@ def test_an_ics_zip_has_every_pcn(store):
     seen = []
     data = report_pdf.ics_plans_zip(store, "QZZ", YEAR, progress=lambda done, total, name: seen.append((done, total)))
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    codes = [p.code for p in store.pcns("QZZ")]
+    codes = [p.code for p in orgs.pcns(store, "QZZ")]
     assert names == [f"development-plan-{c}-2024-25.pdf" for c in codes]
     assert seen[0] == (0, len(codes)) and seen[-1] == (len(codes), len(codes))
 
@@ -261,8 +263,6 @@ def test_pages_render_to_png_and_are_not_blank(main_pdf):
 
 def test_pathway_steps_come_from_pathway_status(store, monkeypatch):
     """The PDF asks assessments.pathway.pathway_status(store, pcn, year, pathway) for the six steps."""
-    import sys
-    import types
     from dataclasses import dataclass
 
     @dataclass
@@ -284,7 +284,9 @@ def test_pathway_steps_come_from_pathway_status(store, monkeypatch):
                            "Clinical director elected – Zoë Ñúñez" if s.number == 1 else None,
                            done if s.number == 1 else {}) for s in pathway.steps]
 
-    monkeypatch.setitem(sys.modules, "assessments.pathway", types.SimpleNamespace(pathway_status=pathway_status))
+    import reports.data
+
+    monkeypatch.setattr(reports.data, "pathway_status", pathway_status)
     report = gather(store, MAIN, YEAR)
     assert calls == [(MAIN, YEAR, report.pathway.id)]
     text = pdf_text(report_pdf.render(report, charts=False))

@@ -10,8 +10,10 @@ import pytest
 
 from assessments import plan as P
 from assessments.scoring import Snapshot
-from assessments.store import ConflictError, InputError, NotFoundError
-from matrix import load_text
+from assessments.values import ConflictError, InputError, NotFoundError
+from matrix import discover, load_text
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 MATRIX = load_text("""
 kind: maturity-matrix
@@ -130,7 +132,7 @@ def test_actions_not_asking_for_development_funding_are_not_flagged():
 
 
 def test_the_shipped_funding_rules_flag_the_obvious_cases():
-    rules = P.default_funding()
+    rules = discover().default_funding()
     assert rules is not None
     assert P.check_funding(action(what="Fixed-term project manager for the MDT work",
                                   category="transformation-capacity"), rules) == []
@@ -146,13 +148,15 @@ def test_the_shipped_funding_rules_flag_the_obvious_cases():
 def test_typed_values_are_cleaned_or_reported_per_field():
     clean, problems = P.check_action({"what": " Away day ", "due": "31/03/2025", "cost": "£1,250.50", "step": "Step 3",
                                       "status": "In progress", "funding_source": "pcn development funding",
-                                      "funding_category": "Leadership development and coaching"})
+                                      "funding_category": "Leadership development and coaching"},
+                                     funding=discover().default_funding())
     assert problems == []
     assert clean == {"what": "Away day", "due": date(2025, 3, 31), "cost": Decimal("1250.50"), "step": 3,
                      "status": "in progress", "funding_source": P.DEVELOPMENT_FUNDING,
                      "funding_category": "leadership-development"}
     _, problems = P.check_action({"what": "", "due": "soon", "cost": -5, "step": 9, "status": "maybe",
-                                  "funding_source": "lottery", "funding_category": "sweets"})
+                                  "funding_source": "lottery", "funding_category": "sweets"},
+                                 funding=discover().default_funding())
     assert [f for f, _ in problems] == ["what", "due", "status", "step", "cost", "funding_source", "funding_category"]
     messages = dict(problems)
     assert "not a date" in messages["due"] and "negative" in messages["cost"] and "1 to 6" in messages["step"]
@@ -173,10 +177,10 @@ def test_blank_editor_rows_are_skipped_and_problems_name_row_and_column():
 # Stored plans
 
 def seed(store, matrix):
-    store.add_ics("QZZ", "Test ICS", by="setup")
-    store.add_pcn("U90001", "Zoë's PCN", ics_code="QZZ", list_size=30_000, by="setup")
-    store.add_pcn("U90002", "Other PCN", ics_code="QZZ", list_size=30_000, by="setup")
-    store.create_assessment("U90001", "2024/25", matrix, by="setup")
+    orgs.add_ics(store, "QZZ", "Test ICS", by="setup")
+    orgs.add_pcn(store, "U90001", "Zoë's PCN", ics_code="QZZ", list_size=30_000, by="setup")
+    orgs.add_pcn(store, "U90002", "Other PCN", ics_code="QZZ", list_size=30_000, by="setup")
+    assessing.create_assessment(store, "U90001", "2024/25", matrix, by="setup")
 
 
 def test_a_plan_saves_and_reads_back(store, small_matrix):

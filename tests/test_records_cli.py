@@ -12,8 +12,11 @@ import pytest
 
 from assessments import exchange
 from assessments.demo import DEMO_ICS, STORIES, YEARS, DemoExistsError, load_demo
-from assessments.store import AGREED, DRAFT, Store
+from assessments.model import AGREED, DRAFT
+from assessments.store import Store
 from assessments.synthetic import generate
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,8 +82,8 @@ def nhs_store(db_url):
 def test_demo_tells_its_stories(nhs_store):
     summary = load_demo(nhs_store)
     assert (summary.ics_code, summary.years, summary.assessments) == ("QZZ", YEARS, 32)
-    assert nhs_store.ics("QZZ").name == DEMO_ICS[1] and "fictional" in DEMO_ICS[2].lower()
-    pcns = nhs_store.pcns("QZZ")
+    assert orgs.ics(nhs_store, "QZZ").name == DEMO_ICS[1] and "fictional" in DEMO_ICS[2].lower()
+    pcns = orgs.pcns(nhs_store, "QZZ")
     assert len(pcns) == 8 and all(p.code.startswith("U9") and p.name.endswith("PCN") for p in pcns)
     sizes = [p.list_size for p in pcns]
     assert min(sizes) < 20_000 and max(sizes) > 65_000
@@ -91,7 +94,7 @@ def test_demo_tells_its_stories(nhs_store):
     assert matrix.id == "nhse-pcn-maturity"
     level: dict[str, list[float]] = {}
     for year in YEARS:
-        records = nhs_store.portfolio(year, ics_code="QZZ")
+        records = assessing.portfolio(nhs_store, year, ics_code="QZZ")
         assert len(records) == 8
         statuses = {r.assessment.status for r in records}
         assert statuses == ({AGREED} if year != YEARS[-1] else {AGREED, DRAFT})
@@ -104,9 +107,9 @@ def test_demo_tells_its_stories(nhs_store):
     assert abs(stall[2] - stall[1]) < 0.35 and abs(stall[3] - stall[2]) < 0.35
     assert merger[2] < merger[1] - 0.5 and merger[3] > merger[2]
     assert fast[-1] - fast[0] == max(v[-1] - v[0] for v in level.values())
-    in_progress = nhs_store.find_assessment("U99007", YEARS[-1])
-    assert 0 < len(nhs_store.ratings(in_progress.id)) < len(matrix.element_ids())
-    assert any(x.evidence for r in nhs_store.portfolio(YEARS[-1]) for x in r.ratings.values())
+    in_progress = assessing.find_assessment(nhs_store, "U99007", YEARS[-1])
+    assert 0 < len(assessing.ratings(nhs_store, in_progress.id)) < len(matrix.element_ids())
+    assert any(x.evidence for r in assessing.portfolio(nhs_store, YEARS[-1]) for x in r.ratings.values())
     with pytest.raises(DemoExistsError, match="already loaded"):
         load_demo(nhs_store)
 
@@ -125,10 +128,10 @@ def test_synthetic_data_loads_in_bulk_and_the_store_carries_on(nhs_store):
     counts = nhs_store.counts()
     assert (counts["ics"], counts["pcn"], counts["assessment"], counts["rating"], counts["audit_log"]) == (
         3, 24, summary.assessments, summary.ratings, summary.audit_rows)
-    records = nhs_store.portfolio("2024/25")
+    records = assessing.portfolio(nhs_store, "2024/25")
     assert len(records) == 24 and all(len(r.ratings) == len(nhs_store.default_matrix().element_ids()) for r in records)
     # Ids after a bulk load with explicit ids keep counting up (PostgreSQL sequences were moved on).
     draft = next(r.assessment for r in records if r.assessment.status == DRAFT)
-    nhs_store.discard_draft(draft.id, by="t", expected_version=draft.version)
-    again = nhs_store.start_year(draft.pcn_code, "2024/25", by="t")
+    assessing.discard_draft(nhs_store, draft.id, by="t", expected_version=draft.version)
+    again = assessing.start_year(nhs_store, draft.pcn_code, "2024/25", by="t")
     assert again.id == summary.assessments + 1

@@ -6,7 +6,15 @@ from datetime import datetime
 import pytest
 from sqlalchemy import inspect, text
 
-from assessments.store import AGREED, LockedError, Store, head_revision, make_engine, migrate
+from assessments.model import AGREED
+
+from assessments.records import head_revision, make_engine, migrate
+
+from assessments.store import Store
+
+from assessments.values import LockedError
+from assessments import ratings as assessing
+from assessments import organisations as orgs
 
 FIRST = "0001_initial"
 
@@ -39,27 +47,27 @@ def test_upgrade_from_the_first_schema_keeps_every_row(db_url, small_matrix):
     store = Store(db_url, matrices=[small_matrix])  # opening upgrades to the latest schema
     try:
         assert store.schema_revision() == head_revision() != FIRST
-        assert [(p.code, p.name, p.list_size, p.rural, p.practices, p.version) for p in store.pcns()] == [
+        assert [(p.code, p.name, p.list_size, p.rural, p.practices, p.version) for p in orgs.pcns(store)] == [
             ("U90001", "Old PCN 1", 10_000, False, ("A", "B"), 1), ("U90002", "Old PCN 2", 20_000, True, ("A", "B"), 1),
             ("U90003", "Old PCN 3", 30_000, False, ("A", "B"), 1)]
-        assert store.ics("QZZ").region is None
-        assessments = store.assessments()
+        assert orgs.ics(store, "QZZ").region is None
+        assessments = assessing.assessments(store)
         assert [(a.id, a.pcn_code, a.year, a.status, a.version, a.revision_of) for a in assessments] == [
             (1, "U90001", "2022/23", "agreed", 1, None), (2, "U90001", "2023/24", "draft", 1, None),
             (3, "U90002", "2023/24", "draft", 1, None)]
         assert assessments[0].created_at.replace(tzinfo=None) == when
         for a in assessments:
-            ratings = store.ratings(a.id)
+            ratings = assessing.ratings(store, a.id)
             assert [(r.element_id, r.current_stage, r.target_stage, r.evidence, r.confidence, r.version)
                     for r in ratings.values()] == [("governance", "starting", "embedded", "ev", None, 1),
                                                    ("vision", "developing", "embedded", "ev", None, 1)]
         # The upgraded rows work with everything added since: versions, confidence, locking, audit, new ids.
-        r = store.save_rating(2, "vision", by="new", expected_version=1, confidence="medium")
+        r = assessing.save_rating(store, 2, "vision", by="new", expected_version=1, confidence="medium")
         assert (r.version, r.confidence, r.evidence) == (2, "medium", "ev")
         with pytest.raises(LockedError):
-            store.save_rating(1, "vision", by="new", expected_version=1, current_stage="embedded")
-        assert store.assessment(1).status == AGREED
-        new = store.create_assessment("U90003", "2023/24", small_matrix, by="new")
+            assessing.save_rating(store, 1, "vision", by="new", expected_version=1, current_stage="embedded")
+        assert assessing.assessment(store, 1).status == AGREED
+        new = assessing.create_assessment(store, "U90003", "2023/24", small_matrix, by="new")
         assert new.id == 4
         assert [e.field for e in store.audit(entity="rating")] == ["confidence"]
     finally:
@@ -68,6 +76,6 @@ def test_upgrade_from_the_first_schema_keeps_every_row(db_url, small_matrix):
 
 def test_opening_a_current_database_again_changes_nothing(db_url, small_matrix):
     with Store(db_url, matrices=[small_matrix]) as s:
-        s.add_ics("QZZ", "ICS", by="a")
+        orgs.add_ics(s, "QZZ", "ICS", by="a")
     with Store(db_url, matrices=[small_matrix]) as s:
-        assert s.schema_revision() == head_revision() and [i.code for i in s.list_ics()] == ["QZZ"]
+        assert s.schema_revision() == head_revision() and [i.code for i in orgs.list_ics(s)] == ["QZZ"]

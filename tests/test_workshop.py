@@ -3,6 +3,8 @@ twice; pause and close; the spread and split flag; consensus written to the asse
 from __future__ import annotations
 
 import multiprocessing
+import sys
+import types
 import threading
 from collections import Counter
 from pathlib import Path
@@ -11,17 +13,23 @@ import pytest
 from sqlalchemy import select
 
 from assessments import workshop as ws
-from assessments.store import DuplicateError, InputError, LockedError, NotFoundError, Store
+from assessments.store import Store
+from assessments.values import DuplicateError, InputError, LockedError, NotFoundError
 from assessments.workshop import NotOpenError
+from assessments.records.tables import ParticipantRatingRow
+from assessments import ratings as assessing
+from assessments import organisations as orgs
+
+RATINGS = ParticipantRatingRow.__table__
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 YEAR = "2024/25"
 
 
 def setup_pcn(store, code="U90001"):
-    if not store.list_ics():
-        store.add_ics("QZZ", "Test ICS", by="setup")
-    store.add_pcn(code, f"PCN {code}", ics_code="QZZ", list_size=10_000, by="setup")
+    if not orgs.list_ics(store):
+        orgs.add_ics(store, "QZZ", "Test ICS", by="setup")
+    orgs.add_pcn(store, code, f"PCN {code}", ics_code="QZZ", list_size=10_000, by="setup")
 
 
 @pytest.fixture
@@ -31,9 +39,9 @@ def workshop(store, small_matrix):
 
 
 def stored_rows(store) -> list[tuple]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(select(ws._R.c.participant_id, ws._R.c.element_id, ws._R.c.stage,
-                                                      ws._R.c.comment))]
+    with store.db.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(RATINGS.c.participant_id, RATINGS.c.element_id, RATINGS.c.stage,
+                                                      RATINGS.c.comment))]
 
 
 def expected_stage(matrix, i: int, e: int, rerated: bool) -> str:
@@ -106,7 +114,10 @@ def _process_worker(url: str, code: str, first: int, count: int, queue) -> None:
         store.close()
 
 
-def test_several_processes_on_one_sqlite_file_lose_nothing(tmp_path, small_matrix):
+def test_several_processes_on_one_sqlite_file_lose_nothing(tmp_path, small_matrix, monkeypatch):
+    # A spawned process runs the parent's __main__ again; after a page test in this process that is
+    # a Streamlit page script, so give the children a plain one.
+    monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     store = Store(url, matrices=[small_matrix])
     setup_pcn(store)
@@ -174,23 +185,23 @@ def test_join_codes_are_unambiguous_and_unique_among_live_workshops(store, small
     setup_pcn(store)
     codes = [ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac").code for _ in range(40)]
     assert len(set(codes)) == 40
-    assert all(len(c) == 6 and set(c) <= set(ws.CODE_ALPHABET) for c in codes)
+    assert all(len(c) == ws.CODE_LENGTH == 8 and set(c) <= set(ws.CODE_ALPHABET) for c in codes)
     assert not set("01OIL") & set(ws.CODE_ALPHABET)
 
     # A code already in use is drawn again; a closed workshop's code is free for a new one.
-    draws = iter(["AAAAAA", "AAAAAA", "BBBBBB", "AAAAAA"])
+    draws = iter(["AAAAAAAA", "AAAAAAAA", "BBBBBBBB", "AAAAAAAA"])
     monkeypatch.setattr(ws, "new_code", lambda: next(draws))
     first = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
     second = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
-    assert (first.code, second.code) == ("AAAAAA", "BBBBBB")
+    assert (first.code, second.code) == ("AAAAAAAA", "BBBBBBBB")
     ws.close(store, first.id, by="fac")
     third = ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac")
-    assert third.code == "AAAAAA"
-    assert ws.find_workshop(store, "aaa aaa").id == third.id  # the live one, typed loosely
+    assert third.code == "AAAAAAAA"
+    assert ws.find_workshop(store, "aaaa aaaa").id == third.id  # the live one, typed loosely
     with pytest.raises(DuplicateError, match="used by another open workshop"):
         ws.resume(store, first.id, by="fac")
     ws.close(store, third.id, by="fac")
-    assert ws.find_workshop(store, "AAAAAA").id == third.id  # the latest closed one
+    assert ws.find_workshop(store, "AAAAAAAA").id == third.id  # the latest closed one
     assert ws.resume(store, first.id, by="fac").status == ws.OPEN
 
 
@@ -200,7 +211,7 @@ def test_bad_codes_and_names_get_clear_messages(store, workshop):
     with pytest.raises(InputError, match="is not a workshop code"):
         ws.join(store, "ABCD0O", "Ann", "GP")  # 0 and O are never in a code
     with pytest.raises(NotFoundError, match="No workshop has the code"):
-        ws.join(store, "ZZZZZZ" if workshop.code != "ZZZZZZ" else "YYYYYY", "Ann", "GP")
+        ws.join(store, "ZZZZZZZZ" if workshop.code != "ZZZZZZZZ" else "YYYYYYYY", "Ann", "GP")
     with pytest.raises(InputError, match="Your name is required"):
         ws.join(store, workshop.code, "  ", "GP")
     ws.join(store, workshop.code, "Ann Smith", "GP")
@@ -319,13 +330,13 @@ def test_consensus_becomes_the_assessment_and_keeps_the_individual_ratings(store
     ws.record_consensus(store, workshop.id, "vision", "developing", by="Fran Facilitator")
     ws.record_consensus(store, workshop.id, "data-sharing", "starting", by="Fran Facilitator")
     ws.record_consensus(store, workshop.id, "data-sharing", None, by="Fran Facilitator")  # taken back
-    assert store.find_assessment("U90001", YEAR) is None
+    assert assessing.find_assessment(store, "U90001", YEAR) is None
 
     result = ws.apply_consensus(store, workshop.id, by="Fran Facilitator")
     assert (result.created, result.written, result.unchanged) == (True, 2, 0)
-    a = store.find_assessment("U90001", YEAR)
+    a = assessing.find_assessment(store, "U90001", YEAR)
     assert a.id == result.assessment_id and a.status == "draft"
-    ratings = store.ratings(a.id)
+    ratings = assessing.ratings(store, a.id)
     assert {e: r.current_stage for e, r in ratings.items()} == {"governance": "developing", "vision": "developing"}
     assert ratings["governance"].note.startswith(f"Agreed at workshop {workshop.code} on ")
     assert ratings["governance"].note.endswith(": Split between practices; settled on developing")
@@ -342,20 +353,20 @@ def test_consensus_becomes_the_assessment_and_keeps_the_individual_ratings(store
     # Writing again changes nothing.
     again = ws.apply_consensus(store, workshop.id, by="Fran Facilitator")
     assert (again.created, again.written, again.unchanged) == (False, 0, 2)
-    assert store.ratings(a.id) == ratings
+    assert assessing.ratings(store, a.id) == ratings
 
 
 def test_consensus_into_an_existing_draft_keeps_other_notes_and_fields(store, workshop, small_matrix):
-    a = store.create_assessment("U90001", YEAR, small_matrix, by="cd")
-    store.save_rating(a.id, "governance", by="cd", expected_version=0, current_stage="starting",
+    a = assessing.create_assessment(store, "U90001", YEAR, small_matrix, by="cd")
+    assessing.save_rating(store, a.id, "governance", by="cd", expected_version=0, current_stage="starting",
                       target_stage="embedded", evidence="Minutes", note="Board minutes from May")
-    store.save_rating(a.id, "data-sharing", by="cd", expected_version=0, current_stage="embedded")
+    assessing.save_rating(store, a.id, "data-sharing", by="cd", expected_version=0, current_stage="embedded")
     ws.record_consensus(store, workshop.id, "governance", "developing", "First note", by="fac")
     ws.apply_consensus(store, workshop.id, by="fac")
     ws.record_consensus(store, workshop.id, "governance", "developing", "Second thoughts", by="fac")
     result = ws.apply_consensus(store, workshop.id, by="fac")
     assert (result.created, result.written) == (False, 1)
-    r = store.ratings(a.id)
+    r = assessing.ratings(store, a.id)
     assert (r["governance"].current_stage, r["governance"].target_stage, r["governance"].evidence) == (
         "developing", "embedded", "Minutes")
     paragraphs = r["governance"].note.split("\n\n")
@@ -365,9 +376,9 @@ def test_consensus_into_an_existing_draft_keeps_other_notes_and_fields(store, wo
 
 
 def test_a_locked_assessment_refuses_with_a_clear_message_and_nothing_is_written(store, workshop, small_matrix):
-    a = store.create_assessment("U90001", YEAR, small_matrix, by="cd")
-    store.save_rating(a.id, "governance", by="cd", expected_version=0, current_stage="starting")
-    agreed = store.agree_assessment(a.id, by="Dr Lead", expected_version=1)
+    a = assessing.create_assessment(store, "U90001", YEAR, small_matrix, by="cd")
+    assessing.save_rating(store, a.id, "governance", by="cd", expected_version=0, current_stage="starting")
+    agreed = assessing.agree_assessment(store, a.id, by="Dr Lead", expected_version=1)
     ws.record_consensus(store, workshop.id, "governance", "embedded", by="fac")
     audit_before = store.counts()["audit_log"]
     with pytest.raises(LockedError) as caught:
@@ -376,20 +387,20 @@ def test_a_locked_assessment_refuses_with_a_clear_message_and_nothing_is_written
     assert f"The {YEAR} assessment of U90001 was agreed by Dr Lead" in message
     assert "locked" in message and f"nothing from workshop {workshop.code} was written" in message
     assert "Open a new draft" in message
-    assert store.ratings(a.id)["governance"].current_stage == "starting"
+    assert assessing.ratings(store, a.id)["governance"].current_stage == "starting"
     assert store.counts()["audit_log"] == audit_before
     assert ws.get_workshop(store, workshop.id).applied_at is None
     # After opening a new draft the same call goes through.
-    draft = store.open_revision(agreed.id, by="cd")
+    draft = assessing.open_revision(store, agreed.id, by="cd")
     assert ws.apply_consensus(store, workshop.id, by="fac").assessment_id == draft.id
-    assert store.ratings(draft.id)["governance"].current_stage == "embedded"
+    assert assessing.ratings(store, draft.id)["governance"].current_stage == "embedded"
 
 
 def test_nothing_agreed_or_another_matrix_version_is_refused(store, workshop, small_matrix):
     with pytest.raises(InputError, match="No agreed stages are recorded yet"):
         ws.apply_consensus(store, workshop.id, by="fac")
     newer = small_matrix.model_copy(update={"version": "2.0"})
-    store.create_assessment("U90001", YEAR, newer, by="cd")
+    assessing.create_assessment(store, "U90001", YEAR, newer, by="cd")
     ws.record_consensus(store, workshop.id, "vision", "starting", by="fac")
     with pytest.raises(InputError, match="uses version 2.0 of the matrix"):
         ws.apply_consensus(store, workshop.id, by="fac")

@@ -1,175 +1,24 @@
 """Data: backup and restore of the whole database, ratings import (CSV/Excel) and export."""
 from __future__ import annotations
 
-import json
-import tempfile
-from datetime import date
-from pathlib import Path
-
-import pandas as pd
 import streamlit as st
 
-from assessments import exchange, organisations
-from assessments.store import InputError, StoreError, check_year
-from components.catalog import get_catalog
-from components.look import plain
-from components.state import get_store, require_actor
+from components import data_sections as D
+from components.state import get_store
 
 store = get_store()
 st.title("Data")
 st.markdown("Keep a backup, move ratings in and out as spreadsheets, and restore a backup into a new database.")
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _file_bytes(write, suffix: str) -> bytes:
-    """Run an exchange writer into a temporary file and hand back its bytes for a download."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"out{suffix}"
-        write(path)
-        return path.read_bytes()
-
-
-def _problems_table(problems) -> None:
-    st.dataframe(pd.DataFrame([{"Line": p.line, "Problem": p.message} for p in problems]),
-                 hide_index=True, width="stretch")
-
-
 backup_tab, orgs_tab, import_tab, export_tab, restore_tab = st.tabs(
     ["Backup", "ICSs and PCNs", "Import ratings", "Export ratings", "Restore a backup"])
-
 with backup_tab:
-    st.markdown("A backup holds everything: organisations, assessments, ratings, plans and the full change log.")
-    st.download_button(
-        "Download a backup (JSON)",
-        data=lambda: exchange.dumps_backup(exchange.backup(store)).encode("utf-8"),
-        file_name=f"pcn-maturity-backup-{date.today().isoformat()}.json",
-        mime="application/json", on_click="ignore", type="primary",
-    )
-    st.caption("Command line: `python cli.py backup -o FILE.json`.")
-
+    D.backup(store)
 with orgs_tab:
-    st.markdown(
-        "Load your own ICS and PCNs from a spreadsheet with one row per PCN and the columns "
-        "`ics_code`, `ics_name`, `pcn_code`, `pcn_name`, `list_size`, `rural` (yes/no), `practices` "
-        "(member practices separated by `;`) and optionally `ics_region`. New ones are added, existing ones "
-        "updated; a file with any bad row changes nothing."
-    )
-    st.download_button(
-        "Download current ICSs and PCNs (Excel)", on_click="ignore", file_name="organisations.xlsx", mime=XLSX,
-        data=lambda: _file_bytes(lambda p: organisations.export_organisations(store, p), ".xlsx"),
-    )
-    org_upload = st.file_uploader("ICS and PCN file (.csv or .xlsx)", type=["csv", "xlsx"], key="orgs_upload")
-    if org_upload is not None:
-        actor = require_actor()
-        if st.button("Import ICSs and PCNs", type="primary", disabled=not actor):
-            try:
-                result = organisations.import_organisations(store, org_upload.name, by=actor,
-                                                            data=org_upload.getvalue(), name=org_upload.name)
-            except exchange.ImportProblems as exc:
-                st.error(f"{plain(org_upload.name)}: {len(exc.problems)} problem(s). Nothing has been imported.")
-                _problems_table(exc.problems)
-            except StoreError as exc:
-                st.error(plain(exc))
-            else:
-                st.cache_data.clear()
-                st.success(plain(result.summary()))
-
+    D.organisations_section(store)
 with import_tab:
-    st.markdown(
-        "One row per PCN, year and element. Every row is checked first: a file with any bad row imports "
-        "nothing and lists each problem with its line number, so you can fix the file and try again."
-    )
-    catalog = get_catalog()
-    matrix = catalog.latest_matrix()
-    with st.expander("Download a template"):
-        tpl_ics = {i.code: f"{i.name} ({i.code})" for i in store.list_ics()}
-        t_ics = st.selectbox("ICS (optional)", [None, *tpl_ics], key="tpl_ics",
-                             format_func=lambda c: "Any ICS" if c is None else tpl_ics[c])
-        pcn_names = {p.code: f"{p.name} ({p.code})" for p in store.pcns(t_ics)} if t_ics else {}
-        t_pcn = st.selectbox("PCN (optional)", [None, *pcn_names], key="tpl_pcn", disabled=not t_ics,
-                             format_func=lambda c: "Any PCN (fill in the code)" if c is None else pcn_names[c])
-        t_year = st.text_input("Year (optional, like 2025/26)", key="tpl_year")
-        try:
-            t_year = check_year(t_year) if t_year.strip() else None
-        except InputError as exc:
-            st.error(plain(exc))
-        else:
-            st.download_button(
-                "Download the Excel template", file_name="ratings-template.xlsx", mime=XLSX, on_click="ignore",
-                data=lambda: _file_bytes(lambda p: exchange.write_template(
-                    store, p, matrix=matrix, pcn_code=t_pcn, year=t_year), ".xlsx"))
-    upload = st.file_uploader("Ratings file (.csv or .xlsx)", type=["csv", "xlsx"], key="ratings_upload")
-    if upload is not None:
-        data = upload.getvalue()
-        try:
-            header, body = exchange.read_rows(upload.name, data)
-            plan = exchange.check_rows(store, header, body, upload.name)
-        except exchange.ImportProblems as exc:
-            st.error(f"{plain(upload.name)}: {len(exc.problems)} problem(s). Nothing has been imported.")
-            _problems_table(exc.problems)
-        except InputError as exc:
-            st.error(f"{plain(upload.name)} cannot be read: {plain(exc)}")
-        else:
-            assessments = sorted({(r.pcn_code, r.year) for r in plan.rows})
-            st.success(f"{plain(upload.name)} is valid: {len(plan.rows)} row(s) to import for {len(assessments)} "
-                       f"assessment(s); {plan.unchanged} already as stored; {plan.skipped} empty row(s) skipped.")
-            actor = require_actor()
-            if st.button(f"Import {len(plan.rows)} row(s)", type="primary", disabled=not actor or not plan.rows):
-                try:
-                    result = exchange.import_ratings(store, upload.name, by=actor, data=data, name=upload.name)
-                except exchange.ImportProblems as exc:
-                    st.error(f"{plain(upload.name)}: nothing was imported.")
-                    _problems_table(exc.problems)
-                except StoreError as exc:
-                    st.error(plain(exc))
-                else:
-                    st.cache_data.clear()
-                    st.success(plain(result.summary()))
-
+    D.import_ratings(store)
 with export_tab:
-    ics_list = store.list_ics()
-    years = store.years()
-    c1, c2, c3 = st.columns(3)
-    ics_names = {i.code: f"{i.name} ({i.code})" for i in ics_list}
-    e_ics = c1.selectbox("ICS", [None, *ics_names], key="exp_ics",
-                         format_func=lambda c: "All" if c is None else ics_names[c])
-    e_year = c2.selectbox("Year", [None, *years], key="exp_year", format_func=lambda y: "All years" if y is None else y)
-    e_fmt = c3.radio("Format", ["Excel (.xlsx)", "CSV"], key="exp_fmt", horizontal=True)
-    suffix = ".xlsx" if e_fmt.startswith("Excel") else ".csv"
-    name = "ratings" + (f"-{e_ics}" if e_ics else "") + (f"-{e_year.replace('/', '-')}" if e_year else "") + suffix
-    st.download_button(
-        "Download ratings", on_click="ignore", file_name=name, mime=XLSX if suffix == ".xlsx" else "text/csv",
-        data=lambda: _file_bytes(lambda p: exchange.export_ratings(store, p, ics_code=e_ics, year=e_year), suffix),
-    )
-    st.caption("The export uses the import format, so it can be edited and imported again.")
-
+    D.export_ratings(store)
 with restore_tab:
-    st.markdown(
-        "Restoring loads a backup into an **empty** database only, so nothing already saved can be overwritten. "
-        "To restore, point the app at a new database (for example `PCN_DATABASE_URL=sqlite:///data/restored.db`) "
-        "and open this page again."
-    )
-    empty = store.is_empty()
-    backup_file = st.file_uploader("Backup file (.json)", type=["json"], key="restore_upload")
-    if backup_file is not None:
-        try:
-            payload = json.loads(backup_file.getvalue().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            st.error(f"{plain(backup_file.name)} is not a JSON backup: {plain(exc)}")
-        else:
-            tables = payload.get("tables") if isinstance(payload, dict) else None
-            if isinstance(tables, dict):
-                st.dataframe(pd.DataFrame([{"Table": t, "Rows": len((v or {}).get("rows") or [])}
-                                           for t, v in tables.items()]), hide_index=True)
-            if not empty:
-                st.warning("This database already holds data, so the backup cannot be restored into it.")
-            actor = require_actor()
-            if st.button("Restore this backup", type="primary", disabled=not (empty and actor)):
-                try:
-                    counts = exchange.restore(store, payload)
-                except StoreError as exc:
-                    st.error(f"Nothing was restored: {plain(exc)}")
-                else:
-                    st.cache_data.clear()
-                    st.success(f"Restored {sum(counts.values()):,} rows from {plain(backup_file.name)}.")
+    D.restore(store)

@@ -1,11 +1,14 @@
 """Matrices: every YAML file found, whether it is valid, its problems, and a validator for uploads."""
-import os
 from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
 from components.catalog import display_name, get_catalog
+from assessments.access import ADMINISTER
+from assessments.matrix_files import add_matrix_file, user_folder
+from assessments.values import StoreError
+from components.state import can, get_store
 from components.look import plain
 from matrix import MatrixFileError, load_text
 from matrix.loader import ENV_DIR, matrix_dirs
@@ -52,11 +55,15 @@ if upload is not None:
     else:
         size = f", {len(doc.element_ids())} elements" if hasattr(doc, "element_ids") else ""
         st.success(plain(f"{upload.name} is valid: {doc.kind} '{doc.id}' version {doc.version}{size}."))
-        user_dir = os.environ.get(ENV_DIR, "").split(os.pathsep)[0].strip()
-        if user_dir:
-            target = Path(user_dir).expanduser() / Path(upload.name).name
+        folder = user_folder()
+        if folder is not None and can(ADMINISTER):  # a file there can replace the matrix PCNs are rated against
+            target = folder / Path(upload.name).name
             if st.button(plain(f"Add it to {target.parent}"), disabled=target.exists(),
                          help="A file of that name already exists there." if target.exists() else None):
-                target.write_bytes(upload.getvalue())
-                st.toast(plain(f"Saved as {target}."))
-                st.rerun()
+                try:
+                    saved = add_matrix_file(get_store(), upload.name, upload.getvalue())
+                except StoreError as exc:
+                    st.error(plain(str(exc)))
+                else:
+                    st.toast(plain(f"Saved as {saved}."))
+                    st.rerun()

@@ -3,73 +3,27 @@ service-improvement priority, the actions with their funding checks, and the pla
 Excel, or a zip of every PCN's PDF for an ICS."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
-from assessments import plan as plans
-from assessments.store import ConflictError, StoreError, database_url, next_year
 from components import messages as M
-from components import plan_editor
-from components.catalog import get_catalog
+from components import plan_tabs as tabs
+from components.header import page_header
 from components.look import plain
-from components.state import data_version, get_store, keep, pick_ics, pick_pcn, require_actor
-from reports.data import PlanReport, gather, summary_paragraphs
+from assessments import plan as plans
+from assessments.access import EDIT, SUBMIT
+from components.state import can, data_version, get_store, require_actor
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MESSAGE = "plan_message"  # shown once at the top after a change (components.messages)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def load_report(url: str, version: int, pcn_code: str, year: str) -> PlanReport:
-    return gather(get_store(), pcn_code, year, catalog=get_catalog())
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def plan_workbook(url: str, version: int, pcn_code: str, year: str) -> bytes:
-    from reports.excel import workbook
-    return workbook(load_report(url, version, pcn_code, year))
-
-
-def plan_years(pcn_code: str) -> list[str]:
-    store = get_store()
-    years = {a.year for a in store.assessments(pcn_code=pcn_code)}
-    years |= {p.year for p in plans.plans(store, pcn_code=pcn_code)}
-    if years:
-        years.add(next_year(max(years)))
-    return sorted(years) or [store.years()[-1] if store.years() else "2024/25"]
-
-
-def saved_or_conflict(fn, *args, **kwargs) -> None:
-    """Run a write from a button callback; remember what to tell the user on this run."""
-    M.act(MESSAGE, "Saved.", fn, *args, **kwargs)
-
 
 store = get_store()
 st.title("Development plan")
 st.markdown("Choose the network's priorities from its self-assessment, agree the actions and the support they "
             "need, and download the plan for the joint discussion with the ICS.")
 
-c1, c2, c3 = st.columns([2, 2, 1])
-with c1:
-    ics = pick_ics()
-with c2:
-    pcn = pick_pcn(ics.code)
-with c3:
-    years = plan_years(pcn.code)
-    wanted = st.query_params.get("year")
-    if wanted in years and st.session_state.get("plan_year") not in years:
-        st.session_state["plan_year"] = wanted
-    elif st.session_state.get("plan_year") not in years:
-        with_assessment = [a.year for a in store.assessments(pcn_code=pcn.code)]
-        st.session_state["plan_year"] = max(with_assessment) if with_assessment else years[-1]
-    else:
-        keep("plan_year")
-    year = st.selectbox("Year", years, key="plan_year")
-
-version = data_version()
-report = load_report(database_url(), version, pcn.code, year)
+ics, pcn, year, _ = page_header(year_key="plan_year")
+report = tabs.load_report(pcn.code, year)
 plan = report.plan
-actor = require_actor()
+actor = require_actor() if can(EDIT, pcn=pcn) else None  # who may change the plan (the service checks again)
 
 status = {"agreed": "agreed", "draft": "a draft"}.get(report.status)
 line = (f"The {year} assessment is {status}." if status else f"There is no {year} assessment yet, so there are no "
@@ -80,227 +34,21 @@ if plan.saved:
     line += f" Plan last changed by {who} on {last:%d %b %Y at %H:%M} UTC."
 st.caption(plain(line) + " The plan stays open for changes all year, also after the assessment is agreed.")
 
-message = M.take(MESSAGE)
-if message:
-    kind, text, _ = message
-    if kind == "conflict":
-        st.error(plain(text))
-        st.button("Load the latest", key="reload_after_conflict", help="Show the plan as it is saved now")
-    elif kind == "error":
-        st.error(plain(text))
-    else:
-        st.toast(text)
+M.show(M.take(MESSAGE), reload_key="reload_after_conflict", reload_help="Show the plan as it is saved now")
+if plan.saved and can(SUBMIT, pcn=pcn):
+    shared = st.toggle("Shared with the ICS and commissioners", value=plan.shared, key=f"plan_shared|{plan.version}",
+                       help="Until it is shared, only your PCN sees the plan.")
+    if shared != plan.shared:
+        M.act(MESSAGE, "Shared with the ICS and commissioners." if shared else "The plan is your PCN's own again.",
+              plans.share_plan, store, pcn.code, year, shared=shared, expected_version=plan.version)
+        st.rerun()
+elif plan.shared:
+    st.caption(plain(f"Shared with the ICS and commissioners by {plan.shared_by} on {plan.shared_at:%d %b %Y}."))
 
 priorities_tab, actions_tab, download_tab = st.tabs(["Priorities", "Actions", "Download"])
-
-# ---------------------------------------------------------------------------------------------
 with priorities_tab:
-    chosen_ids = [p.element_id for p in plan.priorities]
-    reasons = {p.element_id: p.reason for p in plan.priorities}
-    left, right = st.columns(2, gap="large")
-    with left:
-        st.subheader("Suggested from the assessment", anchor=False)
-        if not report.suggestions:
-            st.info("Rate at least part of this year's assessment to get suggestions.")
-        else:
-            st.caption("The largest gaps between where the network is and where it wants to be come first; the "
-                       "domain with the lowest score always has a place.")
-        for s in report.suggestions:
-            with st.container(border=True):
-                st.markdown(f"**{plain(s.element_title)}** ({plain(s.domain_title)})")
-                st.caption(plain(s.reason))
-                taken = s.element_id in chosen_ids
-                st.button("Added" if taken else "Add to priorities", key=f"suggest_{s.element_id}",
-                          disabled=taken or not actor or len(chosen_ids) >= plans.MAX_PRIORITIES,
-                          on_click=saved_or_conflict,
-                          args=(plans.save_plan, store, pcn.code, year),
-                          kwargs=dict(by=actor, expected_version=plan.version,
-                                      priorities=[(e, reasons.get(e)) for e in chosen_ids] + [(s.element_id, s.reason)]))
-    with right:
-        st.subheader("Chosen priorities", anchor=False)
-        if not plan.priorities:
-            st.info("None chosen yet. Add suggestions, or any element below.")
-        pairs = [(e, reasons.get(e)) for e in chosen_ids]
-
-        def moved(i: int, step: int) -> list:
-            out = list(pairs)
-            out[i], out[i + step] = out[i + step], out[i]
-            return out
-
-        for i, p in enumerate(report.priorities if not report.priorities_are_suggestions else []):
-            with st.container(border=True):
-                st.markdown(f"**{i + 1}. {plain(p.title)}** ({plain(p.domain)}): {plain(p.current)} now, "
-                            f"target {plain(p.target)}")
-                if p.reason:
-                    st.caption(plain(p.reason))
-                row = st.container(horizontal=True)
-                b1 = b2 = b3 = row
-                common = dict(on_click=saved_or_conflict, args=(plans.save_plan, store, pcn.code, year))
-                b1.button("Move up", key=f"up_{p.element_id}", disabled=not actor or i == 0,
-                          kwargs=dict(by=actor, expected_version=plan.version, priorities=moved(i, -1) if i else pairs),
-                          **common)
-                b2.button("Move down", key=f"down_{p.element_id}", disabled=not actor or i == len(pairs) - 1,
-                          kwargs=dict(by=actor, expected_version=plan.version,
-                                      priorities=moved(i, 1) if i < len(pairs) - 1 else pairs), **common)
-                b3.button("Remove", key=f"remove_{p.element_id}", disabled=not actor,
-                          kwargs=dict(by=actor, expected_version=plan.version,
-                                      priorities=[q for q in pairs if q[0] != p.element_id]), **common)
-        titles = {e.id: f"{e.title} ({d.title})" for d, e in report.matrix.elements()}
-        others = [e for e in titles if e not in chosen_ids]
-        extra = st.selectbox("Add another element", [None, *others], key="plan_add_element",
-                             format_func=lambda e: "Choose an element" if e is None else titles[e])
-        st.button("Add element", key="plan_add_element_button", disabled=not actor or extra is None,
-                  on_click=saved_or_conflict, args=(plans.save_plan, store, pcn.code, year),
-                  kwargs=dict(by=actor, expected_version=plan.version,
-                              priorities=pairs + [(extra, "Chosen by the network")]))
-
-    st.subheader("Service-improvement priority", anchor=False)
-    specs = get_catalog().default_specifications()
-    spec_titles = {s.id: s.title for s in specs.specifications} if specs else {}
-    # Keyed by version, and saved from a callback with the version shown: if someone else saves in
-    # between, the save is a conflict (showing both texts) rather than a silent overwrite.
-    keys = [f"plan_{name}_{pcn.code}_{year}_{plan.version}" for name in ("service", "spec", "notes")]
-
-    def save_service(expected: int) -> None:
-        saved_or_conflict(plans.save_plan, store, pcn.code, year, by=actor, expected_version=expected,
-                          service_priority=st.session_state[keys[0]], service_spec=st.session_state[keys[1]],
-                          notes=st.session_state[keys[2]], specifications=specs)
-
-    with st.form("plan_service_form", border=True):
-        st.text_area("The one service-improvement priority for this year", value=plan.service_priority or "",
-                     max_chars=5000, key=keys[0], help="The service the network will improve together with its partners")
-        spec_ids = [None, *spec_titles]
-        st.selectbox("Linked to a DES service specification (optional)", spec_ids, key=keys[1],
-                     index=spec_ids.index(plan.service_spec) if plan.service_spec in spec_ids else 0,
-                     format_func=lambda s: "None" if s is None else spec_titles[s])
-        st.text_area("Notes for the plan (optional)", value=plan.notes or "", max_chars=20_000, key=keys[2])
-        st.form_submit_button("Save priority and notes", type="primary", disabled=not actor,
-                              on_click=save_service, args=(plan.version,))
-
-# ---------------------------------------------------------------------------------------------
+    tabs.priorities(MESSAGE, store, report, pcn, year, actor)
 with actions_tab:
-    st.subheader("Actions", anchor=False)
-    st.caption("Edit the table like a spreadsheet: add rows at the bottom, delete rows by ticking them. Nothing is "
-               "saved until you press Save; a row with a problem keeps what you typed and says what to fix.")
-    # The table the editor started from stays fixed while the user edits, so someone else's save
-    # cannot wipe their unsaved changes; it is refreshed after a save, on reload, or when untouched.
-    gen_key, base_key = f"plan_gen_{pcn.code}_{year}", f"plan_base_{pcn.code}_{year}"
-    gen = st.session_state.setdefault(gen_key, 0)
-    editor_key = f"plan_actions_{pcn.code}_{year}_{gen}"
-    latest = plan_editor.actions_frame(plan, report.pathway, report.funding)
-    pending = st.session_state.get(editor_key) or {}
-    touched = any(pending.get(k) for k in ("edited_rows", "added_rows", "deleted_rows"))
-    base = st.session_state.get(base_key)
-    if base is None or (not touched and not base.equals(latest)):
-        if base is not None:
-            gen += 1
-            st.session_state[gen_key] = gen
-            editor_key = f"plan_actions_{pcn.code}_{year}_{gen}"
-        base = st.session_state[base_key] = latest
-    if base.empty:
-        st.info("No actions yet. Click the empty row of the table (or + above it) to add the first one.")
-    edited = st.data_editor(base, key=editor_key, num_rows="dynamic", hide_index=True, width="stretch",
-                            column_config=plan_editor.column_config(report.pathway, report.funding),
-                            disabled=not actor)
-    rows = plan_editor.rows_from_frame(edited)
-    removed = plan_editor.deleted_rows(base, edited)
-    buttons = st.container(horizontal=True)
-    save = buttons.button("Save actions", type="primary", disabled=not actor, key="plan_save_actions")
-    if buttons.button("Discard changes and load the latest", key="plan_reload_actions", disabled=not touched):
-        st.session_state.pop(base_key, None)
-        st.session_state[gen_key] = gen + 1
-        st.rerun()
-    if save:
-        try:
-            plans.save_actions(store, pcn.code, year, rows, by=actor, deleted=removed, pathway=report.pathway,
-                               funding=report.funding)
-        except plans.ActionProblems as exc:
-            st.error(f"Nothing was saved: {len(exc.problems)} problem(s) to fix in the table. Your changes are "
-                     "still in the table.")
-            st.dataframe(plan_editor.problems_table(exc.problems, rows), hide_index=True, width="stretch")
-        except ConflictError as exc:
-            st.error(plain(exc))
-            st.caption("Your changes are still in the table. Copy what you need, then load the latest version.")
-        except StoreError as exc:
-            st.error(plain(exc))
-        else:
-            st.session_state.pop(base_key, None)
-            st.session_state[gen_key] = gen + 1
-            M.say(MESSAGE, "done", f"Saved {sum(1 for r in rows if r.get('what'))} action(s).")
-            st.rerun()
-
-    st.subheader("Funding checks", anchor=False)
-    rules = report.funding.title if report.funding else "the development-funding rules"
-    st.caption(f"Actions asking for PCN development funding are checked against {plain(rules)}: a flag is a prompt "
-               "for discussion, not a funding decision. The checks follow the table as you edit it.")
-    if not plan_editor.show_flags(rows, report.funding):
-        if any(r.get("what") for r in rows):
-            st.success("No action asking for development funding looks ineligible.")
-        else:
-            st.caption("No actions to check yet.")
-    costs = report.cost_by_source()
-    if costs:
-        st.dataframe(pd.DataFrame({"Funding source": list(costs), "Estimated cost (saved actions, not dropped)":
-                                   [f"£{v:,.2f}" for v in costs.values()]}), hide_index=True)
-
-# ---------------------------------------------------------------------------------------------
+    tabs.actions(MESSAGE, store, report, pcn, year, actor)
 with download_tab:
-    st.subheader("The plan for the joint discussion", anchor=False)
-    with st.expander("What the summary page will say", expanded=False):
-        for heading, text in summary_paragraphs(report):
-            st.markdown(f"**{plain(heading)}**  \n{plain(text)}")
-    pdf_key = (pcn.code, year, version)
-    prepared = st.session_state.get("plan_pdf")
-    downloads = st.container(horizontal=True)
-    if prepared is None or prepared[0] != pdf_key:
-        slot = downloads.empty()
-        # The PDF takes a second or two (charts are drawn in a browser), so it is made on request.
-        if slot.button("Prepare the plan PDF", type="primary", key="plan_prepare_pdf",
-                       help="Draws the charts and lays out the document; takes a few seconds"):
-            from reports.pdf import render
-
-            with st.spinner("Preparing the PDF..."):
-                try:
-                    st.session_state["plan_pdf"] = (pdf_key, render(report), report.file_stem + ".pdf")
-                except Exception as exc:  # a missing font or browser: say what to install
-                    st.error(plain(exc))
-            prepared = st.session_state.get("plan_pdf")
-            if prepared is not None and prepared[0] == pdf_key:
-                slot.empty()
-    if prepared is not None and prepared[0] == pdf_key:
-        downloads.download_button("Download the plan PDF", data=prepared[1], file_name=prepared[2],
-                                  mime="application/pdf", on_click="ignore", type="primary", key="plan_pdf_download",
-                                  icon=":material/picture_as_pdf:")
-    downloads.download_button("Download the plan in Excel",
-                              data=plan_workbook(database_url(), version, pcn.code, year),
-                              file_name=report.file_stem + ".xlsx", mime=XLSX, on_click="ignore",
-                              key="plan_xlsx_download", icon=":material/table:")
-    st.caption("Command line: `python cli.py export-plan --pcn CODE --year 2024/25 -o plan.pdf`.")
-
-    st.subheader(f"Every PCN of {plain(ics.name)}", anchor=False)
-    zip_key = (ics.code, year, version)
-    bundle = st.session_state.get("plan_zip")
-    n_pcns = len(store.pcns(ics.code))
-    if bundle is None or bundle[0] != zip_key:
-        slot = st.empty()
-        if slot.button(f"Prepare the PDFs of all {n_pcns} PCNs", key="plan_prepare_zip"):
-            slot.empty()
-            from reports.pdf import ics_plans_zip
-
-            bar = st.progress(0.0, text="Starting...")
-
-            def progress(done: int, total: int, name: str) -> None:
-                bar.progress(done / total if total else 1.0,
-                             text=f"{done} of {total} done" + (f": now {plain(name)}" if name else ""))
-
-            try:
-                data = ics_plans_zip(store, ics.code, year, progress=progress)
-            except Exception as exc:
-                st.error(plain(exc))
-            else:
-                st.session_state["plan_zip"] = (zip_key, data, f"development-plans-{ics.code}-{year.replace('/', '-')}.zip")
-            bundle = st.session_state.get("plan_zip")
-    if bundle is not None and bundle[0] == zip_key:
-        st.download_button(f"Download the {n_pcns} plan PDFs (zip)", data=bundle[1], file_name=bundle[2],
-                           mime="application/zip", on_click="ignore", key="plan_zip_download", icon=":material/folder_zip:")
-    st.caption("Command line: `python cli.py export-plans --ics CODE --year 2024/25 -o FOLDER`.")
+    tabs.downloads(store, report, ics, pcn, year, data_version())

@@ -6,42 +6,40 @@ from __future__ import annotations
 import streamlit as st
 
 from assessments.progress import Portfolio, ics_portfolio
-from assessments.store import database_url
-from components import charts
-from components import progress_tables as T
+from components.cache import cached
+from components.header import page_header
 from components.look import plain
-from components.state import data_version, get_store, pick_ics
+from components.state import get_store
+from figures import charts
+from figures import tables as T
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 PROGRESS_PAGE = "views/progress.py"
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def load_portfolio(url: str, version: int, ics_code: str, year: str) -> Portfolio:
+@cached()
+def load_portfolio(ics_code: str, year: str) -> Portfolio:
     return ics_portfolio(get_store(), ics_code, year)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def ics_years(url: str, version: int, ics_code: str) -> list[str]:
-    return sorted({a.year for a in get_store().assessments(ics_code=ics_code)})
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def figures(url: str, version: int, ics_code: str, year: str, order: str, _pf: Portfolio, _labels: list[str]) -> dict:
+@cached(shared=True)
+def figures(ics_code: str, year: str, order: str) -> dict:
     """The charts and tables of one ICS, year and order, built once per data version and shared by every
     session: building plotly figures was most of this page's run. Nothing changes them afterwards
     (st.plotly_chart sends a copy), so sharing them is safe."""
-    frame = T.reorder(_pf.frame, T.pcn_order(_pf.frame, order))
+    data = load_portfolio(ics_code, year)
+    stage_labels = T.labels_of(get_store().matrix(*data.matrix_key))
+    frame = T.reorder(data.frame, T.pcn_order(data.frame, order))
     # The chart names each PCN with its list size and area, so context sits beside the colours.
     shown = frame.assign(name=[f"{n} · {s:,} · {T.area_text(r)}" for n, s, r in
                                zip(frame["name"], frame["list_size"], frame["rural"])])
-    heat = charts.heatmap(shown, _labels, title=None)
+    heat = charts.heatmap(shown, stage_labels, title=None)
     heat.update_layout(margin=dict(t=20), height=heat.layout.height - 110)
-    out = {"heat": heat, "table": T.portfolio_table(frame, _labels)}
-    if len(_pf.distribution):
-        bars = charts.stage_distribution(_pf.distribution, title=None)
+    out = {"heat": heat, "table": T.portfolio_table(frame, stage_labels)}
+    if len(data.distribution):
+        bars = charts.stage_distribution(data.distribution, title=None)
         bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
-        out["bars"], out["bars_table"] = bars, charts.stage_distribution_table(_pf.distribution)
+        out["bars"], out["bars_table"] = bars, charts.stage_distribution_table(data.distribution)
     return out
 
 
@@ -49,25 +47,11 @@ st.title("ICS portfolio")
 st.markdown("Where each network of the ICS says it is this year, to plan development conversations and support. "
             "These are self-assessments: networks are listed, not ranked.")
 
-c1, c2, c3 = st.columns([3, 1, 2])
-with c1:
-    ics = pick_ics()
-years = ics_years(database_url(), data_version(), ics.code)
-if not years:
-    st.info(plain(f"No PCN of {ics.name} has an assessment yet."))
-    st.stop()
-with c2:
-    # The choice goes in as the index (see views/pathway.py): a redrawn box must show the real choice.
-    current, wanted = st.session_state.get("portfolio_year"), st.query_params.get("year")
-    if current not in years:
-        current = wanted if wanted in years else years[-1]
-    year = st.selectbox("Year", years, index=years.index(current), key="portfolio_year")
-with c3:
+ics, _, year, order_column = page_header(pcn=False, year_key="portfolio_year", extra=True)
+with order_column:
     order = st.selectbox("List PCNs by", list(T.ORDERS), format_func=T.ORDERS.get, key="portfolio_order")
 
-pf = load_portfolio(database_url(), data_version(), ics.code, year)
-matrix = get_store().matrix(*pf.matrix_key)
-labels = T.labels_of(matrix)
+pf = load_portfolio(ics.code, year)
 for note in pf.left_out:
     st.warning(plain(f"Left out: {note}."))
 
@@ -76,13 +60,18 @@ m1.metric("Agreed assessments", f"{pf.n_agreed} of {pf.n_pcns}", border=True,
           help="Assessments the network has agreed for this year (locked)")
 m2.metric("Drafts", pf.n_draft, border=True, help="Assessments started but not agreed yet")
 m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year")
+if not pf.n_agreed + pf.n_draft:
+    st.info(plain(f"No PCN of {ics.name} has a {year} assessment yet."))
+    st.stop()
+matrix = get_store().matrix(*pf.matrix_key)
+labels = T.labels_of(matrix)
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Domain scores by PCN", anchor=False)
 st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}) "
                  "with how many elements were rated; darker is further along. Scores are what each network said "
                  "about itself, to start a conversation, not to compare networks."))
-built = figures(database_url(), data_version(), ics.code, year, order, pf, labels)
+built = figures(ics.code, year, order)
 st.plotly_chart(built["heat"], config=PLOTLY_CONFIG, key="portfolio_heatmap",
                 alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
                     "The same figures are in the table below.")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from assessments.progress import PcnProgress, pcn_progress
-from assessments.store import database_url
-from components import charts
-from components import progress_tables as T
+from components.cache import cached
+from components.header import page_header
 from components.look import plain
-from components.state import data_version, get_store, pick_ics, pick_pcn
+from components.state import get_store
+from figures import charts
+from figures import tables as T
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -25,37 +26,33 @@ def show_table(df, alt: str) -> None:
     st.table(df, hide_index=True, alt=alt)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def load_progress(url: str, version: int, pcn_code: str) -> PcnProgress:
+@cached()
+def load_progress(pcn_code: str) -> PcnProgress:
     return pcn_progress(get_store(), pcn_code)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def figures(url: str, version: int, pcn_code: str, _data: PcnProgress, _labels: list[str]) -> dict:
+@cached(shared=True)
+def figures(pcn_code: str) -> dict:
     """The charts and their tables, built once per PCN and data version and shared by every session:
     building plotly figures was most of this page's run. Nothing changes them afterwards
     (st.plotly_chart sends a copy), so sharing them is safe."""
-    radar = charts.radar(_data.series, _labels, title=None).update_layout(margin=dict(t=50), height=540)
+    data = load_progress(pcn_code)
+    labels = T.labels_of(get_store().matrix(*data.matrix_key))
+    radar = charts.radar(data.series, labels, title=None).update_layout(margin=dict(t=50), height=540)
     # The legend goes above the small charts: below them it sits on the last row's year labels.
-    domains = charts.domain_progress(_data.series, _labels, title=None).update_layout(
+    domains = charts.domain_progress(data.series, labels, title=None).update_layout(
         margin=dict(t=100, b=40),
         legend=dict(orientation="h", yanchor="top", y=0.995, xanchor="left", x=0, yref="container"))
-    return {"radar": radar, "profile": escaped(T.profile_table(_data.series, _labels)),
-            "domains": domains, "domain_years": escaped(T.domain_years_table(_data.series, _labels))}
+    return {"radar": radar, "profile": escaped(T.profile_table(data.series, labels)),
+            "domains": domains, "domain_years": escaped(T.domain_years_table(data.series, labels))}
 
 
 st.title("PCN progress")
 st.markdown("How the network's self-assessment has moved from year to year, domain by domain: a starting point "
             "for the conversation about what helped and what to work on next.")
 
-c1, c2 = st.columns(2)
-with c1:
-    ics = pick_ics()
-with c2:
-    pcn = pick_pcn(ics.code)
-st.query_params.update(ics=ics.code, pcn=pcn.code)  # the URL names the PCN, so it can be shared
-
-data = load_progress(database_url(), data_version(), pcn.code)
+ics, pcn, _, _ = page_header()
+data = load_progress(pcn.code)
 for note in data.left_out:
     st.warning(plain(f"Left out: {note}."))
 if not data.years:
@@ -75,7 +72,7 @@ st.subheader("Maturity by domain", anchor=False)
 not_comparable = data.series[~data.series["comparable"]].drop_duplicates("year")
 for r in not_comparable.itertuples():
     st.warning(plain(f"{r.year} cannot be shown with the later years: {r.reason}."))
-built = figures(database_url(), data_version(), pcn.code, data, labels)
+built = figures(pcn.code)
 st.plotly_chart(built["radar"], config=PLOTLY_CONFIG, key="progress_radar",
                 alt=f"Radar chart of {pcn.name}'s domain scores, one line per year, with the latest target dashed. "
                     "The same figures are in the table below.")

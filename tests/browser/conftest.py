@@ -53,11 +53,15 @@ def start_app(env_extra: dict[str, str], log_path: Path) -> tuple[subprocess.Pop
     raise RuntimeError(f"streamlit did not answer on {url} within 60 s:\n{log_path.read_text()}")
 
 
+APP_DATABASES: dict[str, str] = {}  # the session app's URL -> its database URL
+
+
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("app")
-    proc, url = start_app({"PCN_DATABASE_URL": f"sqlite:///{tmp / 'browser.db'}", "PCN_LOAD_DEMO": "1"},
-                          tmp / "streamlit.log")
+    db = f"sqlite:///{tmp / 'browser.db'}"
+    proc, url = start_app({"PCN_DATABASE_URL": db, "PCN_LOAD_DEMO": "1"}, tmp / "streamlit.log")
+    APP_DATABASES[url] = db
     yield url
     proc.terminate()
     try:

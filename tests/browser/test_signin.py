@@ -1,5 +1,7 @@
-"""Behind a sign-in proxy (PCN_USER_HEADER), the name the proxy sends is the one in the change log,
-and there is no name box to type a different one into."""
+"""Behind a sign-in proxy (PCN_USER_HEADER, PCN_EMAIL_HEADER), the person the proxy names is the one
+in the change log, with the roles granted to their e-mail, and there is no name box to type a
+different one into. The headers count only from the proxy's address (PCN_TRUSTED_PROXIES): a
+device sending them from anywhere else proves nothing."""
 from __future__ import annotations
 
 import subprocess
@@ -8,11 +10,16 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import expect
 
+from assessments import people
+from assessments.demo import load_demo
 from assessments.store import Store
 
 from .conftest import start_app, wait_for_app
+from .loopback_proxy import LoopbackProxy
 
 HEADER, WHO = "X-Forwarded-User", "Dr Proxy Signed-In"
+EMAIL_HEADER, EMAIL = "X-Forwarded-Email", "proxy.lead@nhs.net"
+LOGGED = f"{WHO} <{EMAIL}>"  # what the change log says: the name and the e-mail
 ITEM = "A clinical director has been appointed or elected by the member practices."
 
 
@@ -20,7 +27,12 @@ ITEM = "A clinical director has been appointed or elected by the member practice
 def proxied_app(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("proxied")
     db = f"sqlite:///{tmp / 'proxied.db'}"
-    proc, url = start_app({"PCN_DATABASE_URL": db, "PCN_LOAD_DEMO": "1", "PCN_USER_HEADER": HEADER},
+    store = Store(db)
+    load_demo(store)
+    people.grant(store, EMAIL, "pcn-lead", pcn_code="U99001", by="setup")
+    store.close()
+    # The browser connects from 127.0.0.1, standing in for the proxy (the default trusted address).
+    proc, url = start_app({"PCN_DATABASE_URL": db, "PCN_USER_HEADER": HEADER, "PCN_EMAIL_HEADER": EMAIL_HEADER},
                           tmp / "streamlit.log")
     yield url, db
     proc.terminate()
@@ -33,7 +45,8 @@ def proxied_app(tmp_path_factory):
 @contextmanager
 def pathway_with_header(browser, url):
     """The pathway page of U99001, opened by a browser whose every request carries the header."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, extra_http_headers={HEADER: WHO})
+    context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                  extra_http_headers={HEADER: WHO, EMAIL_HEADER: EMAIL})
     page = context.new_page()
     page.set_default_timeout(30_000)
     try:
@@ -47,18 +60,18 @@ def pathway_with_header(browser, url):
 def test_the_proxy_name_is_recorded(browser, proxied_app):
     url, db = proxied_app
     with pathway_with_header(browser, url) as page:
-        page.get_by_text(f"Signed in as {WHO}").wait_for()
+        page.get_by_text(f"Signed in as {WHO}").first.wait_for()
         expect(page.get_by_label("Your name (for the change log)")).to_have_count(0)
         item = page.get_by_role("checkbox", name=ITEM)
         expect(item).to_be_enabled()  # editing needs no typed name
         item.check(force=True)  # Streamlit draws its own box over the input
-        page.get_by_text(f"Last changed by {WHO}").first.wait_for()
+        page.get_by_text(f"Last changed by {LOGGED}").first.wait_for()
     store = Store(db)
     try:
         entries = store.audit(entity="pathway_step", entity_key="U99001/2024/25/1")
         ticks = [e for e in entries if e.field == "ticks"]
-        assert [(e.who, e.after) for e in ticks] == [(WHO, '["clinical-director-appointed"]')]
-        assert {e.who for e in entries} == {WHO}
+        assert [(e.who, e.after) for e in ticks] == [(LOGGED, '["clinical-director-appointed"]')]
+        assert {e.who for e in entries} == {LOGGED}
     finally:
         store.close()
 
@@ -68,4 +81,21 @@ def test_without_the_setting_the_header_is_ignored(browser, app_url):
     with pathway_with_header(browser, app_url) as page:
         expect(page.get_by_label("Your name (for the change log)")).to_be_visible()
         expect(page.get_by_text(f"Signed in as {WHO}")).to_have_count(0)
-        expect(page.get_by_role("checkbox", name=ITEM)).to_be_disabled()
+        expect(page.get_by_label("Your name (for the change log)")).not_to_have_value(WHO)
+
+
+def test_the_header_from_anyone_but_the_proxy_is_ignored(browser, proxied_app):
+    """A device on the network sending the header itself (here from 127.0.0.2) is not signed in."""
+    url, _db = proxied_app
+    with LoopbackProxy(int(url.rsplit(":", 1)[1])) as direct:
+        context = browser.new_context(extra_http_headers={HEADER: WHO, EMAIL_HEADER: EMAIL})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(30_000)
+            page.goto(direct.url_for("/pathway?ics=QZZ&pcn=U99001&year=2024/25"))
+            wait_for_app(page)
+            expect(page.get_by_text("did not say who you are")).to_be_visible()
+            expect(page.get_by_text(f"Signed in as {WHO}")).to_have_count(0)
+            expect(page.get_by_role("checkbox", name=ITEM)).to_have_count(0)
+        finally:
+            context.close()

@@ -36,7 +36,7 @@ def join(browser, app_url: str, code: str, name: str, role: str):
     page.get_by_role("button", name="Join").click()
     page.get_by_text("You have rated 0 of").wait_for()
     wait_for_app(page)
-    assert "p=" in page.url and f"code={code}" in page.url  # a reload carries on from here
+    assert "p=" not in page.url and f"code={code}" in page.url  # the rejoin token stays out of the address
     return context, page
 
 
@@ -57,7 +57,7 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         code_box = projector.locator('p[aria-label^="Join code"]')
         code_box.wait_for()
         code = code_box.inner_text().strip()
-        assert len(code) == 6
+        assert len(code) == 8
         expect(projector.get_by_text(f"/join?code={code}").first).to_be_visible()
         expect(projector.get_by_role("img", name="QR code that opens")).to_be_visible()
         projector.get_by_text("Waiting for ratings").wait_for()
@@ -94,10 +94,14 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         screenshot(projector, "workshop-facilitator")
         assert axe_findings(projector) == []
 
-        # A participant's page keeps their ratings across a reload and shows only their own.
+        # A participant coming back through their own rejoin link finds their ratings, and only theirs.
         page = people[0]
-        page.reload()
+        page.get_by_text("Carry on later or on another device").click()
+        link = page.locator('[data-testid="stCode"] code').first.inner_text().strip()
+        assert link.startswith(app_url + "/join?") and "p=" in link
+        page.goto(link)
         wait_for_app(page)
+        assert "p=" not in page.url
         page.get_by_text("You have rated 2 of").wait_for()
         expect(page.get_by_role("radiogroup").nth(0).get_by_role("radio", name="Step 1")).to_be_checked()
         results = page.get_by_text("The group's results", exact=True)

@@ -1,6 +1,8 @@
-"""Tables for the Progress pages: scores said with the stages they sit between, and how many
-elements were rated. Pure (no Streamlit): DataFrames in, DataFrames out, holding raw text for
-the page to show (st.dataframe shows cell text literally).
+"""Text tables: the charts and the progress pages' comparisons as DataFrames, with scores said
+with the stages they sit between and how many elements were rated. Pure pandas (no Streamlit,
+no plotly): DataFrames in, DataFrames out, holding raw text for the page, or the PDF, to show
+(st.dataframe shows cell text literally). The text helpers here (`is_missing`, `labels_of`,
+`format_score`, `domains_of`) are the ones the figure builders use too.
 
 A score is a position on the stage scale (first stage = 0), so 1.4 reads "1.4 (between Step 1
 and Step 2)" and 2.0 reads "2.0 (Step 2)". The rounding shown decides the words, so a score is
@@ -17,7 +19,7 @@ from assessments.scoring import NOT_STARTED, Comparison
 from matrix import Matrix
 
 
-def _missing(x) -> bool:
+def is_missing(x) -> bool:
     return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
 
@@ -25,11 +27,26 @@ def labels_of(stages: Matrix | Sequence[str]) -> list[str]:
     return [s.label for s in stages.stages] if isinstance(stages, Matrix) else [str(s) for s in stages]
 
 
+def domains_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame's domains, in order: domain_id, domain_title."""
+    return frame.drop_duplicates("domain_id")[["domain_id", "domain_title"]].reset_index(drop=True)
+
+
+def format_score(score, n_rated: int | None = None, n_elements: int | None = None) -> str:
+    """'1.5 (2 of 3 rated)'; 'not rated' when nothing is."""
+    if is_missing(score) or n_rated == 0:
+        return "not rated"
+    text = f"{score:.1f}"
+    if n_rated is not None and n_elements is not None:
+        text += f" ({n_rated} of {n_elements} rated)"
+    return text
+
+
 def stage_text(score, labels: Sequence[str], n_rated: int | None = None, n_elements: int | None = None,
                compact: bool = False) -> str:
     """'1.4 (between Step 1 and Step 2), 3 of 4 rated'; 'not rated' when nothing is.
     Compact, for narrow table columns: '1.4 (Step 1 to Step 2)'."""
-    if _missing(score) or n_rated == 0:
+    if is_missing(score) or n_rated == 0:
         return "not rated" if n_elements is None else f"not rated (0 of {n_elements})"
     shown = round(float(score), 1)
     top = len(labels) - 1
@@ -48,7 +65,7 @@ def stage_text(score, labels: Sequence[str], n_rated: int | None = None, n_eleme
 
 def change_text(change) -> str:
     """'+0.8', '−0.5', 'no change' ('' when there is nothing to compare)."""
-    if _missing(change):
+    if is_missing(change):
         return ""
     shown = round(float(change), 1)
     if shown == 0:
@@ -58,7 +75,7 @@ def change_text(change) -> str:
 
 def moved_text(change) -> str:
     """An element's move in whole words: 'up 1 stage', 'down 0.5 stage', 'same stage'."""
-    if _missing(change):
+    if is_missing(change):
         return ""
     c = round(float(change), 1)
     if c == 0:
@@ -71,9 +88,21 @@ def moved_text(change) -> str:
 # ---------------------------------------------------------------------------------------------
 # One PCN across years
 
-def profile_table(series: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
-    """The radar as text: one row per domain, one column per year, the latest target, notes."""
-    doms = series.drop_duplicates("domain_id")[["domain_id", "domain_title"]].reset_index(drop=True)
+def _score(score, labels: Sequence[str] | None, n_rated: int | None = None, n_elements: int | None = None) -> str:
+    """A score with its stage words when `labels` are given ('1.4 (between A and B), 3 of 4 rated'),
+    else the number alone ('1.4 (3 of 4 rated)')."""
+    if labels is None:
+        return format_score(score, n_rated, n_elements)
+    return stage_text(score, labels, n_rated, n_elements)
+
+
+def profile_table(series: pd.DataFrame, labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """The radar (`charts.radar`) as text: one row per domain, one column per year, the latest
+    year's target, and notes. With `labels` each score names the stages it sits between (the
+    page); without, it is the number and how many elements were rated (the PDF).
+
+    `series` is `scoring.progress_series(...)` or `scoring.profile_frame(...)`."""
+    doms = domains_of(series)
     years = sorted(series["year"].unique())
     out = pd.DataFrame({"Domain": doms["domain_title"]})
     notes: list[list[str]] = [[] for _ in range(len(doms))]
@@ -81,30 +110,38 @@ def profile_table(series: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
         rows = series[series["year"] == year].set_index("domain_id").reindex(doms["domain_id"])
         cells = []
         for i, r in enumerate(rows.itertuples()):
-            cells.append(stage_text(r.score, labels, r.n_rated, r.n_elements) if r.comparable else "not comparable")
+            cells.append(_score(r.score, labels, r.n_rated, r.n_elements) if r.comparable else "not comparable")
             if isinstance(r.reason, str) and r.reason:
                 notes[i].append(f"{year}: {r.reason}")
         out[year] = cells
     if years:
         latest = series[series["year"] == years[-1]].set_index("domain_id").reindex(doms["domain_id"])
-        out[f"Target ({years[-1]})"] = ["not set" if _missing(t) else stage_text(t, labels) for t in latest["target"]]
+        out[f"Target ({years[-1]})"] = ["not set" if is_missing(t) else _score(t, labels) for t in latest["target"]]
     out["Notes"] = ["; ".join(n) for n in notes]
     return out
 
 
-def domain_years_table(series: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
-    """The per-domain charts as text: Domain, Year, Assessment, Score, Target, Note."""
+def domain_years_table(series: pd.DataFrame, labels: Sequence[str] | None = None) -> pd.DataFrame:
+    """The per-domain progress charts (`charts.domain_progress`) as text, one row per domain per
+    year: Domain, Year, Assessment, Score, Target, Note. With `labels` the score names its stages
+    and says how many elements were rated; without, it is the number, and a Rated column
+    ('2 of 3') follows it."""
     order = {d: i for i, d in enumerate(series.drop_duplicates("domain_id")["domain_id"])}
     rows = []
     for r in series.itertuples():
-        rows.append({
-            "Domain": r.domain_title, "Year": r.year, "Assessment": getattr(r, "status", ""),
-            "Score": stage_text(r.score, labels, r.n_rated, r.n_elements) if r.comparable else "not comparable",
-            "Target": ("not set" if _missing(r.target) else stage_text(r.target, labels)) if r.comparable else "",
-            "Note": r.reason if isinstance(r.reason, str) else "",
-            "_d": order[r.domain_id],
-        })
-    out = pd.DataFrame(rows, columns=["Domain", "Year", "Assessment", "Score", "Target", "Note", "_d"])
+        row = {"Domain": r.domain_title, "Year": r.year, "Assessment": getattr(r, "status", "")}
+        if labels is None:
+            row["Score"] = format_score(r.score) if r.comparable else "not comparable"
+            row["Rated"] = f"{r.n_rated} of {r.n_elements}" if r.comparable else ""
+        else:
+            row["Score"] = stage_text(r.score, labels, r.n_rated, r.n_elements) if r.comparable else "not comparable"
+        row["Target"] = ("not set" if is_missing(r.target) else _score(r.target, labels)) if r.comparable else ""
+        row["Note"] = r.reason if isinstance(r.reason, str) else ""
+        row["_d"] = order[r.domain_id]
+        rows.append(row)
+    columns = ["Domain", "Year", "Assessment", "Score"] + (["Rated"] if labels is None else []) + [
+        "Target", "Note", "_d"]
+    out = pd.DataFrame(rows, columns=columns)
     return out.sort_values(["_d", "Year"], kind="stable").drop(columns="_d").reset_index(drop=True)
 
 
@@ -120,7 +157,7 @@ def element_changes_table(comparison: Comparison, matrix: Matrix, labels: Sequen
     rows = []
     for c in comparison.elements:
         retired = c.after is None and not c.comparable and c.element_id not in matrix.element_ids()
-        if only_moved and (_missing(c.change) or round(float(c.change), 1) == 0):
+        if only_moved and (is_missing(c.change) or round(float(c.change), 1) == 0):
             continue
         if c.comparable:
             note = "" if c.change is not None else (
@@ -133,7 +170,7 @@ def element_changes_table(comparison: Comparison, matrix: Matrix, labels: Sequen
         rows.append({
             "Domain": titles.get(c.domain_id, c.domain_id),
             "Element": c.element_title,
-            before: (stage_text(c.before, old_labels if retired else labels) if not _missing(c.before) else
+            before: (stage_text(c.before, old_labels if retired else labels) if not is_missing(c.before) else
                      "not rated" if c.comparable or retired else ""),
             after: stage_text(c.after, labels) if not retired else "not in this matrix",
             "Moved": moved_text(c.change) if c.comparable else "not comparable",
@@ -162,7 +199,7 @@ def change_counts(comparison: Comparison) -> dict[str, int]:
     """How many elements moved up, down, stayed, or cannot be compared."""
     out = {"up": 0, "down": 0, "same": 0, "not compared": 0}
     for c in comparison.elements:
-        if not c.comparable or _missing(c.change):
+        if not c.comparable or is_missing(c.change):
             out["not compared"] += 1
         elif round(float(c.change), 1) > 0:
             out["up"] += 1
@@ -212,7 +249,7 @@ def portfolio_table(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     """One row per PCN, in the frame's order: PCN, Code, List size, Area, Assessment, Elements
     rated, then one column per domain with the score and the stages it sits between (compact, so
     the table fits a projector; each domain's rated count is in the heat map's cells)."""
-    doms = frame.drop_duplicates("domain_id")[["domain_id", "domain_title"]]
+    doms = domains_of(frame)
     pcns = frame.drop_duplicates("code").reset_index(drop=True)
     rated = frame.groupby("code", sort=False).agg(n=("n_rated", "sum"), m=("n_elements", "sum"))
     out = pd.DataFrame({

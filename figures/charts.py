@@ -1,10 +1,12 @@
 """Plotly figure builders: data in, figure out. No Streamlit here (the PDF report uses them too).
 
-Every builder has a `*_table` twin returning the DataFrame a page shows beside the chart: the
-text alternative for screen readers and for greyscale print. Tables hold raw text (the page
-escapes it); figures hold text escaped by `theme.chart_text`/`theme.wrap`, because plotly
-renders a subset of HTML in any chart text. Nothing here orders PCNs by score: these are
-self-assessments for development conversations, not league tables.
+Every builder has a table twin returning the DataFrame a page shows beside the chart: the text
+alternative for screen readers and for greyscale print. The radar's and the domain progress
+charts' are `tables.profile_table` and `tables.domain_years_table`; the others are the `*_table`
+functions here. Tables hold raw text (the page escapes it); figures hold text escaped by
+`theme.chart_text`/`theme.wrap`, because plotly renders a subset of HTML in any chart text.
+Nothing here orders PCNs by score: these are self-assessments for development conversations,
+not league tables.
 
 Inputs are the DataFrames made by `assessments.scoring` (progress_series, portfolio,
 stage_distribution, workshop_frame/workshop_summary, participant_profiles). `stages` is the
@@ -22,28 +24,11 @@ from plotly.subplots import make_subplots
 from assessments.scoring import NOT_RATED_ID, NOT_STARTED, DomainScore, workshop_summary
 from matrix import Matrix
 
+from .tables import domains_of, format_score, is_missing, labels_of
 from .theme import (NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, NHS_PALE_GREY, NOT_RATED_COLOUR,
                     TARGET_COLOUR, chart_text, stage_colours, stage_colourscale, template, text_colour_on, wrap)
 
 Stages = Matrix | Sequence[str]
-
-
-def _labels(stages: Stages) -> list[str]:
-    return [s.label for s in stages.stages] if isinstance(stages, Matrix) else [str(s) for s in stages]
-
-
-def _missing(x) -> bool:
-    return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
-
-
-def format_score(score, n_rated: int | None = None, n_elements: int | None = None) -> str:
-    """'1.5 (2 of 3 rated)'; 'not rated' when nothing is."""
-    if _missing(score) or n_rated == 0:
-        return "not rated"
-    text = f"{score:.1f}"
-    if n_rated is not None and n_elements is not None:
-        text += f" ({n_rated} of {n_elements} rated)"
-    return text
 
 
 def _unique(labels: list[str]) -> list[str]:
@@ -62,10 +47,6 @@ def _figure(title: str | None) -> go.Figure:
     if title:
         fig.update_layout(title=dict(text=chart_text(title)))
     return fig
-
-
-def _domains(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop_duplicates("domain_id")[["domain_id", "domain_title"]].reset_index(drop=True)
 
 
 def _polar(labels: list[str], n_domains: int) -> dict:
@@ -96,9 +77,9 @@ def radar(series: pd.DataFrame, stages: Stages, *, title: str | None = "Maturity
     """One closed trace per comparable year (latest strongest), and the latest year's target dashed.
 
     `series` is `scoring.progress_series(...)` or `scoring.profile_frame(...)`."""
-    labels = _labels(stages)
+    labels = labels_of(stages)
     fig = _figure(title)
-    doms = _domains(series)
+    doms = domains_of(series)
     theta = _unique([wrap(t, 16) for t in doms["domain_title"]])
     loop = theta + theta[:1]
     years = sorted(series["year"].unique())
@@ -107,7 +88,7 @@ def radar(series: pd.DataFrame, stages: Stages, *, title: str | None = "Maturity
     for year in shown:
         age = len(shown) - 1 - shown.index(year)
         rows = series[series["year"] == year].set_index("domain_id").reindex(doms["domain_id"])
-        r = [None if (_missing(v) or not c) else float(v) for v, c in zip(rows["score"], rows["comparable"])]
+        r = [None if (is_missing(v) or not c) else float(v) for v, c in zip(rows["score"], rows["comparable"])]
         text = [format_score(s, n, m) for s, n, m in zip(rows["score"], rows["n_rated"], rows["n_elements"])]
         if age == 0:
             style = dict(line=dict(color=NHS_BLUE, width=3.5), marker=dict(size=9, symbol="circle"),
@@ -121,7 +102,7 @@ def radar(series: pd.DataFrame, stages: Stages, *, title: str | None = "Maturity
     if show_target and shown:
         latest = shown[-1]
         rows = series[series["year"] == latest].set_index("domain_id").reindex(doms["domain_id"])
-        r = [None if _missing(v) else float(v) for v in rows["target"]]
+        r = [None if is_missing(v) else float(v) for v in rows["target"]]
         fig.add_trace(go.Scatterpolar(
             r=r + r[:1], theta=loop, name=f"Target ({chart_text(latest)})", mode="lines+markers",
             line=dict(color=TARGET_COLOUR, width=2.5, dash="dash"), marker=dict(size=7, symbol="circle-open"),
@@ -138,39 +119,15 @@ def radar(series: pd.DataFrame, stages: Stages, *, title: str | None = "Maturity
     return fig
 
 
-def radar_table(series: pd.DataFrame) -> pd.DataFrame:
-    """Domain x year ('1.5 (2 of 3 rated)'), the latest year's target, and notes."""
-    doms = _domains(series)
-    years = sorted(series["year"].unique())
-    out = pd.DataFrame({"Domain": doms["domain_title"]})
-    notes: list[list[str]] = [[] for _ in range(len(doms))]
-    for year in years:
-        rows = series[series["year"] == year].set_index("domain_id").reindex(doms["domain_id"])
-        cells = []
-        for i, r in enumerate(rows.itertuples()):
-            if not r.comparable:
-                cells.append("not comparable")
-            else:
-                cells.append(format_score(r.score, r.n_rated, r.n_elements))
-            if isinstance(r.reason, str) and r.reason and (not r.comparable or not notes[i]):
-                notes[i].append(f"{year}: {r.reason}")
-        out[year] = cells
-    if years:
-        latest = series[series["year"] == years[-1]].set_index("domain_id").reindex(doms["domain_id"])
-        out[f"Target ({years[-1]})"] = [format_score(t) if not _missing(t) else "not set" for t in latest["target"]]
-    out["Notes"] = ["; ".join(n) for n in notes]
-    return out
-
-
 # ---------------------------------------------------------------------------------------------
 # Progress per domain across years (small multiples)
 
 
 def domain_progress(series: pd.DataFrame, stages: Stages, *, title: str | None = "Progress by domain",
                     columns: int = 3) -> go.Figure:
-    labels = _labels(stages)
+    labels = labels_of(stages)
     n = len(labels)
-    doms = _domains(series)
+    doms = domains_of(series)
     years = sorted(series["year"].unique())
     cols = max(1, min(columns, len(doms)))
     rows = math.ceil(len(doms) / cols)
@@ -183,7 +140,8 @@ def domain_progress(series: pd.DataFrame, stages: Stages, *, title: str | None =
     for i, dom in enumerate(doms.itertuples()):
         row, col = i // cols + 1, i % cols + 1
         d = series[series["domain_id"] == dom.domain_id].set_index("year").reindex(years)
-        score = [None if (_missing(s) or not c) else float(s) for s, c in zip(d["score"], d["comparable"].fillna(False))]
+        comparable = d["comparable"].fillna(False)
+        score = [None if (is_missing(s) or not c) else float(s) for s, c in zip(d["score"], comparable)]
         text = [format_score(s) if s is not None else "" for s in score]
         fig.add_trace(go.Scatter(
             x=[chart_text(y) for y in years], y=score, mode="lines+markers+text", name="Score",
@@ -192,7 +150,7 @@ def domain_progress(series: pd.DataFrame, stages: Stages, *, title: str | None =
             marker=dict(size=9, color=NHS_BLUE), connectgaps=False,
             customdata=[format_score(s, r, m) for s, r, m in zip(d["score"], d["n_rated"], d["n_elements"])],
             hovertemplate="%{x}: %{customdata}<extra></extra>"), row=row, col=col)
-        target = [None if (_missing(t) or not c) else float(t) for t, c in zip(d["target"], d["comparable"].fillna(False))]
+        target = [None if (is_missing(t) or not c) else float(t) for t, c in zip(d["target"], comparable)]
         if any(t is not None for t in target):
             fig.add_trace(go.Scatter(
                 x=[chart_text(y) for y in years], y=target, mode="lines+markers", name="Target",
@@ -210,23 +168,6 @@ def domain_progress(series: pd.DataFrame, stages: Stages, *, title: str | None =
                                                            xanchor="left", x=0),
                       margin=dict(l=110, r=30, t=110, b=90))
     return fig
-
-
-def domain_progress_table(series: pd.DataFrame) -> pd.DataFrame:
-    """One row per domain per year: Domain, Year, Score, Rated, Target, Note."""
-    rows = []
-    for r in series.itertuples():
-        rows.append({
-            "Domain": r.domain_title, "Year": r.year,
-            "Score": format_score(r.score) if r.comparable else "not comparable",
-            "Rated": f"{r.n_rated} of {r.n_elements}" if r.comparable else "",
-            "Target": ("not set" if _missing(r.target) else format_score(r.target)) if r.comparable else "",
-            "Note": r.reason if isinstance(r.reason, str) else "",
-        })
-    out = pd.DataFrame(rows, columns=["Domain", "Year", "Score", "Rated", "Target", "Note"])
-    order = {d: i for i, d in enumerate(series.drop_duplicates("domain_id")["domain_title"])}
-    return out.sort_values(["Domain", "Year"], key=lambda s: s.map(order) if s.name == "Domain" else s,
-                           kind="stable").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -255,10 +196,10 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
     """PCNs (rows, in the order given: never ranked) x domains; colour = score, each cell also
     says the score and how many elements were rated, so it reads without colour. Meant for an
     ICS or a filtered list: each PCN takes 40 px, so national scale belongs in the table."""
-    labels = _labels(stages)
+    labels = labels_of(stages)
     n = len(labels)
     fig = _figure(title)
-    doms = _domains(portfolio)
+    doms = domains_of(portfolio)
     pcns = portfolio.drop_duplicates("code")
     names = pcns["name"] if "name" in pcns else pcns["code"]
     y = _unique([chart_text(_pcn_label(c, nm)) for c, nm in zip(pcns["code"], names)])
@@ -269,7 +210,7 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
     text = cells.pivot(index="code", columns="domain_id", values="text").reindex(
         index=pcns["code"], columns=doms["domain_id"])
     status = dict(zip(pcns["code"], pcns["status"]))
-    z = [[None if _missing(v) else float(v) for v in row] for row in value.to_numpy()]
+    z = [[None if is_missing(v) else float(v) for v in row] for row in value.to_numpy()]
     cell_text = [[t.replace(", ", "<br>", 1) for t in row] for row in text.to_numpy()]
     hover = [[f"{yl}<br>{xl}<br>{t}<br>status: {chart_text(status[code])}" for xl, t in zip(x, row)]
              for code, yl, row in zip(pcns["code"], y, text.to_numpy())]
@@ -313,7 +254,7 @@ def _colour_at(scale: list[list], t: float) -> str:
 
 def heatmap_table(portfolio: pd.DataFrame) -> pd.DataFrame:
     """One row per PCN: PCN, Code, ICS, Status, then one column per domain ('1.5, 2 of 3 rated')."""
-    doms = _domains(portfolio)
+    doms = domains_of(portfolio)
     pcns = portfolio.drop_duplicates("code").reset_index(drop=True)
     out = pd.DataFrame({
         "PCN": pcns["name"].fillna("") if "name" in pcns else "",
@@ -336,7 +277,7 @@ def stage_distribution(dist: pd.DataFrame, *, title: str | None = "Stages reache
     """Stacked horizontal bars, one per domain: the share of elements at each stage, in scale
     order, then 'Not rated' (pale grey, hatched so it differs from the first stage in greyscale)."""
     fig = _figure(title)
-    doms = _domains(dist)
+    doms = domains_of(dist)
     y = _unique([wrap(t, 24) for t in doms["domain_title"]])
     buckets = dist.drop_duplicates("stage_id")[["stage_id", "stage_label"]]
     rated = buckets[buckets["stage_id"] != NOT_RATED_ID]
@@ -366,7 +307,7 @@ def stage_distribution(dist: pd.DataFrame, *, title: str | None = "Stages reache
 
 def stage_distribution_table(dist: pd.DataFrame) -> pd.DataFrame:
     """One row per domain; one column per stage (and Not rated): 'count (share%)'."""
-    doms = _domains(dist)
+    doms = domains_of(dist)
     out = pd.DataFrame({"Domain": doms["domain_title"]})
     for b in dist.drop_duplicates("stage_id").itertuples():
         rows = dist[dist["stage_id"] == b.stage_id].set_index("domain_id").reindex(doms["domain_id"])
@@ -393,7 +334,7 @@ def workshop_spread(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFram
         if not isinstance(stages, Matrix):
             raise ValueError("workshop_spread needs the matrix, or a summary from scoring.workshop_summary")
         summary = workshop_summary(stages, frame)
-    labels = _labels(stages)
+    labels = labels_of(stages)
     n = len(labels)
     fig = _figure(title)
     ys = list(range(len(summary)))
@@ -438,10 +379,10 @@ def workshop_spread(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFram
 
 def workshop_spread_table(summary: pd.DataFrame, stages: Stages) -> pd.DataFrame:
     """Element, Ratings, Median, Lowest, Highest, Spread (IQR, stages), Split."""
-    labels = _labels(stages)
+    labels = labels_of(stages)
 
     def stage(x) -> str:
-        return "" if _missing(x) else labels[int(x)]
+        return "" if is_missing(x) else labels[int(x)]
 
     return pd.DataFrame({
         "Element": summary["element_title"],
@@ -449,7 +390,7 @@ def workshop_spread_table(summary: pd.DataFrame, stages: Stages) -> pd.DataFrame
         "Median": [stage(m) for m in summary["median"]],
         "Lowest": [stage(m) for m in summary["low"]],
         "Highest": [stage(m) for m in summary["high"]],
-        "Spread (IQR, stages)": ["" if _missing(i) else f"{i:.1f}" for i in summary["iqr"]],
+        "Spread (IQR, stages)": ["" if is_missing(i) else f"{i:.1f}" for i in summary["iqr"]],
         "Split": ["yes: views two or more stages apart" if s else "no" for s in summary["split"]],
     })
 
@@ -457,7 +398,7 @@ def workshop_spread_table(summary: pd.DataFrame, stages: Stages) -> pd.DataFrame
 def participant_radar(profiles: pd.DataFrame, median: Sequence[DomainScore], stages: Stages, *,
                       title: str | None = "Each participant's view and the group median") -> go.Figure:
     """Each participant faint and thin; the group median (domain means of element medians) strong."""
-    labels = _labels(stages)
+    labels = labels_of(stages)
     fig = _figure(title)
     titles = [d.domain_title for d in median]
     ids = [d.domain_id for d in median]
@@ -465,7 +406,7 @@ def participant_radar(profiles: pd.DataFrame, median: Sequence[DomainScore], sta
     loop = theta + theta[:1]
     for i, (who, rows) in enumerate(profiles.groupby("participant", sort=False)):
         rows = rows.set_index("domain_id").reindex(ids)
-        r = [None if _missing(v) else float(v) for v in rows["score"]]
+        r = [None if is_missing(v) else float(v) for v in rows["score"]]
         fig.add_trace(go.Scatterpolar(
             r=r + r[:1], theta=loop, mode="lines", name="Each participant", legendgroup="participants",
             showlegend=i == 0, line=dict(color=NHS_MID_GREY, width=1.5), opacity=0.55,

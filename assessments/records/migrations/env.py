@@ -1,8 +1,9 @@
-"""Alembic environment. The store runs migrations itself (assessments.store.migrate) and hands
+"""Alembic environment. The store runs migrations itself (assessments.records.engine.migrate) and hands
 over its connection; run by hand (`alembic -c <ini>`), it connects to PCN_DATABASE_URL."""
 from alembic import context
 
-from assessments.store import Base, database_url, make_engine
+from assessments.records.engine import database_url, make_engine
+from assessments.records.tables import Base
 
 config = context.config
 

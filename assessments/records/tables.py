@@ -1,0 +1,269 @@
+"""Every table of the records. The Alembic migrations in records/migrations create them: change
+both together, with a new migration and its upgrade test.
+
+Rows that people edit carry `version` (SQLAlchemy's version counter, so a save against a stale
+version is caught in the UPDATE itself) and who last changed them and when: the `Versioned`
+mixin. Every change to any row is also a row of `audit_log`, written by the unit of work.
+"""
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        TypeDecorator, text)
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from ..model import DRAFT
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as naive UTC (same on SQLite and PostgreSQL), returned as aware UTC."""
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Counted:
+    """A `version` that SQLAlchemy checks and moves on every UPDATE of the row."""
+    version: Mapped[int] = mapped_column(Integer, server_default="1", sort_order=90)
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.version}
+
+
+class Versioned(Counted):
+    """Counted, and stamped with who changed the row last and when."""
+    updated_by: Mapped[str] = mapped_column(String(100), sort_order=80)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=81)
+
+
+class Created:
+    created_by: Mapped[str] = mapped_column(String(100), sort_order=70)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, sort_order=71)
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations (ICS and PCN keep no "updated by": the audit log knows)
+
+class IcsRow(Counted, Base):
+    __tablename__ = "ics"
+    code: Mapped[str] = mapped_column(String(3), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+
+
+class PcnRow(Counted, Base):
+    __tablename__ = "pcn"
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    ics_code: Mapped[str] = mapped_column(String(3), ForeignKey("ics.code"), index=True)
+    list_size: Mapped[int] = mapped_column(Integer)
+    rural: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    practices: Mapped[list] = mapped_column(JSON)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessments and ratings
+
+class AssessmentRow(Created, Versioned, Base):
+    __tablename__ = "assessment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
+    year: Mapped[str] = mapped_column(String(7), index=True)
+    matrix_id: Mapped[str] = mapped_column(String(80))
+    matrix_version: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), server_default=DRAFT)
+    revision_of: Mapped[int | None] = mapped_column(Integer)
+    submitted_by: Mapped[str | None] = mapped_column(String(100))  # submitted for agreement (0006)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        # One live (draft or agreed) assessment per PCN, year and matrix; superseded ones are history.
+        Index("uq_assessment_live", "pcn_code", "year", "matrix_id", unique=True,
+              sqlite_where=text("status <> 'superseded'"), postgresql_where=text("status <> 'superseded'")),
+    )
+
+
+class RatingRow(Versioned, Base):
+    __tablename__ = "rating"
+    assessment_id: Mapped[int] = mapped_column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    current_stage: Mapped[str | None] = mapped_column(String(80))
+    target_stage: Mapped[str | None] = mapped_column(String(80))
+    evidence: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[str | None] = mapped_column(String(6))
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    who: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_key: Mapped[str] = mapped_column(String(200))
+    field: Mapped[str] = mapped_column(String(80))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(300))
+    actor_subject: Mapped[str | None] = mapped_column(String(200))  # the sign-in subject (migration 0006)
+    actor_role: Mapped[str | None] = mapped_column(String(40))  # the role the change was made under
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_key"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Development plans (migration 0003)
+
+class PlanRow(Created, Versioned, Base):
+    __tablename__ = "plan"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
+    year: Mapped[str] = mapped_column(String(7))
+    service_priority: Mapped[str | None] = mapped_column(Text)
+    service_spec: Mapped[str | None] = mapped_column(String(80))
+    notes: Mapped[str | None] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(Boolean, server_default="0")  # with the ICS and commissioners (0006)
+    shared_by: Mapped[str | None] = mapped_column(String(100))
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("uq_plan_pcn_year", "pcn_code", "year", unique=True),)
+
+
+class PlanPriorityRow(Base):
+    __tablename__ = "plan_priority"
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PlanActionRow(Versioned, Base):
+    __tablename__ = "plan_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    what: Mapped[str] = mapped_column(Text)
+    owner: Mapped[str | None] = mapped_column(String(200))
+    due: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), server_default="not started")
+    step: Mapped[int | None] = mapped_column(Integer)
+    support_needed: Mapped[str | None] = mapped_column(Text)
+    support_from: Mapped[str | None] = mapped_column(String(300))
+    cost_pence: Mapped[int | None] = mapped_column(BigInteger)
+    funding_source: Mapped[str | None] = mapped_column(String(80))
+    funding_category: Mapped[str | None] = mapped_column(String(80))
+
+
+# ---------------------------------------------------------------------------------------------
+# Pathway (migration 0004)
+
+class PathwayStepRow(Created, Versioned, Base):
+    __tablename__ = "pathway_step"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
+    year: Mapped[str] = mapped_column(String(7), index=True)
+    pathway_id: Mapped[str] = mapped_column(String(80))
+    step_number: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12), server_default="not started")
+    date: Mapped[date | None] = mapped_column(Date)
+    ticks: Mapped[list] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("uq_pathway_step", "pcn_code", "year", "pathway_id", "step_number", unique=True),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workshops (migration 0005). The workshop's version is moved by hand on every change to the
+# workshop or anything in it (records.workshops.lock), so it is not SQLAlchemy's counter.
+
+class WorkshopRow(Created, Base):
+    __tablename__ = "workshop"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(12))
+    pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
+    year: Mapped[str] = mapped_column(String(7))
+    matrix_id: Mapped[str] = mapped_column(String(80))
+    matrix_version: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    revealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    applied_by: Mapped[str | None] = mapped_column(String(100))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    applied_assessment_id: Mapped[int | None] = mapped_column(Integer)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    __table_args__ = (
+        Index("uq_workshop_code_live", "code", unique=True,
+              sqlite_where=text("status <> 'closed'"), postgresql_where=text("status <> 'closed'")),
+    )
+
+
+class ParticipantRow(Base):
+    __tablename__ = "workshop_participant"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        Index("uq_workshop_participant_name", "workshop_id", "name_key", unique=True),
+        Index("uq_workshop_participant_token", "token_hash", unique=True),
+    )
+
+
+class ParticipantRatingRow(Base):
+    __tablename__ = "workshop_rating"
+    workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop_participant.id", ondelete="CASCADE"),
+                                                primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(80))
+    comment: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ConsensusRow(Base):
+    __tablename__ = "workshop_consensus"
+    workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in and roles (migration 0006)
+
+class RoleGrantRow(Base):
+    __tablename__ = "role_grant"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(40))
+    scope: Mapped[str] = mapped_column(String(6), server_default="")
+    ics_code: Mapped[str | None] = mapped_column(String(3), ForeignKey("ics.code"))
+    pcn_code: Mapped[str | None] = mapped_column(String(6), ForeignKey("pcn.code"))
+    may_edit: Mapped[bool] = mapped_column(Boolean, server_default="0")
+    granted_by: Mapped[str] = mapped_column(String(100))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("uq_role_grant", "email", "role", "scope", unique=True),)
+
+
+class PersonRow(Base):
+    __tablename__ = "person"
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(100))
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)

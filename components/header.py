@@ -1,0 +1,108 @@
+"""The row of pickers at the top of a page: ICS, PCN and year, and a column for the page's own
+picker beside them. One function for every page, so the pickers look, start and behave alike.
+
+Each picker starts from this session's choice, then the address (?ics=, ?pcn=, ?year=), then
+its default; the ICS and PCN also follow the user from page to page (components/state.py). The
+years offered and the year a page starts on follow one rule (assessments/years.py). The choice is
+written back to the address, so a view can be shared or reloaded. On a projector (large text)
+more than two pickers take two rows, so each box stays readable.
+"""
+from __future__ import annotations
+
+from datetime import date
+from typing import NamedTuple
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from assessments import organisations as orgs
+from assessments import pathway as P
+from assessments import plan as plans
+from assessments import ratings as assessing
+from assessments import workshop as ws
+from assessments.model import ICS, PCN
+from assessments.years import default_year, offered_years
+
+from .cache import cached
+from .state import get_store, keep, pick_ics, pick_pcn
+
+YEAR_HELP = "NHS financial years: those with records, this financial year and the year after."
+# Widths of the ICS, PCN, year and page picker columns on one row.
+_WIDTHS = {"ics": 3, "pcn": 3, "year": 1.8, "extra": 2.5}
+
+
+class Chosen(NamedTuple):
+    ics: ICS
+    pcn: PCN | None  # None when the page picks no PCN
+    year: str | None  # None when the page picks no year
+    extra: DeltaGenerator | None  # the column left for the page's own picker, if asked for
+
+
+@cached()
+def pcn_record_years(pcn_code: str) -> list[str]:
+    """Years in which anything is recorded for the PCN: assessments, plans, pathway steps, workshops."""
+    store = get_store()
+    years = {a.year for a in assessing.assessments(store, pcn_code=pcn_code)}
+    years |= {p.year for p in plans.plans(store, pcn_code=pcn_code)}
+    years |= set(P.recorded_years(store, pcn_code))
+    years |= {w.year for w in ws.workshops(store, pcn_code=pcn_code)}
+    return sorted(years)
+
+
+@cached()
+def ics_record_years(ics_code: str) -> list[str]:
+    """Years in which anything is recorded for any PCN of the ICS."""
+    store = get_store()
+    years = {a.year for a in assessing.assessments(store, ics_code=ics_code)}
+    years |= {p.year for p in plans.plans(store, ics_code=ics_code)}
+    for pcn in orgs.pcns(store, ics_code=ics_code):
+        years |= set(P.recorded_years(store, pcn.code))
+        years |= {w.year for w in ws.workshops(store, pcn_code=pcn.code)}
+    return sorted(years)
+
+
+def pick_year(key: str, recorded: list[str], *, label: str = "Year", help: str | None = YEAR_HELP) -> str:
+    """The year picker: this session's choice if still offered, else ?year= from the address, else
+    the latest year with records (or this financial year)."""
+    today = date.today()
+    years = offered_years(recorded, today)
+    wanted = st.query_params.get("year")
+    if st.session_state.get(key) in years:
+        keep(key)  # a box drawn anew (another layout) must show the real choice
+    elif wanted in years:
+        st.session_state[key] = wanted
+    else:
+        st.session_state[key] = default_year(recorded, today)
+    return st.selectbox(label, years, key=key, help=help)
+
+
+def _columns(names: list[str]) -> dict[str, DeltaGenerator]:
+    if st.session_state.get("large_text") and len(names) > 2:  # on a projector: two to a row
+        cols = [c for i in range(0, len(names), 2) for c in st.columns(2)]
+    else:
+        cols = st.columns([_WIDTHS[n] for n in names])
+    return dict(zip(names, cols))
+
+
+def page_header(*, pcn: bool = True, year_key: str | None = None, year_label: str = "Year",
+                year_help: str | None = YEAR_HELP, extra: bool = False) -> Chosen:
+    """Draw the pickers the page needs (ICS always; PCN unless `pcn=False`; a year when `year_key`
+    names its widget; an empty column for the page's own picker with `extra=True`) and return the
+    choice. The years are those of the PCN, or of the ICS when the page picks no PCN."""
+    names = ["ics", *(["pcn"] if pcn else []), *(["year"] if year_key else []), *(["extra"] if extra else [])]
+    cols = _columns(names)
+    with cols["ics"]:
+        ics = pick_ics()
+    network = None
+    if pcn:
+        with cols["pcn"]:
+            network = pick_pcn(ics.code)
+    year = None
+    if year_key:
+        recorded = pcn_record_years(network.code) if network else ics_record_years(ics.code)
+        with cols["year"]:
+            year = pick_year(year_key, recorded, label=year_label, help=year_help)
+    # The address names what is on screen, so it can be shared or reloaded.
+    st.query_params.update({"ics": ics.code, **({"pcn": network.code} if network else {}),
+                            **({"year": year} if year else {})})
+    return Chosen(ics, network, year, cols.get("extra"))
