@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from assessments import people, ratings
 from assessments.demo import load_demo
+from assessments.records.tables import AuditRow
 from assessments.store import Store
 from tests.oidc.fixtures import oidc_app, oidc_provider  # noqa: F401  (pytest fixtures)
 from tests.oidc.harness import finish_sign_out, sign_in
@@ -19,6 +20,7 @@ from .conftest import ROOT, screenshot, wait_for_app
 pytestmark = pytest.mark.browser
 
 LEAD, FACILITATOR, COMMISSIONER = "lead@nhs.net", "fran.facilitator@nhs.net", "cass.commissioner@nhs.net"
+ITEM = "A clinical director has been appointed or elected by the member practices."
 
 
 @pytest.fixture
@@ -67,6 +69,23 @@ def test_a_pcn_lead_sees_and_changes_only_their_pcn(page, signed_in_app):
     page.goto(url + "/assess?ics=QZZ&pcn=U99002&year=2024/25")
     wait_for_app(page)
     expect(page.get_by_label("Primary care network")).to_have_value(re.compile("U99001"))
+
+    # Their own PCN's pathway they can change, and the change log names them and the role used.
+    page.goto(url + "/pathway?ics=QZZ&pcn=U99001&year=2024/25")
+    wait_for_app(page)
+    item = page.get_by_role("checkbox", name=ITEM)
+    expect(item).to_be_enabled()
+    item.check(force=True)  # Streamlit draws its own box over the input
+    page.get_by_text("Last changed by Lead <lead@nhs.net>").first.wait_for()
+    store = Store(db)
+    try:
+        [tick] = [e for e in store.audit(entity="pathway_step", entity_key="U99001/2024/25/1") if e.field == "ticks"]
+        assert tick.who == "Lead <lead@nhs.net>"
+        with store.read() as r:
+            row = r.first(AuditRow, id=tick.id)
+        assert (row.actor_subject, row.actor_role) == ("lead@nhs.net", "pcn-lead")
+    finally:
+        store.close()
 
     page.get_by_role("button", name="Sign out").click()
     finish_sign_out(page)
