@@ -154,15 +154,19 @@ WHAT = {READ_DRAFTS: "see this PCN's drafts", READ_SUBMITTED: "see this PCN's as
         ADMINISTER: "do this (administrators only)", READ_ORGANISATION: "see this organisation"}
 
 
+def denied(principal: Principal, what: str) -> AccessDenied:
+    """The one way a refusal reads: who, what, which roles they hold, and whom to ask."""
+    roles = f"your roles are {principal.roles_text()}" if principal.grants else "you have no role yet"
+    return AccessDenied(f"{principal.name} may not {what}: {roles}. Ask your ICS administrator if you need this.")
+
+
 def require(principal: Principal, action: str, *, ics_code: str | None = None,
             pcn_code: str | None = None) -> Grant:
     """The grant that allows it, or AccessDenied with a plain message."""
     g = grant_for(principal, action, ics_code=ics_code, pcn_code=pcn_code)
     if g is None:
         where = f" ({pcn_code or ics_code})" if (pcn_code or ics_code) else ""
-        raise AccessDenied(f"{principal.name} may not {WHAT.get(action, action)}{where}: "
-                           f"{'your roles are ' + principal.roles_text() if principal.grants else 'you have no role yet'}. "
-                           f"Ask your ICS administrator if you need this.")
+        raise denied(principal, f"{WHAT.get(action, action)}{where}")
     return g
 
 

@@ -5,7 +5,10 @@ Every service function calls one of these with the store (or unit of work) it wa
 """
 from __future__ import annotations
 
-from .access import (READ_AGREED, READ_DRAFTS, READ_ORGANISATION, READ_SUBMITTED, AccessDenied, Grant, Principal,
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .access import (READ_AGREED, READ_DRAFTS, READ_ORGANISATION, READ_SUBMITTED, Grant, Principal, denied,
                      grant_for, read_depth, require)
 from .model import AGREED, SUPERSEDED
 from .records.tables import PcnRow
@@ -59,10 +62,7 @@ def shows(depth_: str | None, status: str, submitted: bool) -> bool:
 def require_depth(store, pcn_code: str, ics_code: str | None = None) -> str:
     d = depth(store, pcn_code, ics_code)
     if d is None:
-        p = principal_of(store)
-        raise AccessDenied(f"{p.name} may not see the records of {pcn_code}: "
-                           f"{'your roles are ' + p.roles_text() if p.grants else 'you have no role yet'}. "
-                           "Ask your ICS administrator if you need this.")
+        raise denied(principal_of(store), f"see the records of {pcn_code}")
     return d
 
 
@@ -71,13 +71,30 @@ class Visibility:
     national reads show a PCN's figures only to those who may see them)."""
 
     def __init__(self, store):
+        self.store = store
         self.p = principal_of(store)
         self.admin = self.p.is_admin
+        self._ics: dict[str, str] | None = None
 
-    def depth(self, pcn_code: str, ics_code: str) -> str | None:
+    def ics_of(self, pcn_code: str) -> str:
+        """The PCN's ICS, from one read of every PCN (a national list asks about many)."""
+        if self._ics is None:
+            with self.store.read() as r:
+                self._ics = {row.code: row.ics_code for row in r.rows(PcnRow)}
+        return self._ics.get(pcn_code) or ics_of(self.store, pcn_code)
+
+    def depth(self, pcn_code: str, ics_code: str | None = None) -> str | None:
         if self.admin:
             return "drafts"
-        return read_depth(self.p, ics_code=ics_code, pcn_code=pcn_code)
+        return read_depth(self.p, ics_code=ics_code or self.ics_of(pcn_code), pcn_code=pcn_code)
+
+    def keep(self, items: Iterable[Any], sees: Callable[[str | None, Any], bool],
+             pcn_of: Callable[[Any], str] = lambda x: x.pcn_code) -> list:
+        """The items whose PCN the principal may see that much of (sees(depth, item))."""
+        items = list(items)
+        if self.admin:
+            return items
+        return [x for x in items if sees(self.depth(pcn_of(x)), x)]
 
     def sees_pcn(self, pcn_code: str, ics_code: str) -> bool:
         return self.admin or grant_for(self.p, READ_ORGANISATION, ics_code=ics_code, pcn_code=pcn_code) is not None

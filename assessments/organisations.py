@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from . import guard
-from .access import ADMINISTER, AccessDenied
+from .access import ADMINISTER, AccessDenied, denied
 from .model import ICS, KEEP, PCN
 from .records import queries
 from .records.tables import IcsRow, PcnRow
@@ -38,9 +38,7 @@ _NO = {"no", "n", "false", "0", "urban", ""}
 # ICS, an ICS's facilitators and commissioners that ICS and its PCNs.
 
 def _denied(store, what: str) -> AccessDenied:
-    p = guard.principal_of(store)
-    return AccessDenied(f"{p.name} may not see {what}: "
-                        f"{'your roles are ' + p.roles_text() if p.grants else 'you have no role yet'}.")
+    return denied(guard.principal_of(store), f"see {what}")
 
 
 def ics(store, code: str) -> ICS:

@@ -492,17 +492,7 @@ def plans(store, *, ics_code: str | None = None, year: str | None = None,
         for a in r.rows(PlanActionRow, plan_id__in=ids):
             act.setdefault(a.plan_id, []).append(a)
         found = [_plan(h, pri.get(h.id, ()), act.get(h.id, ())) for h in heads]
-    v = guard.Visibility(store)
-    if v.admin:
-        return found
-    ics: dict[str, str] = {}
-    out = []
-    for p in found:
-        if p.pcn_code not in ics:
-            ics[p.pcn_code] = guard.ics_of(store, p.pcn_code)
-        if _sees(v.depth(p.pcn_code, ics[p.pcn_code]), p.shared):
-            out.append(p)
-    return out
+    return guard.Visibility(store).keep(found, lambda depth, p: _sees(depth, p.shared))
 
 
 def snapshot(store, pcn_code: str, year: str) -> Snapshot | None:

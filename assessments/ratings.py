@@ -41,18 +41,8 @@ def _visible(store, a: Assessment) -> Assessment:
 
 def _filter(store, found: list, key=lambda x: x) -> list:
     """Only what the principal may see, PCN by PCN (ICS-wide and national lists)."""
-    v = guard.Visibility(store)
-    if v.admin:
-        return found
-    ics = {}
-    out = []
-    for x in found:
-        a = key(x)
-        if a.pcn_code not in ics:
-            ics[a.pcn_code] = guard.ics_of(store, a.pcn_code)
-        if guard.shows(v.depth(a.pcn_code, ics[a.pcn_code]), a.status, a.submitted):
-            out.append(x)
-    return out
+    return guard.Visibility(store).keep(found, lambda depth, x: guard.shows(depth, key(x).status, key(x).submitted),
+                                        pcn_of=lambda x: key(x).pcn_code)
 
 
 def assessment(store, assessment_id: int) -> Assessment:

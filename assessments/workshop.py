@@ -268,13 +268,9 @@ def workshops(store, *, pcn_code: str | None = None, include_closed: bool = True
         found = [_workshop(x) for x in rows.workshops(
             r, pcn_code=check_pcn_code(pcn_code) if pcn_code is not None else None,
             exclude_status=None if include_closed else CLOSED)]
-    p = guard.principal_of(store)
-    if p.is_admin:
-        return found
-    ics: dict[str, str] = {}
-    for w in found:
-        ics.setdefault(w.pcn_code, guard.ics_of(store, w.pcn_code))
-    return [w for w in found if allowed(p, RUN_WORKSHOP, ics_code=ics[w.pcn_code], pcn_code=w.pcn_code)]
+    v = guard.Visibility(store)
+    return v.keep(found, lambda _depth, w: allowed(v.p, RUN_WORKSHOP, ics_code=v.ics_of(w.pcn_code),
+                                                   pcn_code=w.pcn_code))
 
 
 def workshop_version(store, workshop_id: int) -> int:
