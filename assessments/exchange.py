@@ -250,7 +250,7 @@ def _check_row(store, line: int, cells: dict, pcns: set[str], live: dict, by_pcn
     return _Row(line, pcn, year, matrix, element, values, unchanged)
 
 
-def import_ratings(store, path: str | Path, *, by: str, data: bytes | None = None,
+def import_ratings(store, path: str | Path, *, by: str | None = None, data: bytes | None = None,
                    name: str | None = None) -> ImportResult:
     """Check every row, then write them all in one transaction with audit rows naming the file.
 

@@ -244,7 +244,7 @@ def _check(header: list[str], body: list[tuple[int, list[Any]]], file: str) -> t
     return ics, pcns
 
 
-def import_organisations(store, path: str | Path, *, by: str, data: bytes | None = None,
+def import_organisations(store, path: str | Path, *, by: str | None = None, data: bytes | None = None,
                          name: str | None = None) -> OrganisationsResult:
     guard.check(store, ADMINISTER)
     name = name or Path(path).name

@@ -7,18 +7,21 @@ code) is one of the out-of-scope cases."""
 from __future__ import annotations
 
 import itertools
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from assessments import access as A
-from assessments import exchange, pathway, people, plan, ratings, workshop
+from assessments import exchange, matrix_files, pathway, people, plan, ratings, workshop
 from assessments import organisations as orgs
 from assessments.access import AccessDenied, Grant, Principal
 from assessments.demo import load_demo
 from assessments.store import Store
+from assessments.values import StoreError
 
 OWN, SAME_ICS, OTHER_ICS = "U99001", "U99002", "U98001"
 ICS_OF = {OWN: "QZZ", SAME_ICS: "QZZ", OTHER_ICS: "QZY"}
@@ -43,8 +46,9 @@ def fresh_year(pcn: str) -> str:
 
 
 @pytest.fixture
-def system(tmp_path):
+def system(tmp_path, monkeypatch):
     _years.clear()
+    monkeypatch.setenv("PCN_MATRIX_DIR", str(tmp_path / "matrices"))
     store = Store(f"sqlite:///{tmp_path / 'access.db'}")
     load_demo(store)
     orgs.add_ics(store, "QZY", "Other ICS", by="setup")
@@ -161,7 +165,72 @@ CALLS = [
     Call("read the change log", A.ADMINISTER, lambda s, p: None, lambda s, p, _: s.audit(limit=5)),
     Call("give a PCN member role", A.MANAGE_PEOPLE, lambda s, p: None,
          lambda s, p, _: people.grant(s, f"new.{p.lower()}@nhs.net", A.MEMBER, pcn_code=p)),
+    Call("take a PCN member role away", A.MANAGE_PEOPLE,
+         lambda s, p: people.grant(s, f"old.{p.lower()}@nhs.net", A.MEMBER, pcn_code=p, by="setup").email,
+         lambda s, p, email: people.revoke(s, email, A.MEMBER, pcn_code=p)),
+    Call("see who holds roles", A.MANAGE_PEOPLE,
+         lambda s, p: people.grant(s, f"seen.{p.lower()}@nhs.net", A.MEMBER, pcn_code=p, by="setup").email,
+         lambda s, p, email: people.who(s, email=email), ok=lambda found: len(found) == 1),
+    Call("list everyone who signed in", A.ADMINISTER, lambda s, p: None, lambda s, p, _: people.people(s)),
+    Call("read one rating", A.READ_DRAFTS, draft, lambda s, p, aid: ratings.rating(s, aid, element(s))),
+    Call("read a draft with its PCN", A.READ_DRAFTS, draft, lambda s, p, aid: ratings.record(s, aid)),
+    Call("read a rating's history", A.READ_DRAFTS, draft, lambda s, p, aid: ratings.rating_history(s, aid, element(s))),
+    Call("read the plan's snapshot of a draft", A.READ_DRAFTS, lambda s, p: ratings.assessment(s, draft(s, p)).year,
+         lambda s, p, year: plan.snapshot(s, p, year), ok=lambda snap: snap is not None),
+    Call("save the action list", A.EDIT, lambda s, p: fresh_year(p),
+         lambda s, p, year: plan.save_actions(s, p, year, [{"what": "Listed action"}])),
+    Call("read one pathway step", A.READ_PATHWAY, lambda s, p: None,
+         lambda s, p, _: pathway.step_status(s, p, "2024/25", 2)),
+    Call("list the pathway's years", A.READ_PATHWAY, lambda s, p: None, lambda s, p, _: pathway.recorded_years(s, p)),
+    Call("list a PCN's workshops", A.RUN_WORKSHOP, opened,
+         lambda s, p, w: workshop.workshops(s, pcn_code=p), ok=lambda found: len(found) > 0),
+    Call("see who joined a workshop", A.RUN_WORKSHOP, opened, lambda s, p, w: workshop.participants(s, w.id)),
+    Call("resume a workshop", A.RUN_WORKSHOP, lambda s, p: workshop.pause(s, opened(s, p).id, by="setup"),
+         lambda s, p, w: workshop.resume(s, w.id)),
+    Call("close a workshop", A.RUN_WORKSHOP, opened, lambda s, p, w: workshop.close(s, w.id)),
+    Call("hide a workshop's results", A.RUN_WORKSHOP, opened, lambda s, p, w: workshop.hide(s, w.id)),
+    Call("add an ICS", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: orgs.add_ics(s, f"Q{next(_codes) % 90 + 10}", "Another ICS")),
+    Call("add a PCN", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: orgs.add_pcn(s, f"U97{next(_codes):03d}", "New PCN", ics_code=ICS_OF[p], list_size=20_000)),
+    Call("export the organisations", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: orgs.export_organisations(s, TMP / f"orgs-{p}-{next(_n)}.csv")),
+    Call("import the organisations", A.ADMINISTER,
+         lambda s, p: _file("orgs", "ics_code,ics_name,pcn_code,pcn_name,list_size\n"
+                                    f"{ICS_OF[p]},{orgs.ics(s, ICS_OF[p]).name},{p},{orgs.pcn(s, p).name},31000\n"),
+         lambda s, p, path: orgs.import_organisations(s, path)),
+    Call("import ratings", A.ADMINISTER,
+         lambda s, p: _file("ratings", f"pcn_code,year,element_id,note\n{p},{fresh_year(p)},{element(s)},Imported\n"),
+         lambda s, p, path: exchange.import_ratings(s, path)),
+    Call("export ratings to a file", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: exchange.export_ratings(s, TMP / f"ratings-{p}-{next(_n)}.csv")),
+    Call("restore a backup (refused here by the data, not the role)", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: _past_the_check(lambda: exchange.restore(s, {"format": "nonsense"}))),
+    Call("add a matrix file", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: matrix_files.add_matrix_file(s, f"extra-{p}-{next(_n)}.yaml", SMALL)),
 ]
+
+TMP: Path = Path(tempfile.mkdtemp(prefix="pcn-access-"))
+SMALL = (Path(__file__).resolve().parent / "fixtures" / "small_matrix.yaml").read_bytes()
+_n = itertools.count()
+_codes = itertools.count()  # new ICS and PCN codes
+
+
+def _file(kind: str, text: str) -> Path:
+    path = TMP / f"{kind}-{next(_n)}.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _past_the_check(fn) -> bool:
+    """True when the call got past the access check (it may still refuse the data itself)."""
+    try:
+        fn()
+    except AccessDenied:
+        raise
+    except StoreError:
+        return True
+    return True
 
 
 @pytest.mark.parametrize("who", list(PRINCIPALS))
