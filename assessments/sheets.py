@@ -18,6 +18,21 @@ from matrix import Matrix
 from .values import InputError
 
 MAX_ROWS = 200_000
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_unsafe(value: str) -> str:
+    """The text csv_safe was given."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_START + ("'",)) else value
+
+
+def csv_safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, with a leading apostrophe, as OWASP advises;
+    reading a CSV takes the apostrophe off again (`csv_unsafe`), so an export imports back unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START + ("'",)):
+        return "'" + value
+    return value
 
 
 @dataclass(frozen=True)
@@ -96,7 +111,7 @@ def csv_rows(data: bytes) -> list[list[Any]]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    return [list(r) for r in csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)]
+    return [[csv_unsafe(v) for v in r] for r in csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)]
 
 
 def xlsx_rows(name: str, data: bytes) -> list[list[Any]]:
@@ -123,7 +138,7 @@ def write_table(path: str | Path, rows: Iterable[list[Any]], header: list[str], 
         with open(path, "w", encoding="utf-8-sig", newline="") as f:
             w = csv.writer(f)
             w.writerow(header)
-            w.writerows([["" if v is None else v for v in r] for r in rows])
+            w.writerows([["" if v is None else csv_safe(v) for v in r] for r in rows])
         return
     if suffix != ".xlsx":
         raise InputError(f"'{suffix or path}' is not a supported file type: use .csv or .xlsx")
@@ -139,8 +154,11 @@ def write_table(path: str | Path, rows: Iterable[list[Any]], header: list[str], 
         cell.font = Font(bold=True)
     n = 1
     for r in rows:
-        ws.append(r)
         n += 1
+        for j, v in enumerate(r, start=1):
+            c = ws.cell(n, j, v)
+            if isinstance(v, str) and v.startswith("="):
+                c.data_type = "s"  # text typed by a user is kept as text, never run as a formula
     ws.freeze_panes = "A2"
     widths = {"evidence": 60, "note": 40, "pcn_name": 30, "element_title": 40, "matrix_id": 22}
     for i, h in enumerate(header):

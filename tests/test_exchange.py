@@ -332,3 +332,43 @@ def test_a_template_imports_as_nothing_until_filled_in(store, small_matrix, tmp_
     assert exchange.import_ratings(store, filled, by="x").applied == 1
     a = assessing.find_assessment(store, "U90000", "2024/25")
     assert assessing.rating(store, a.id, "vision").current_stage == "developing"
+
+
+FORMULAS = ['=HYPERLINK("http://example.invalid","x")', "+44 7700 900123", "-2 practices joined", "@SUM(A1)",
+            "'=quoted already", "=1+1"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_exports_never_carry_live_formulas_and_import_back_unchanged(store, small_matrix, tmp_path, suffix):
+    """Text that a spreadsheet would run (OWASP CSV injection) is written as text, and the same
+    file imported again changes nothing: not a rating, not a PCN."""
+    fill(store, small_matrix, n_pcns=2)
+    draft = assessing.find_assessment(store, "U90001", YEARS[1])
+    for k, element in enumerate(small_matrix.element_ids()):
+        r = assessing.rating(store, draft.id, element)
+        assessing.save_rating(store, draft.id, element, by="typist", expected_version=r.version,
+                              evidence=FORMULAS[k % len(FORMULAS)], note=FORMULAS[(k + 1) % len(FORMULAS)])
+    p = orgs.pcn(store, "U90001")
+    orgs.update_pcn(store, "U90001", by="typist", expected_version=p.version, name="=cmd|' /C calc'!A0",
+                    practices=["+Practice", "@Home"])
+
+    ratings_file, orgs_file = tmp_path / f"ratings{suffix}", tmp_path / f"orgs{suffix}"
+    exchange.export_ratings(store, ratings_file)
+    orgs.export_organisations(store, orgs_file)
+    for path in (ratings_file, orgs_file):
+        if suffix == ".csv":
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                cells = [c for row in csv.reader(f) for c in row]
+            assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        else:
+            wb = load_workbook(path)
+            assert not [c.coordinate for ws in wb for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+    before = dump(store)
+    result = exchange.import_ratings(store, ratings_file, by="importer")
+    assert result.ratings_changed == 0 and result.applied == 0
+    again = orgs.import_organisations(store, orgs_file, by="importer")
+    assert (again.pcns_updated, again.ics_updated) == (0, 0)
+    assert dump(store) == before
+    assert assessing.rating(store, draft.id, small_matrix.element_ids()[0]).evidence == FORMULAS[0]
+    assert orgs.pcn(store, "U90001").name == "=cmd|' /C calc'!A0"
