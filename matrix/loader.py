@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from .schema import MODELS, DevelopmentFunding, Document, Matrix, Pathway, ServiceSpecifications, cross_check, path_str
 
 MAX_BYTES = 2_000_000
+MAX_DEPTH = 40  # levels of nesting; the schema needs about six
 PACKAGE_DIR = FsPath(__file__).resolve().parent
 ENV_DIR = "PCN_MATRIX_DIR"
 
@@ -143,10 +144,16 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             raise fail(f"file is too large ({len(text):,} bytes; the limit is {MAX_BYTES:,})")
+        if text.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise fail("file is UTF-16 text: save it as UTF-8 (in Excel or Notepad: Save as, Encoding UTF-8)", 1)
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise fail(f"file is not UTF-8 text (byte {exc.start} cannot be read)") from None
+            line = text.count(b"\n", 0, exc.start) + 1
+            bad = text[exc.start:exc.start + 1]
+            guess = bad.decode("cp1252", errors="replace")
+            raise fail(f"file is not UTF-8 text: byte 0x{bad.hex().upper()} on this line cannot be read (in "
+                       f"Windows-1252 or Latin-1 it would be {guess!r}); save the file as UTF-8", line) from None
     if len(text) > MAX_BYTES:
         raise fail(f"file is too large ({len(text):,} characters; the limit is {MAX_BYTES:,})")
 
@@ -154,6 +161,10 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     try:
         loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
+        too_deep = _too_deep(node)
+        if too_deep is not None:
+            raise fail(f"the YAML nests more than {MAX_DEPTH} levels deep; a matrix needs fewer than ten",
+                       too_deep.start_mark.line + 1)
         data = loader.construct_document(node) if node is not None else None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) else None
@@ -164,7 +175,9 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
         raise fail(f"YAML syntax error: {detail}", mark.line + 1 if mark else None) from None
     except yaml.YAMLError as exc:
         raise fail(f"YAML error: {exc}") from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+    except RecursionError:
+        raise fail(f"the YAML nests too deeply to be read (a matrix needs fewer than {MAX_DEPTH} levels)") from None
+    except (ValueError, TypeError, OverflowError) as exc:
         # PyYAML's constructors raise these for some out-of-range scalars (e.g. dates).
         raise fail(f"YAML value cannot be read: {exc}") from None
     finally:
@@ -205,6 +218,24 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     if problems:
         raise MatrixFileError(file, problems)
     return doc
+
+
+def _too_deep(node: yaml.Node | None) -> yaml.Node | None:
+    """The first node nested deeper than MAX_DEPTH, or None (walked without recursion)."""
+    stack = [(node, 1)] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        n, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return n
+        if id(n) in seen:  # an alias: its node is walked once
+            continue
+        seen.add(id(n))
+        if isinstance(n, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            stack.extend((v, depth + 1) for _k, v in n.value)
+    return None
 
 
 def _line_map(text: str) -> dict:

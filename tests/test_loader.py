@@ -148,7 +148,14 @@ BROKEN = [
     ("pathway-step-gap", _replace("  - number: 2", "  - number: 3", PATHWAY), 14, "steps[1].number", ["expected 2, found 3"]),
     ("pathway-duplicate-checklist-id", _replace("      - id: planned", "      - id: agreed", PATHWAY), 19,
      "steps[1].checklist[0].id", ["duplicate checklist id"]),
-    ("not-utf8", b"kind: maturity-matrix\ntitle: \xff\xfe\n", None, "(file)", ["UTF-8"]),
+    ("not-utf8", b"kind: maturity-matrix\ntitle: \xff\xfe\n", 2, "(file)", ["UTF-8", "0xFF", "save the file as UTF-8"]),
+    ("latin-1", GOOD.replace("title: Example matrix", "title: Caf\u00e9 matrix").encode("latin-1"), 4, "(file)",
+     ["not UTF-8", "'\u00e9'", "Latin-1"]),
+    ("utf-16", GOOD.encode("utf-16"), 1, "(file)", ["UTF-16", "save it as UTF-8"]),
+    ("nested-45-deep", "kind: maturity-matrix\nx:\n" + "".join("  " * i + "- \n" for i in range(1, 46)), 42, "(file)",
+     ["more than 40 levels"]),
+    ("nested-500-deep", "kind: maturity-matrix\nx: " + "[" * 500 + "]" * 500 + "\n", None, "(file)",
+     ["nests too deeply"]),
 ]
 
 
