@@ -65,17 +65,23 @@ def organisations_section(store: Store) -> None:
     if org_upload is not None:
         actor = require_actor()
         if st.button("Import ICSs and PCNs", type="primary", disabled=not actor):
-            try:
-                result = organisations.import_organisations(store, org_upload.name, by=actor,
-                                                            data=org_upload.getvalue(), name=org_upload.name)
-            except exchange.ImportProblems as exc:
-                st.error(f"{plain(org_upload.name)}: {len(exc.problems)} problem(s). Nothing has been imported.")
-                _problems_table(exc.problems)
-            except StoreError as exc:
-                st.error(plain(exc))
-            else:
-                st.cache_data.clear()
-                st.success(plain(result.summary()))
+            _run_import(lambda: organisations.import_organisations(
+                store, org_upload.name, by=actor, data=org_upload.getvalue(), name=org_upload.name),
+                lambda exc: f"{plain(org_upload.name)}: {len(exc.problems)} problem(s). Nothing has been imported.")
+
+
+def _run_import(run, refused) -> None:
+    """Run an all-or-nothing import and say how it went: the summary, or every bad row by line."""
+    try:
+        result = run()
+    except exchange.ImportProblems as exc:
+        st.error(refused(exc))
+        _problems_table(exc.problems)
+    except StoreError as exc:
+        st.error(plain(exc))
+    else:
+        st.cache_data.clear()
+        st.success(plain(result.summary()))
 
 
 def import_ratings(store: Store) -> None:
@@ -120,16 +126,8 @@ def import_ratings(store: Store) -> None:
                        f"assessment(s); {plan.unchanged} already as stored; {plan.skipped} empty row(s) skipped.")
             actor = require_actor()
             if st.button(f"Import {len(plan.rows)} row(s)", type="primary", disabled=not actor or not plan.rows):
-                try:
-                    result = exchange.import_ratings(store, upload.name, by=actor, data=data, name=upload.name)
-                except exchange.ImportProblems as exc:
-                    st.error(f"{plain(upload.name)}: nothing was imported.")
-                    _problems_table(exc.problems)
-                except StoreError as exc:
-                    st.error(plain(exc))
-                else:
-                    st.cache_data.clear()
-                    st.success(plain(result.summary()))
+                _run_import(lambda: exchange.import_ratings(store, upload.name, by=actor, data=data, name=upload.name),
+                            lambda exc: f"{plain(upload.name)}: nothing was imported.")
 
 
 def export_ratings(store: Store) -> None:
