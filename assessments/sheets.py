@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,21 @@ from matrix import Matrix
 
 from .values import InputError
 
-MAX_ROWS = 200_000
+# Limits that make a hostile file (a zip bomb, millions of tiny cells) cheap to refuse, each
+# well above a national file of six years: 161,000 rows, 1.6 million filled cells, a 22 MB CSV, or
+# an .xlsx of 6.3 MB holding a 104 MB sheet (about 17 times smaller packed).
+MAX_ROWS = 250_000  # data rows, blank ones not counted
+MAX_COLUMNS = 50
+MAX_CELLS = 3_000_000  # cells with something in them
+MAX_CSV_BYTES = 100_000_000
+MAX_XLSX_BYTES = 50_000_000  # the .xlsx file itself
+MAX_XLSX_UNPACKED = 300_000_000  # every part of it unpacked, together
+MAX_XLSX_STRINGS = 60_000_000  # the shared-strings part, read whole into memory
+MAX_XLSX_OTHER = 10_000_000  # any other part (styles, workbook, ...), also read whole
+MAX_XLSX_RATIO = 50  # unpacked over packed size, for a part of more than 1 MB (exports pack about 15 times)
+# Equal texts repeat (codes, years, stages): the readers keep one copy of each of the first
+# _SHARED, which halves the memory of a national file and makes millions of equal cells cheap.
+_SHARED = 200_000
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -47,17 +62,25 @@ class RowProblem:
 class ImportProblems(InputError):
     """A ratings file with bad rows. Nothing was written."""
 
-    def __init__(self, file: str, problems: list[RowProblem]):
+    def __init__(self, file: str, problems: list[RowProblem], *, stopped: bool = False):
         self.file = file
         self.problems = problems
+        self.stopped = stopped  # checking gave up after MAX_PROBLEMS: there may be more
         super().__init__(self.report(limit=None))
 
     def report(self, limit: int | None = 50) -> str:
         n = len(self.problems)
         shown = self.problems if limit is None else self.problems[:limit]
         more = [f"... and {n - len(shown)} more"] if len(shown) < n else []
-        return "\n".join([f"{self.file}: {n} problem{'s' if n != 1 else ''}; nothing was imported",
-                          *(str(p) for p in shown), *more])
+        count = f"{n} problem{'s' if n != 1 else ''}"
+        if self.stopped:
+            count = f"checking stopped after the first {count}"
+        return "\n".join([f"{self.file}: {count}; nothing was imported", *(str(p) for p in shown), *more])
+
+
+# A file that is wrong throughout would otherwise build a problem per row (hundreds of thousands,
+# hundreds of MB): the first thousand say what to fix.
+MAX_PROBLEMS = 1_000
 
 
 def cell(value: Any) -> tuple[str | None, str | None]:
@@ -76,45 +99,126 @@ def cell(value: Any) -> tuple[str | None, str | None]:
 
 
 def read_rows(path: str | Path, data: bytes | None = None) -> tuple[list[str], list[tuple[int, list[Any]]]]:
-    """Header and data rows of a .csv or .xlsx file, with spreadsheet line numbers (header = 1)."""
+    """Header and data rows of a .csv or .xlsx file, with spreadsheet line numbers (header = 1).
+
+    Reading stops, with a message naming the limit, at the first limit a file goes past, so a
+    hostile file costs little to refuse."""
     name = str(path)
     suffix = Path(name).suffix.lower()
+    if suffix not in (".xlsx", ".csv", ".txt"):
+        raise ImportProblems(name, [RowProblem(1, f"'{suffix or name}' files are not supported: use .csv or .xlsx")])
     if data is None:
         try:
+            size = Path(path).stat().st_size
+            limit = MAX_XLSX_BYTES if suffix == ".xlsx" else MAX_CSV_BYTES
+            if size > limit:
+                raise ImportProblems(name, [RowProblem(1, _too_large(size, limit))])
             data = Path(path).read_bytes()
         except FileNotFoundError:
             raise ImportProblems(name, [RowProblem(1, "file not found")]) from None
-    if suffix == ".xlsx":
-        rows = xlsx_rows(name, data)
-    elif suffix in (".csv", ".txt"):
-        rows = csv_rows(data)
-    else:
-        raise ImportProblems(name, [RowProblem(1, f"'{suffix or name}' files are not supported: use .csv or .xlsx")])
-    if not rows:
+    rows = xlsx_rows(name, data) if suffix == ".xlsx" else csv_rows(data, name)
+    header: list[str] | None = None
+    body: list[tuple[int, list[Any]]] = []
+    cells = 0
+    try:
+        for i, r in enumerate(rows):
+            if header is None:
+                header = [str(h).strip() if h is not None else "" for h in r]
+                continue
+            filled = len(r) - r.count(None) - r.count("")
+            if not filled:
+                continue
+            body.append((i + 1, r))
+            cells += filled
+            if len(body) > MAX_ROWS:
+                raise ImportProblems(name, [RowProblem(i + 1, f"the file has more than {MAX_ROWS:,} rows, the limit "
+                                                              "(a national file of six years has about 165,000): "
+                                                              "split it and import each part")])
+            if cells > MAX_CELLS:
+                raise ImportProblems(name, [RowProblem(i + 1, f"the file has more than {MAX_CELLS:,} filled cells, "
+                                                              "the limit: split it and import each part")])
+    finally:
+        rows.close()
+    if header is None:
         raise ImportProblems(name, [RowProblem(1, "the file is empty: expected a header row naming the columns")])
-    header = [str(h).strip() if h is not None else "" for h in rows[0]]
-    body = [(i + 2, r) for i, r in enumerate(rows[1:]) if any(v not in (None, "") for v in r)]
-    if len(body) > MAX_ROWS:
-        raise ImportProblems(name, [RowProblem(1, f"too many rows ({len(body):,}; the limit is {MAX_ROWS:,})")])
     return header, body
 
 
-def csv_rows(data: bytes) -> list[list[Any]]:
+def _too_large(size: int, limit: int) -> str:
+    return f"the file is {size / 1e6:,.1f} MB, more than the limit of {limit / 1e6:,.0f} MB: split it and import each part"
+
+
+def csv_rows(data: bytes, name: str = "file") -> Iterator[list[Any]]:
+    """The rows of a CSV file, read as they are needed."""
+    if len(data) > MAX_CSV_BYTES:
+        raise ImportProblems(name, [RowProblem(1, _too_large(len(data), MAX_CSV_BYTES))])
     for encoding in ("utf-8-sig", "cp1252"):  # Excel on Windows saves "CSV" as cp1252
         try:
-            content = data.decode(encoding)
+            data.decode(encoding)
             break
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as exc:
+            bad = exc
+    else:
+        line = data.count(b"\n", 0, bad.start) + 1
+        raise ImportProblems(name, [RowProblem(line, f"byte 0x{data[bad.start:bad.start + 1].hex().upper()} cannot be "
+                                                     "read as text: save the file as CSV UTF-8")])
+    # The delimiter is guessed from the start of the first line only: the sniffer is slow on long text.
+    first = data[:65_536].split(b"\n", 1)[0].decode(encoding, errors="ignore")
     try:
-        dialect = csv.Sniffer().sniff(content.split("\n", 1)[0], delimiters=",;\t")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
     except csv.Error:
         delimiter = ","
-    return [[csv_unsafe(v) for v in r] for r in csv.reader(io.StringIO(content, newline=""), delimiter=delimiter)]
+    # Decoded as it is read (not all at once into a StringIO, which holds four bytes a character).
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
+    shared: dict[str, str] = {}
+    try:
+        for r in reader:
+            if len(r) > MAX_COLUMNS and any(r[MAX_COLUMNS:]):
+                raise ImportProblems(name, [RowProblem(reader.line_num, f"the row has more than {MAX_COLUMNS} columns, "
+                                                                        "the limit")])
+            r = r[:MAX_COLUMNS]
+            if "'" in "".join(r):  # most rows have no apostrophe
+                r = [csv_unsafe(v) for v in r]
+            yield list(map(shared.setdefault, r, r)) if len(shared) < _SHARED else r
+    except csv.Error as exc:  # e.g. a field longer than the csv module's limit of 131,072 characters
+        raise ImportProblems(name, [RowProblem(reader.line_num, f"cannot read this line as CSV ({exc})")]) from None
 
 
-def xlsx_rows(name: str, data: bytes) -> list[list[Any]]:
+def check_xlsx_parts(name: str, data: bytes) -> None:
+    """Refuse a workbook whose parts would unpack too large (a zip bomb) before anything reads them.
+
+    The sizes are the zip directory's own; Python's zipfile never unpacks more than a part's
+    stated size (and fails on a wrong checksum), so the stated sizes bound what openpyxl reads."""
+    def refuse(message: str) -> ImportProblems:
+        return ImportProblems(name, [RowProblem(1, message)])
+
+    if len(data) > MAX_XLSX_BYTES:
+        raise refuse(_too_large(len(data), MAX_XLSX_BYTES))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise refuse(f"cannot read this as an Excel .xlsx file ({exc})") from None
+    total = sum(p.file_size for p in parts)
+    if total > MAX_XLSX_UNPACKED:
+        raise refuse(f"the workbook unpacks to {total / 1e6:,.0f} MB, more than the limit of "
+                     f"{MAX_XLSX_UNPACKED / 1e6:,.0f} MB: save it again from Excel, or as CSV")
+    for p in parts:
+        if p.file_size > 1_000_000 and p.file_size > MAX_XLSX_RATIO * max(p.compress_size, 1):
+            raise refuse(f"part {p.filename} unpacks {p.file_size // max(p.compress_size, 1):,} times larger than it "
+                         f"is packed, more than the limit of {MAX_XLSX_RATIO} times (real sheets pack about 5 to 20 "
+                         "times): this is not a workbook that can be read safely")
+        worksheet = p.filename.startswith("xl/worksheets/")
+        limit = MAX_XLSX_STRINGS if p.filename.endswith("sharedStrings.xml") else None if worksheet else MAX_XLSX_OTHER
+        if limit is not None and p.file_size > limit:
+            raise refuse(f"part {p.filename} unpacks to {p.file_size / 1e6:,.1f} MB, more than the limit of "
+                         f"{limit / 1e6:,.0f} MB for it")
+
+
+def xlsx_rows(name: str, data: bytes) -> Iterator[list[Any]]:
+    """The rows of the Ratings sheet (or the first), read as they are needed, at most MAX_COLUMNS wide."""
+    check_xlsx_parts(name, data)
     from openpyxl import load_workbook
 
     try:
@@ -123,7 +227,19 @@ def xlsx_rows(name: str, data: bytes) -> list[list[Any]]:
         raise ImportProblems(name, [RowProblem(1, f"cannot read this as an Excel .xlsx file ({exc})")]) from None
     try:
         ws = wb["Ratings"] if "Ratings" in wb.sheetnames else wb.worksheets[0]
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+        # The sheet's stated size (<dimension>), read before any row: openpyxl pads every row to it.
+        if ws.max_row is not None and ws.max_row - 1 > MAX_ROWS:
+            raise ImportProblems(name, [RowProblem(1, f"the sheet has {ws.max_row - 1:,} rows below the header, more "
+                                                      f"than the limit of {MAX_ROWS:,}: delete the empty rows at the "
+                                                      "end, or split the file")])
+        if ws.max_column is not None and ws.max_column > MAX_COLUMNS:
+            raise ImportProblems(name, [RowProblem(1, f"the sheet has {ws.max_column:,} columns, more than the limit "
+                                                      f"of {MAX_COLUMNS}: delete the empty columns at the right")])
+        width = min(ws.max_column or MAX_COLUMNS, MAX_COLUMNS)
+        shared: dict[str, str] = {}
+        for r in ws.iter_rows(max_col=width, values_only=True):
+            # Only text is shared: as dictionary keys 1, 1.0 and True are one value.
+            yield [shared.setdefault(v, v) if v.__class__ is str and len(shared) < _SHARED else v for v in r]
     finally:
         wb.close()
 

@@ -18,8 +18,13 @@ from pydantic import ValidationError
 
 from .schema import MODELS, DevelopmentFunding, Document, Matrix, Pathway, ServiceSpecifications, cross_check, path_str
 
-MAX_BYTES = 2_000_000
-MAX_DEPTH = 40  # levels of nesting; the schema needs about six
+# Limits that make a hostile file cheap to refuse. The shipped matrix is 24 KB, about 530 values
+# and six levels deep; each limit leaves plenty of room for a richer matrix.
+MAX_BYTES = 200_000
+MAX_DEPTH = 40  # levels of nesting
+MAX_VALUES = 50_000  # YAML values (keys, scalars, lists, mappings), each alias counted as a full copy
+# libyaml parses about six times faster than PyYAML's own parser; PyYAML alone still works.
+_Parser = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
 PACKAGE_DIR = FsPath(__file__).resolve().parent
 ENV_DIR = "PCN_MATRIX_DIR"
 
@@ -157,18 +162,26 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     if len(text) > MAX_BYTES:
         raise fail(f"file is too large ({len(text):,} characters; the limit is {MAX_BYTES:,})")
 
+    too_deep = f"the YAML nests more than {MAX_DEPTH} levels deep; a matrix needs fewer than ten"
     loader = None
     try:
-        loader = yaml.SafeLoader(text)
+        if _Parser is not yaml.SafeLoader:
+            # libyaml composes nodes recursively in C: a file nested thousands deep would crash the
+            # process, so the depth is checked on its flat stream of events first.
+            deep_line = _deep_event_line(text)
+            if deep_line is not None:
+                raise fail(too_deep, deep_line)
+        loader = _Parser(text)
         node = loader.get_single_node()
-        too_deep = _too_deep(node)
-        if too_deep is not None:
-            raise fail(f"the YAML nests more than {MAX_DEPTH} levels deep; a matrix needs fewer than ten",
-                       too_deep.start_mark.line + 1)
+        if node is not None:
+            _check_shape(node, fail, too_deep)
         data = loader.construct_document(node) if node is not None else None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1 if isinstance(text, str) else None
-        raise fail(f"character {exc.character!r} is not allowed in YAML ({exc.reason})", line) from None
+        # libyaml counts the position in UTF-8 bytes, PyYAML in characters.
+        before = text.encode("utf-8", "surrogatepass")[:exc.position].decode("utf-8", "ignore") \
+            if _Parser is not yaml.SafeLoader else text[:exc.position]
+        raise fail(f"character {exc.character!r} is not allowed in YAML ({exc.reason})",
+                   before.count("\n") + 1) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(x for x in (exc.context, exc.problem) if x)
@@ -220,27 +233,82 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     return doc
 
 
-def _too_deep(node: yaml.Node | None) -> yaml.Node | None:
-    """The first node nested deeper than MAX_DEPTH, or None (walked without recursion)."""
-    stack = [(node, 1)] if node is not None else []
-    seen: set[int] = set()
-    while stack:
-        n, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            return n
-        if id(n) in seen:  # an alias: its node is walked once
-            continue
-        seen.add(id(n))
-        if isinstance(n, yaml.SequenceNode):
-            stack.extend((child, depth + 1) for child in n.value)
-        elif isinstance(n, yaml.MappingNode):
-            stack.extend((v, depth + 1) for _k, v in n.value)
+def _deep_event_line(text: str) -> int | None:
+    """The line where nesting first goes beyond MAX_DEPTH, read from parser events (no recursion)."""
+    parser = _Parser(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return event.start_mark.line + 1
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        parser.dispose()
     return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _check_shape(root: yaml.Node, fail, too_deep: str) -> None:
+    """Refuse a document whose aliases loop, or expand it beyond MAX_VALUES values or MAX_DEPTH levels.
+
+    The loader builds each aliased node once, but validation walks every copy, so a few KB of
+    nested aliases ("billion laughs") would take minutes and gigabytes. The expanded size and
+    depth of each node are computed once per node, without recursion, so the check stays cheap.
+    """
+    shape: dict[int, tuple[int, int]] = {}  # id(node) -> (values in its expansion, levels below it)
+    open_nodes: set[int] = set()  # the node being expanded and its parents
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        kids = _children(node)
+        if finished:
+            shape[key] = (1 + sum(shape[id(k)][0] for k in kids), 1 + max((shape[id(k)][1] for k in kids), default=0))
+            open_nodes.discard(key)
+            continue
+        if key in shape:
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        for kid in kids:
+            if id(kid) in open_nodes:
+                raise fail("an alias (*name) refers to the list or mapping it is inside, so it never ends",
+                           kid.start_mark.line + 1)
+            if id(kid) not in shape:
+                stack.append((kid, False))
+
+    # Name the line: follow the deepest (or largest) child down to where the limit is crossed.
+    node, depth = root, 1
+    if shape[id(root)][1] > MAX_DEPTH:
+        while depth <= MAX_DEPTH:
+            node = max(_children(node), key=lambda k: shape[id(k)][1])
+            depth += 1
+        raise fail(too_deep, node.start_mark.line + 1)
+    if shape[id(root)][0] > MAX_VALUES:
+        while True:
+            big = [k for k in _children(node) if shape[id(k)][0] > MAX_VALUES]
+            if not big:
+                break
+            node = big[0]
+        raise fail(f"this expands to more than {MAX_VALUES:,} values, counting each alias (*name) as a full copy "
+                   f"of what it refers to (a matrix has about 600): write the values out or use fewer aliases",
+                   node.start_mark.line + 1)
 
 
 def _line_map(text: str) -> dict:
     """Field path -> line for a file already known to parse."""
-    loader = yaml.SafeLoader(text)
+    loader = _Parser(text)
     try:
         node = loader.get_single_node()
     finally:
