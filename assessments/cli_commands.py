@@ -69,12 +69,15 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .exchange import read_backup, restore
+    from .exchange import RestoreError, read_backup, restore
 
-    data = read_backup(args.file)
-    with _store() as store:
-        counts = restore(store, data)
-        print(f"Restored {args.file} into {store!r} (rows: {', '.join(f'{k} {v:,}' for k, v in counts.items())})")
+    try:
+        data = read_backup(args.file)
+        with _store() as store:
+            counts = restore(store, data)
+            print(f"Restored {args.file} into {store!r} (rows: {', '.join(f'{k} {v:,}' for k, v in counts.items())})")
+    except RestoreError as exc:
+        return _fail(f"Nothing was restored: {exc}")
     return 0
 
 

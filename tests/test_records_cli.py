@@ -51,6 +51,26 @@ def test_cli_demo_then_backup(tmp_path):
     assert (tmp_path / "again.json").read_bytes() == (tmp_path / "backup.json").read_bytes()
 
 
+def test_cli_restore_refuses_a_bad_backup_and_writes_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert cli("demo", url=url, cwd=tmp_path).returncode == 0
+    assert cli("backup", "-o", tmp_path / "backup.json", url=url, cwd=tmp_path).returncode == 0
+    data = json.loads((tmp_path / "backup.json").read_text(encoding="utf-8"))
+    rating = data["tables"]["rating"]
+    rating["rows"][1][rating["columns"].index("target_stage")] = "step-9"
+    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
+    (tmp_path / "deep.json").write_text("[" * 100_000, encoding="utf-8")
+    new_url = f"sqlite:///{tmp_path / 'new.db'}"
+    r = cli("restore", tmp_path / "bad.json", url=new_url, cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert "Nothing was restored: the backup has 1 problem:\ntable rating, row 2: column target_stage: 'step-9' " \
+           "is not a stage of matrix 'nhse-pcn-maturity'" in r.stderr
+    r = cli("restore", tmp_path / "deep.json", url=new_url, cwd=tmp_path)
+    assert r.returncode == 1 and "nested too deeply" in r.stderr and "Traceback" not in r.stderr
+    with Store(new_url) as target:
+        assert target.is_empty()
+
+
 def test_cli_ratings_commands(tmp_path):
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     assert cli("demo", url=url, cwd=tmp_path).returncode == 0

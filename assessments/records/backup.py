@@ -12,9 +12,10 @@ from decimal import Decimal
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Numeric, func, select, text, insert
+from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Numeric, func, insert, select, text
 
 from ..values import StoreError
+from .backup_checks import Known, check_backup, converter, shown
 from .engine import alembic_config, head_revision, reset_sequences
 
 BACKUP_FORMAT = "pcn-maturity-records-backup"
@@ -88,22 +89,6 @@ def backup(store) -> dict:
             "tables": out}
 
 
-def _from_json(column, value: Any) -> Any:
-    if value is None:
-        return None
-    t = column.type
-    if isinstance(t, DateTime):
-        v = datetime.fromisoformat(value)
-        if not t.timezone and v.tzinfo is not None:
-            v = v.astimezone(UTC).replace(tzinfo=None)
-        return v
-    if isinstance(t, Date):
-        return date.fromisoformat(value)
-    if isinstance(t, LargeBinary):
-        return base64.b64decode(value)
-    return value
-
-
 def _known_revision(revision: Any) -> bool:
     from alembic.script import ScriptDirectory
 
@@ -113,25 +98,29 @@ def _known_revision(revision: Any) -> bool:
         return False
 
 
-def restore(store, data: dict) -> dict[str, int]:
+def restore(store, data: dict, *, known: Known | None = None) -> dict[str, int]:
     """Load a backup into an EMPTY database (one transaction). Returns rows restored per table.
 
     A backup made with an older schema is restored into that schema (the empty database is
     taken down to it first) and then upgraded with the migrations, as the live database was.
+    Every value is checked first (backup_checks): `known` gives the stages and elements of each
+    matrix available here, so that rows naming anything else are refused. A refused backup
+    writes nothing and leaves the database as it was.
     """
     from alembic import command
 
     if not isinstance(data, dict) or data.get("format") != BACKUP_FORMAT:
         raise RestoreError("this is not a backup made by this tool (the 'format' field is missing or different)")
     if data.get("format_version") != BACKUP_FORMAT_VERSION:
-        raise RestoreError(f"backup format version {data.get('format_version')} is not supported (expected {BACKUP_FORMAT_VERSION})")
+        raise RestoreError(f"backup format version {shown(data.get('format_version'))} is not supported "
+                           f"(expected {BACKUP_FORMAT_VERSION})")
     here, revision = head_revision(), data.get("schema_revision")
     if revision != here and not _known_revision(revision):
-        raise RestoreError(f"the backup was made with database schema {revision!r}, which this version of the tool does "
-                           f"not know (it uses {here}): restore it with the newer version that made it")
+        raise RestoreError(f"the backup was made with database schema {shown(revision)}, which this version of the tool "
+                           f"does not know (it uses {here}): restore it with the newer version that made it")
     tables_in = data.get("tables")
     if not isinstance(tables_in, dict):
-        raise RestoreError("the backup has no 'tables'")
+        raise RestoreError("the backup has no 'tables' (an object of tables by name)")
     counts: dict[str, int] = {}
     with store.transaction() as conn:
         tables = _reflect(conn)
@@ -146,30 +135,30 @@ def restore(store, data: dict) -> dict[str, int]:
             except Exception as exc:  # a migration without a way back
                 raise RestoreError(f"cannot prepare an empty database at schema {revision}: {exc}") from None
             tables = _reflect(conn)
-        by_name = {t.name: t for t in tables}
-        unknown = sorted(set(tables_in) - set(by_name))
-        if unknown:
-            raise RestoreError(f"the backup has tables this database does not: {', '.join(unknown)}")
+        # Raised inside the transaction, so a downgrade made for the backup is rolled back with it.
+        problems, ready = check_backup(tables, tables_in, known)
+        if problems:
+            raise RestoreError(problems.report())
         for t in tables:
-            table = tables_in.get(t.name)
-            if not table:
+            if t.name not in ready:
                 counts[t.name] = 0
                 continue
-            names = table.get("columns") or []
-            missing = [n for n in names if n not in t.columns]
-            if missing:
-                raise RestoreError(f"table {t.name}: the backup has columns this database does not: {', '.join(missing)}")
+            names, rows = ready[t.name]
             cols = [t.columns[n] for n in names]
-            rows = table.get("rows") or []
-            if any(len(r) != len(names) for r in rows):
-                raise RestoreError(f"table {t.name}: a row does not have {len(names)} values")
+            which = [(i, converter(c)) for i, c in enumerate(cols) if _converted(c.type)]  # checked: only dates etc. change
             for start in range(0, len(rows), 20_000):
-                part = _convert_rows([list(r) for r in rows[start:start + 20_000]], cols, _from_json)
+                part = [list(r) for r in rows[start:start + 20_000]]
+                for r in part:
+                    for i, f in which:
+                        if r[i] is not None:
+                            r[i] = f(r[i])
                 chunk = [dict(zip(names, r)) for r in part]
                 try:
                     conn.execute(insert(t), chunk)
-                except Exception as exc:  # constraint violations: a damaged or hand-edited backup
-                    raise RestoreError(f"table {t.name}: rows could not be restored ({str(exc).splitlines()[0]})") from None
+                except Exception as exc:  # what only the database checks (unique indexes)
+                    detail = str(getattr(exc, "orig", None) or exc).splitlines()[0]  # the database's words, not the driver's
+                    raise RestoreError(f"table {t.name}: rows {start + 1:,} to {start + len(chunk):,} could not be "
+                                       f"restored: {detail}") from None
             counts[t.name] = len(rows)
         reset_sequences(conn)
         if revision != here:
