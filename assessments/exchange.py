@@ -13,6 +13,7 @@ skipped, so an untouched template imports as nothing.
 from __future__ import annotations
 
 import difflib
+import gc
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,14 +22,15 @@ from typing import Any
 from matrix import Matrix
 
 from . import ratings
-from .model import AGREED
+from .model import AGREED, DRAFT, RATING_FIELDS, SUPERSEDED
 from .organisations import pcn as get_pcn
 from .organisations import pcns as all_pcns
 from . import guard
 from .access import ADMINISTER
 from .records import backup as dump
 from .records.backup import BACKUP_FORMAT, RestoreError
-from .sheets import ImportProblems, RowProblem, cell, read_rows, write_table
+from .records.tables import AssessmentRow, RatingRow
+from .sheets import MAX_PROBLEMS, ImportProblems, RowProblem, cell, read_rows, write_table
 from .values import (InputError, LockedError, NotFoundError, check_confidence, check_element, check_pcn_code,
                      check_stage, check_text, check_year)
 
@@ -68,9 +70,11 @@ def backup(store) -> dict:
 
 
 def restore(store, data: dict) -> dict[str, int]:
-    """Load a backup into an empty database (see records.backup). Administrators only."""
+    """Load a backup into an empty database (see records.backup). Administrators only. Rows that
+    name a matrix, stage or element not available here are refused, so no page meets them."""
     guard.check(store, ADMINISTER)
-    return dump.restore(store, data)
+    known = {key: (m.stage_ids, m.element_ids()) for key, m in store.matrices().items()}
+    return dump.restore(store, data, known=known)
 
 
 def dumps_backup(data: dict) -> str:
@@ -96,12 +100,58 @@ def write_backup(store, path: str | Path) -> dict:
 
 def read_backup(path: str | Path) -> dict:
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        raw = Path(path).read_bytes()
     except FileNotFoundError:
         raise RestoreError(f"{path}: file not found") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RestoreError(f"{path}: not a JSON backup ({exc})") from None
-    return data
+    return parse_backup(raw, str(path))
+
+
+# Read, a backup takes about five times its size in memory (demo and national backups alike). Any
+# file that would take over ten times is not one: refused before reading, so that a file of
+# millions of tiny lists cannot take the server's memory (or seconds of its time).
+MEMORY_PER_BYTE = 10
+
+
+def parse_backup(raw: bytes, name: str) -> Any:
+    """The JSON of a backup file, or RestoreError saying plainly why it is not one."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise RestoreError(f"{name} is not a backup: it is not UTF-8 text (byte {exc.start + 1:,} cannot be read). "
+                           f"Backups made by this tool are UTF-8 JSON.") from None
+    # What each list or object, text value and other value costs once read (CPython's sizes).
+    need = (56 * (raw.count(b"[") + raw.count(b"{")) + 50 * (raw.count(b'"') // 2) + 24 * raw.count(b",")
+            + len(raw))
+    if need > MEMORY_PER_BYTE * len(raw) + 10_000_000:
+        raise RestoreError(f"{name} is not a backup: it holds far more separate values than a backup of its size "
+                           f"(reading it would take about {need / 1e6:,.0f} MB)")
+    gc_was_on = gc.isenabled()
+    gc.disable()  # JSON makes no reference cycles, and collecting during a big read costs seconds
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise RestoreError(f"{name} is not a backup: its JSON is nested too deeply to read") from None
+    except json.JSONDecodeError as exc:
+        raise RestoreError(f"{name} is not a JSON backup: {exc.msg} at line {exc.lineno:,}, column {exc.colno:,}") from None
+    except ValueError as exc:  # a number too long to read, for one
+        raise RestoreError(f"{name} is not a JSON backup: {exc}") from None
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def table_sizes(data: Any) -> list[tuple[str, int | None]]:
+    """(table, rows) of what looks like a backup, for a preview before restoring; None where a
+    table is not in a backup's shape (restore says why)."""
+    tables = data.get("tables") if isinstance(data, dict) else None
+    if not isinstance(tables, dict):
+        return []
+    out: list[tuple[str, int | None]] = []
+    for name, table in tables.items():
+        rows = table.get("rows") if isinstance(table, dict) else table
+        out.append((str(name), len(rows) if isinstance(rows, list) and isinstance(table, dict)
+                    else 0 if rows is None else None))
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,14 +206,22 @@ def check_rows(store, header: list[str], body: list[tuple[int, list[Any]]], file
         by_pcn_year.setdefault((a.pcn_code, a.year), []).append(a)
     seen: dict[tuple[str, str, str, str], int] = {}
     plan = _Plan()
-    cache: dict[int, dict] = {}
+    # What is stored, read in a few queries for every assessment of the file's years (not one
+    # query per assessment): a national file is mostly existing assessments.
+    year_at = names.index("year")
+    years_given = {str(raw[year_at]).strip() for _, raw in body if year_at < len(raw) and raw[year_at] is not None}
+    cache = _stored(store, [a.id for a in live.values() if a.year in years_given])
+
+    store = _Memo(store)
 
     def stored_ratings(assessment_id: int) -> dict:
         if assessment_id not in cache:
-            cache[assessment_id] = ratings.ratings(store, assessment_id)
+            cache.update(_stored(store, [assessment_id]))
         return cache[assessment_id]
 
     for line, raw in body:
+        if len(problems) >= MAX_PROBLEMS:
+            raise ImportProblems(file, problems, stopped=True)
         cells: dict[str, str | None] = {}
         bad: list[str] = []
         for i, h in enumerate(names):
@@ -196,6 +254,41 @@ def check_rows(store, header: list[str], body: list[tuple[int, list[Any]]], file
     if problems:
         raise ImportProblems(file, problems)
     return plan
+
+
+class _Memo:
+    """The store with its matrix look-ups remembered for one file: a row checks them each."""
+
+    def __init__(self, store):
+        self._store, self._found = store, {}
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def _once(self, *key):
+        if key not in self._found:
+            self._found[key] = getattr(self._store, key[0])(*key[1:])
+        return self._found[key]
+
+    def matrix(self, matrix_id: str, version: str) -> Matrix:
+        return self._once("matrix", matrix_id, version)
+
+    def default_matrix(self) -> Matrix:
+        return self._once("default_matrix")
+
+    def matrices(self) -> dict:
+        return self._once("matrices")
+
+
+def _stored(store, assessment_ids: list[int]) -> dict[int, dict[str, dict[str, Any]]]:
+    """{assessment id: {element: {field: value}}} of the stored ratings (import is for
+    administrators, who see every assessment)."""
+    out: dict[int, dict[str, dict[str, Any]]] = {i: {} for i in assessment_ids}
+    with store.read() as r:
+        for aid, element, *values in r.values(RatingRow, ["assessment_id", "element_id", *RATING_FIELDS],
+                                              assessment_id__in=assessment_ids):
+            out[aid][element] = dict(zip(RATING_FIELDS, values))
+    return out
 
 
 def _check_row(store, line: int, cells: dict, pcns: set[str], live: dict, by_pcn_year: dict,
@@ -243,7 +336,7 @@ def _check_row(store, line: int, cells: dict, pcns: set[str], live: dict, by_pcn
     unchanged = False
     if existing is not None:
         stored = stored_ratings(existing.id).get(element)
-        unchanged = stored is not None and all(getattr(stored, k) == v for k, v in values.items())
+        unchanged = stored is not None and all(stored[k] == v for k, v in values.items())
         if existing.status == AGREED and not unchanged:
             raise InputError(f"the {year} assessment of {pcn} is agreed and locked, and this row would change "
                              f"'{element}': open a new draft from it in the app before importing changes")
@@ -261,28 +354,91 @@ def import_ratings(store, path: str | Path, *, by: str | None = None, data: byte
     name = name or Path(path).name
     header, body = read_rows(path, data)
     plan = check_rows(store, header, body, name)
-    created: list[tuple[str, str]] = []
-    changed = 0
+    changed, created = _write(store, plan, by, name)
+    return ImportResult(name, len(body), len(plan.rows), plan.skipped, plan.unchanged, changed, tuple(created))
+
+
+def _write(store, plan: _Plan, by: str | None, name: str) -> tuple[int, list[tuple[str, str]]]:
+    """Write the checked rows in one transaction, set-based: the stored state read in a few
+    queries (locked, so nobody changes it under the import), then inserts, versioned updates
+    and one audit row per changed field, a statement per few thousand rows. The rules are
+    save_rating's: drafts only, the version of every updated rating moves, who and when are
+    stamped, the file's name is the audit rows' source."""
+    if not plan.rows:
+        return 0, []
+    line = plan.rows[0].line
+    first: dict[tuple[str, str, str], _Row] = {}
+    for row in plan.rows:
+        first.setdefault((row.pcn_code, row.year, row.matrix.id), row)
     try:
         with store.batch(by=by, source=f"import {name}") as b:
-            assessments: dict[tuple[str, str, str], int] = {}
+            guard.check(b, ADMINISTER)
+            live = {(a.pcn_code, a.year, a.matrix_id): a for a in b.rows(
+                AssessmentRow, pcn_code__in=sorted({k[0] for k in first}), year__in=sorted({k[1] for k in first}),
+                status__ne=SUPERSEDED, lock="share")}
+            ids: dict[tuple[str, str, str], int] = {}
+            new: list[tuple[str, str, str]] = []
+            for key, row in first.items():
+                line, a = row.line, live.get(key)
+                if a is None:
+                    new.append(key)
+                    continue
+                if a.matrix_version != row.matrix.version:
+                    raise InputError(f"the {a.year} assessment of {a.pcn_code} uses {a.matrix_id} version "
+                                     f"{a.matrix_version}, not {row.matrix.version}")
+                ratings.check_draft(a)  # agreed or submitted since the check: LockedError
+                ids[key] = a.id
+            line = first[new[0]].line if new else line
+            made = b.insert_many(AssessmentRow, [
+                {"pcn_code": k[0], "year": k[1], "matrix_id": k[2], "matrix_version": first[k].matrix.version,
+                 "status": DRAFT, "revision_of": None, "created_by": b.by, "created_at": b.at, "updated_by": b.by,
+                 "updated_at": b.at, "version": 1} for k in new], returning=("id",),
+                duplicate="someone created one of these assessments while the file was importing: import it again")
+            audits: list[tuple[str, str, dict]] = []
+            for k, (aid,) in zip(new, made):
+                ids[k] = aid
+                values = {"pcn_code": k[0], "year": k[1], "matrix_id": k[2], "matrix_version": first[k].matrix.version,
+                          "status": DRAFT, "revision_of": None}
+                audits.append(("assessment", str(aid), {f: (None, values[f]) for f in ratings.ASSESSMENT_AUDIT_FIELDS}))
+
+            stored = {(aid, element): (version, dict(zip(RATING_FIELDS, values)))
+                      for aid, element, version, *values in b.values(
+                          RatingRow, ["assessment_id", "element_id", "version", *RATING_FIELDS],
+                          assessment_id__in=sorted(ids[k] for k in ids.keys() - set(new)), lock="update")}
+            inserts, updates, lines = [], [], {}
             for row in plan.rows:
-                key = (row.pcn_code, row.year, row.matrix.id)
-                if key not in assessments:
-                    found = ratings.find_assessment(b, *key)
-                    if found is None:
-                        found = ratings.create_assessment(b, row.pcn_code, row.year, row.matrix)
-                        created.append((row.pcn_code, row.year))
-                    assessments[key] = found.id
-                before = ratings.rating(b, assessments[key], row.element_id)
-                before_version = before.version if before is not None else 0
-                r = ratings.save_rating(b, assessments[key], row.element_id, expected_version=None, **row.values)
-                changed += r.version != before_version
+                aid = ids[(row.pcn_code, row.year, row.matrix.id)]
+                lines[(aid, row.element_id)] = row.line
+                before = stored.get((aid, row.element_id))
+                if before is None:
+                    inserts.append({"assessment_id": aid, "element_id": row.element_id, "updated_by": b.by,
+                                    "updated_at": b.at, "version": 1, **{f: row.values.get(f) for f in RATING_FIELDS}})
+                    audits.append(("rating", f"{aid}/{row.element_id}",
+                                   {f: (None, row.values.get(f)) for f in RATING_FIELDS}))
+                    continue
+                version, old = before
+                changes = {k: (old[k], v) for k, v in row.values.items() if old[k] != v}
+                if changes:
+                    updates.append({"assessment_id": aid, "element_id": row.element_id, "version": version,
+                                    **{k: v for k, (_, v) in changes.items()}})
+                    audits.append(("rating", f"{aid}/{row.element_id}", changes))
+            line = plan.rows[0].line
+            b.insert_many(RatingRow, inserts, duplicate="someone saved one of these ratings while the file was "
+                                                        "importing: import it again")
+
+            def conflict(r) -> ImportProblems:
+                return ImportProblems(name, [RowProblem(lines[(r["assessment_id"], r["element_id"])], (
+                    f"someone saved the rating of '{r['element_id']}' while the file was importing; nothing was "
+                    f"imported: import it again"))])
+
+            b.update_many(RatingRow, updates, conflict=conflict)
+            b.audit_many(audits)
+    except ImportProblems:
+        raise
     except (InputError, LockedError) as exc:
         # Something changed between the check and the write (someone agreed an assessment...).
-        line = row.line if plan.rows else 1
         raise ImportProblems(name, [RowProblem(line, str(exc))]) from None
-    return ImportResult(name, len(body), len(plan.rows), plan.skipped, plan.unchanged, changed, tuple(created))
+    return len(inserts) + len(updates), [(k[0], k[1]) for k in new]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,6 +501,6 @@ def write_template(store, path: str | Path, *, matrix: Matrix | None = None, pcn
 
 __all__ = [
     "BACKUP_FORMAT", "COLUMNS", "INFO_COLUMNS", "ImportProblems", "ImportResult", "RestoreError", "RowProblem",
-    "backup", "check_rows", "dumps_backup", "export_ratings", "export_rows", "import_ratings", "read_backup",
-    "read_rows", "restore", "write_backup", "write_template",
+    "backup", "check_rows", "dumps_backup", "export_ratings", "export_rows", "import_ratings", "parse_backup",
+    "read_backup", "read_rows", "restore", "table_sizes", "write_backup", "write_template",
 ]

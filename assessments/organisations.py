@@ -21,7 +21,7 @@ from .access import ADMINISTER, AccessDenied, denied
 from .model import ICS, KEEP, PCN
 from .records import queries
 from .records.tables import IcsRow, PcnRow
-from .sheets import ImportProblems, RowProblem, cell, read_rows, write_table
+from .sheets import MAX_PROBLEMS, ImportProblems, RowProblem, cell, read_rows, write_table
 from .values import (DuplicateError, InputError, NotFoundError, check_ics_code, check_list_size, check_name,
                      check_pcn_code, check_practices, check_text)
 
@@ -215,6 +215,8 @@ def _check(header: list[str], body: list[tuple[int, list[Any]]], file: str) -> t
     pcns: list[dict] = []
     seen: dict[str, int] = {}
     for line, raw in body:
+        if len(problems) >= MAX_PROBLEMS:
+            raise ImportProblems(file, problems, stopped=True)
         cells: dict[str, Any] = {}
         for i, h in enumerate(names):
             if h:
@@ -251,35 +253,67 @@ def import_organisations(store, path: str | Path, *, by: str | None = None, data
     header, body = read_rows(path, data)
     given_ics, given_pcns = _check(header, body, name)
     counts = {"ics_added": 0, "ics_updated": 0, "pcns_added": 0, "pcns_updated": 0, "unchanged": 0}
-    existing_ics = {i.code: i for i in list_ics(store)}
-    existing_pcns = {p.code: p for p in pcns(store)}
     line = 1
     try:
         with store.batch(by=by, source=f"import {name}") as b:
+            # Set-based, as add_ics/add_pcn/update_pcn would do row by row: what is stored read in
+            # two queries (locked), then inserts, versioned updates and audit rows in a few statements.
+            guard.check(b, ADMINISTER)
+            ics_cols, pcn_cols = ["name", "region"], list(PCN_FIELDS)
+            stored_ics = {c: (v, dict(zip(ics_cols, rest))) for c, *rest, v in b.values(
+                IcsRow, ["code", *ics_cols, "version"], lock="update")}
+            stored_pcns = {c: (v, dict(zip(pcn_cols, rest))) for c, *rest, v in b.values(
+                PcnRow, ["code", *pcn_cols, "version"], lock="update")}
+            new_ics, new_pcns, ics_updates, pcn_updates, audits, lines = [], [], [], [], [], {}
             for code, i in given_ics.items():
-                line = i["line"]
-                old = existing_ics.get(code)
-                if old is None:
-                    add_ics(b, code, i["name"], region=i["region"])
+                lines[code] = i["line"]
+                given = {"name": i["name"], "region": i["region"]}
+                if code not in stored_ics:
+                    new_ics.append({"code": code, **given, "version": 1})
+                    audits.append(("ics", code, {f: (None, v) for f, v in given.items()}))
                     counts["ics_added"] += 1
-                elif (old.name, old.region) != (i["name"], i["region"]):
-                    update_ics(b, code, expected_version=old.version, name=i["name"], region=i["region"])
+                    continue
+                version, old = stored_ics[code]
+                changes = {f: (old[f], v) for f, v in given.items() if old[f] != v}
+                if changes:
+                    ics_updates.append({"code": code, "version": version, **{f: v for f, (_, v) in changes.items()}})
+                    audits.append(("ics", code, changes))
                     counts["ics_updated"] += 1
             for p in given_pcns:
-                line = p["line"]
-                old = existing_pcns.get(p["code"])
-                fields = {k: p[k] for k in ("name", "ics_code", "list_size", "rural", "practices")}
-                if old is None:
-                    add_pcn(b, p["code"], fields.pop("name"), **fields)
+                lines[p["code"]] = p["line"]
+                given = {f: p[f] for f in PCN_FIELDS}
+                if p["code"] not in stored_pcns:
+                    new_pcns.append({"code": p["code"], **given, "version": 1})
+                    audits.append(("pcn", p["code"], {f: (None, v) for f, v in given.items()}))
                     counts["pcns_added"] += 1
                     continue
-                changed = {k: v for k, v in fields.items()
-                           if (tuple(v) if k == "practices" else v) != getattr(old, k)}
-                if changed:
-                    update_pcn(b, p["code"], expected_version=old.version, **changed)
+                version, old = stored_pcns[p["code"]]
+                old = {**old, "rural": bool(old["rural"]), "practices": list(old["practices"] or [])}
+                changes = {f: (old[f], v) for f, v in given.items() if old[f] != v}
+                if changes:
+                    pcn_updates.append({"code": p["code"], "version": version,
+                                        **{f: v for f, (_, v) in changes.items()}})
+                    audits.append(("pcn", p["code"], changes))
                     counts["pcns_updated"] += 1
                 else:
                     counts["unchanged"] += 1
+
+            def conflict(r) -> ImportProblems:
+                return ImportProblems(name, [RowProblem(lines[r["code"]], (
+                    f"someone changed {r['code']} while the file was importing; nothing was imported: import it "
+                    f"again"))])
+
+            line = min((lines[r["code"]] for r in new_ics), default=line)
+            b.insert_many(IcsRow, new_ics, duplicate="someone added one of these ICSs while the file was importing: "
+                                                      "import it again")
+            b.update_many(IcsRow, ics_updates, conflict=conflict)
+            line = min((lines[r["code"]] for r in new_pcns), default=line)
+            b.insert_many(PcnRow, new_pcns, duplicate="someone added one of these PCNs while the file was importing: "
+                                                       "import it again")
+            b.update_many(PcnRow, pcn_updates, conflict=conflict)
+            b.audit_many(audits)
+    except ImportProblems:
+        raise
     except InputError as exc:
         raise ImportProblems(name, [RowProblem(line, str(exc))]) from None
     return OrganisationsResult(name, **counts)

@@ -40,6 +40,17 @@ class LockedError(StoreError):
     """A write to an agreed (or superseded) assessment."""
 
 
+class BusyError(StoreError):
+    """The database could not take the change in time: another write holds it (a long import, a
+    lock wait, a serialization failure). Nothing of this change was written; trying again works."""
+
+    DEFAULT = ("The database is busy with another change (an import may be running). "
+               "Nothing was lost: try again in a moment.")
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.DEFAULT)
+
+
 class ConflictError(StoreError):
     """Someone else saved the record since you read it. Nothing was written.
 

@@ -3,7 +3,6 @@ a file with any bad row imports nothing) and export, and restoring a backup into
 database. Writes run inline after their button and say how they went just below it."""
 from __future__ import annotations
 
-import json
 import tempfile
 from datetime import date
 from pathlib import Path
@@ -32,9 +31,13 @@ def _file_bytes(write, suffix: str) -> bytes:
         return path.read_bytes()
 
 
-def _problems_table(problems) -> None:
-    st.dataframe(pd.DataFrame([{"Line": p.line, "Problem": p.message} for p in problems]),
+def _problems_table(exc) -> None:
+    """An import's problems; the core stops checking a file after its first thousand."""
+    st.dataframe(pd.DataFrame([{"Line": p.line, "Problem": p.message} for p in exc.problems]),
                  hide_index=True, width="stretch")
+    if exc.stopped:
+        st.caption(f"Checking stopped after the first {len(exc.problems):,} problems; fix these and check the "
+                   "file again.")
 
 
 def backup(store: Store) -> None:
@@ -76,7 +79,7 @@ def _run_import(run, refused) -> None:
         result = run()
     except exchange.ImportProblems as exc:
         st.error(refused(exc))
-        _problems_table(exc.problems)
+        _problems_table(exc)
     except StoreError as exc:
         st.error(plain(exc))
     else:
@@ -117,7 +120,7 @@ def import_ratings(store: Store) -> None:
             plan = exchange.check_rows(store, header, body, upload.name)
         except exchange.ImportProblems as exc:
             st.error(f"{plain(upload.name)}: {len(exc.problems)} problem(s). Nothing has been imported.")
-            _problems_table(exc.problems)
+            _problems_table(exc)
         except InputError as exc:
             st.error(f"{plain(upload.name)} cannot be read: {plain(exc)}")
         else:
@@ -160,14 +163,14 @@ def restore(store: Store) -> None:
     backup_file = st.file_uploader("Backup file (.json)", type=["json"], key="restore_upload")
     if backup_file is not None:
         try:
-            payload = json.loads(backup_file.getvalue().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            st.error(f"{plain(backup_file.name)} is not a JSON backup: {plain(exc)}")
+            payload = exchange.parse_backup(backup_file.getvalue(), backup_file.name)
+        except StoreError as exc:
+            st.error(plain(exc))
         else:
-            tables = payload.get("tables") if isinstance(payload, dict) else None
-            if isinstance(tables, dict):
-                st.dataframe(pd.DataFrame([{"Table": t, "Rows": len((v or {}).get("rows") or [])}
-                                           for t, v in tables.items()]), hide_index=True)
+            sizes = exchange.table_sizes(payload)
+            if sizes:
+                st.dataframe(pd.DataFrame([{"Table": t, "Rows": "?" if n is None else f"{n:,}"} for t, n in sizes]),
+                             hide_index=True)
             if not empty:
                 st.warning("This database already holds data, so the backup cannot be restored into it.")
             actor = require_actor()

@@ -25,7 +25,7 @@ from assessments.model import Assessment, Rating
 
 from assessments.store import Store
 
-from assessments.values import ConflictError, LockedError, StoreError
+from assessments.values import BusyError, ConflictError, LockedError, StoreError
 from matrix import Domain, Element, Matrix
 
 from .look import plain
@@ -50,6 +50,7 @@ _SHOWN = "rating_shown"  # {(assessment id, element id): rating version the widg
 _CONFLICTS = "rating_conflicts"  # {(assessment id, element id): message}
 _PROBLEMS = "rating_problems"  # {(assessment id, element id): message} for refused saves other than conflicts
 _TOASTS = "rating_toasts"  # what to announce on the next run
+_RETRY = "rating_retry"  # {(assessment id, element id): fields whose save met a busy database}
 _VALUES = "rating_values"  # {(assessment id, element id): {field: value the widgets were filled with}}
 _DRAWN = "rating_page_drawn"  # True once a run of the page has drawn every widget
 
@@ -140,7 +141,7 @@ def _announce(text: str, icon: str) -> None:
 def show_toasts() -> None:
     """Toasts for the saves made by this run's callbacks."""
     for text, icon in st.session_state.pop(_TOASTS, []):
-        st.toast(text, icon=icon)
+        st.toast(plain(text), icon=icon)
 
 
 def _describe(matrix: Matrix, field: str, value: Any) -> str:
@@ -171,6 +172,7 @@ def _save(store: Store, matrix: Matrix, assessment_id: int, element_id: str, fie
         return
     expected = st.session_state.setdefault(_SHOWN, {}).get(key, 0)
     problems.pop(key, None)
+    retry = st.session_state.setdefault(_RETRY, {})
     try:
         saved = assessing.save_rating(store, assessment_id, element_id, by=by, expected_version=expected, **{field: value})
     except ConflictError as exc:
@@ -181,14 +183,30 @@ def _save(store: Store, matrix: Matrix, assessment_id: int, element_id: str, fie
         problems[key] = f"Not saved: {exc}."
         _announce(f"Not saved: '{title}'. See the message under it.", ":material/lock:")
         return
+    except BusyError as exc:
+        # The widget keeps what was typed; "Save again" sends it once the database is free.
+        pending = retry.setdefault(key, [])
+        if field not in pending:
+            pending.append(field)
+        problems[key] = f"Not saved: {exc}"
+        _announce(f"Not saved: '{title}'. The database is busy; see the message under it.", ":material/error:")
+        return
     except StoreError as exc:
         problems[key] = f"Not saved: {exc}."
         _announce(f"Not saved: '{title}'. See the message under it.", ":material/error:")
         return
+    if field in retry.get(key, []):
+        retry[key].remove(field)
     st.session_state[_SHOWN][key] = saved.version
     _fill(assessment_id, element_id, saved)  # show what was stored (trimmed text, etc.)
     _announce(f"Saved '{title}': {_SHORT[field]} {_describe(matrix, field, getattr(saved, field))}.",
               ":material/check_circle:")
+
+
+def _save_again(store: Store, matrix: Matrix, assessment_id: int, element_id: str, by: str) -> None:
+    """Save what is still in the widgets after the database was busy."""
+    for field in list(st.session_state.get(_RETRY, {}).pop((assessment_id, element_id), [])):
+        _save(store, matrix, assessment_id, element_id, field, by)
 
 
 def _load_latest(assessment_id: int, element_id: str) -> None:
@@ -246,6 +264,9 @@ def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element:
         problem = st.session_state.get(_PROBLEMS, {}).get((aid, eid))
         if problem:
             st.error(plain(problem))
+        if st.session_state.get(_RETRY, {}).get((aid, eid)) and editable:
+            st.button("Save again", key=f"retry|{aid}|{eid}", on_click=_save_again, args=(store, matrix, aid, eid, by),
+                      help="Save what is in the boxes below now")
 
         left, right = st.columns(2, gap="medium")
         # Segmented controls: the chosen stage is filled in, visible from the back of a room; clicking

@@ -372,3 +372,15 @@ def test_exports_never_carry_live_formulas_and_import_back_unchanged(store, smal
     assert dump(store) == before
     assert assessing.rating(store, draft.id, small_matrix.element_ids()[0]).evidence == FORMULAS[0]
     assert orgs.pcn(store, "U90001").name == "=cmd|' /C calc'!A0"
+
+
+def test_a_file_wrong_throughout_stops_at_the_problem_limit(store, tmp_path):
+    from assessments.sheets import MAX_PROBLEMS
+
+    rows = [[f"X{i:05d}", "2024/25", "governance", "starting"] for i in range(MAX_PROBLEMS + 500)]
+    path = write_csv(tmp_path / "wrong.csv", rows, header=["pcn_code", "year", "element_id", "current_stage"])
+    with pytest.raises(ImportProblems) as caught:
+        exchange.import_ratings(store, path, by="importer")
+    assert caught.value.stopped and len(caught.value.problems) == MAX_PROBLEMS
+    assert str(caught.value).splitlines()[0].endswith(
+        f"checking stopped after the first {MAX_PROBLEMS} problems; nothing was imported")

@@ -79,3 +79,59 @@ def test_opening_a_current_database_again_changes_nothing(db_url, small_matrix):
         orgs.add_ics(s, "QZZ", "ICS", by="a")
     with Store(db_url, matrices=[small_matrix]) as s:
         assert s.schema_revision() == head_revision() and [i.code for i in orgs.list_ics(s)] == ["QZZ"]
+
+
+def _old_workshop(db_url: str, revision: str, code: str, version: int) -> None:
+    """A database at `revision` holding one workshop with a participant, a rating and an agreed stage."""
+    engine = make_engine(db_url)
+    migrate(engine, revision)
+    when = datetime(2024, 5, 1, 9, 0, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO ics (code, name) VALUES ('QZZ', 'Old ICS')"))
+        conn.execute(text("INSERT INTO pcn (code, name, ics_code, list_size, rural, practices) "
+                          "VALUES ('U90001', 'Old PCN', 'QZZ', 10000, false, '[]')"))
+        conn.execute(text("INSERT INTO workshop (code, pcn_code, year, matrix_id, matrix_version, status, revealed, "
+                          "created_by, created_at, updated_by, updated_at, version) VALUES (:c, 'U90001', "
+                          "'2024/25', 'example-matrix', '1.0', 'open', false, 'fac', :t, 'fac', :t, :v)"),
+                     {"c": code, "t": when, "v": version})
+        conn.execute(text("INSERT INTO workshop_participant (workshop_id, name, name_key, role, token_hash, joined_at) "
+                          "VALUES (1, 'Ann', 'ann', 'GP', :h, :t)"), {"h": "0" * 64, "t": when})
+        conn.execute(text("INSERT INTO workshop_rating (workshop_id, participant_id, element_id, stage, comment, "
+                          "updated_at) VALUES (1, 1, 'vision', 'developing', 'so far', :t)"), {"t": when})
+        conn.execute(text("INSERT INTO workshop_consensus (workshop_id, element_id, stage, note, updated_by, "
+                          "updated_at) VALUES (1, 'vision', 'developing', 'agreed', 'fac', :t)"), {"t": when})
+    engine.dispose()
+
+
+def test_workshops_made_before_target_stages_upgrade_without_loss(db_url, small_matrix):
+    from assessments import workshop as ws
+
+    _old_workshop(db_url, "0006_access", "ABCDEFGH", 3)
+
+    with Store(db_url, matrices=[small_matrix]) as store:
+        assert store.schema_revision() == head_revision()
+        w = ws.get_workshop(store, 1)
+        assert (w.code, w.status, w.version, w.rate_target) == ("ABCDEFGH", "open", 3, False)
+        e = ws.summary(store, 1).element("vision")
+        assert [(r.participant, r.stage, r.comment, r.target_stage) for r in e.ratings] == [
+            ("Ann", "developing", "so far", None)]
+        assert (e.agreed.stage, e.agreed.note, e.agreed.target_stage) == ("developing", "agreed", None)
+        # The new columns work on the upgraded tables.
+        new = ws.open_workshop(store, "U90001", "2024/25", small_matrix, by="fac", rate_target=True)
+        _, p = ws.join(store, new.code, "Ben", "GP")
+        assert ws.rate(store, p.token, "vision", "starting", target="embedded").target_stage == "embedded"
+        assert ws.my_ratings(store, p.token)["vision"].target_stage == "embedded"
+
+
+def test_a_workshop_from_before_longer_codes_keeps_its_participants_and_ratings(db_url, small_matrix):
+    # 0006 widens workshop.code, which SQLite does by rebuilding the table: its children must survive.
+    from assessments import workshop as ws
+
+    _old_workshop(db_url, "0005_workshops", "ABCDEF", 1)
+
+    with Store(db_url, matrices=[small_matrix]) as store:
+        assert store.schema_revision() == head_revision()
+        assert [p.name for p in ws.participants(store, 1)] == ["Ann"]
+        e = ws.summary(store, 1).element("vision")
+        assert [(r.participant, r.stage, r.comment) for r in e.ratings] == [("Ann", "developing", "so far")]
+        assert (e.agreed.stage, e.agreed.note) == ("developing", "agreed")

@@ -3,6 +3,11 @@
 SQLite file `data/pcn.db` (under the repository root) by default; any SQLAlchemy URL in the
 environment variable `PCN_DATABASE_URL` instead (PostgreSQL through psycopg 3). Opening the
 records brings the schema up to date with the Alembic migrations beside this file.
+
+Two pools per database (`make_engine(url, burst=...)`): the pages' pool, and a small one for the
+burst writes (participants' ratings and joins, restores, bulk loads), so however many phones save
+at once the facilitator's controls and every page's reads still find a free connection. A pool
+that stays full past its timeout raises the core's BusyError, never SQLAlchemy's TimeoutError.
 """
 from __future__ import annotations
 
@@ -10,12 +15,38 @@ import os
 from functools import cache
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import QueuePool
+
+from ..values import BusyError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 ENV_URL = "PCN_DATABASE_URL"
+
+# Connections per process. Streamlit runs each session's script in its own thread, and a run holds
+# one connection at a time, briefly; SQLite connections cost little, so the pages' pool covers 60
+# phones and a facilitator polling at once. The burst pool is small on purpose: SQLite takes one
+# writer at a time anyway, and writers queued here (first come, first served) do not crowd the
+# database's own lock, where the facilitator's write would have to win a busy-wait lottery.
+PAGE_POOL = {"sqlite": (10, 50), "postgresql": (10, 10)}  # (pool size, overflow)
+BURST_POOL = {"sqlite": 2, "postgresql": 4}
+POOL_TIMEOUT = 20  # seconds a run waits for a free connection before it is told the database is busy
+# Seconds a writer waits for another's transaction (SQLite's busy timeout, PostgreSQL's
+# lock_timeout) before it is told the database is busy. Imports commit in seconds, so this is rare.
+BUSY_TIMEOUT = 20
+
+
+class _FairPool(QueuePool):
+    """A QueuePool whose timeout is the core's BusyError: the page says so plainly, nothing is lost."""
+
+    def _do_get(self):
+        try:
+            return super()._do_get()
+        except exc.TimeoutError:
+            raise BusyError("The server is busy with many saves at once. Nothing was lost: try again in a "
+                            "moment.") from None
 
 
 def database_url() -> str:
@@ -23,17 +54,31 @@ def database_url() -> str:
     return os.environ.get(ENV_URL) or f"sqlite:///{REPO_ROOT / 'data' / 'pcn.db'}"
 
 
-def make_engine(url: str | URL) -> Engine:
-    """An engine with the settings the records rely on (SQLite: WAL, foreign keys, real BEGINs)."""
+def _pool_args(backend: str, burst: bool) -> dict:
+    size, overflow = (BURST_POOL[backend], 0) if burst else PAGE_POOL[backend]
+    return {"poolclass": _FairPool, "pool_size": size, "max_overflow": overflow, "pool_timeout": POOL_TIMEOUT}
+
+
+def in_memory(url: str | URL) -> bool:
+    """A SQLite database that lives in one connection: a second engine would be a different one."""
+    u = make_url(url)
+    db = u.database or ""
+    return u.get_backend_name() == "sqlite" and (db in ("", ":memory:") or "mode=memory" in str(u))
+
+
+def make_engine(url: str | URL, *, burst: bool = False) -> Engine:
+    """An engine with the settings the records rely on (SQLite: WAL, foreign keys, real BEGINs).
+    `burst`: the small pool for burst writes (module docstring)."""
     u = make_url(url)
     if u.drivername in ("postgresql", "postgres"):
         u = u.set(drivername="postgresql+psycopg")
     if u.get_backend_name() != "sqlite":
-        return create_engine(u, pool_pre_ping=True)
+        return _busy_is_core_error(create_engine(u, pool_pre_ping=True, **_pool_args("postgresql", burst)))
     db = u.database
     if db and db != ":memory:" and not db.startswith("file:"):
         Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(u, connect_args={"timeout": 30})
+    pooling = {} if in_memory(u) else _pool_args("sqlite", burst)
+    engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT}, **pooling)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -49,6 +94,44 @@ def make_engine(url: str | URL) -> Engine:
     def _on_begin(conn):
         # Writers take the write lock at BEGIN, so a read-then-write never meets a stale snapshot.
         conn.exec_driver_sql(f"BEGIN {conn.get_execution_options().get('sqlite_begin', '')}".strip())
+
+    return _busy_is_core_error(engine)
+
+
+# SQLite's primary result codes SQLITE_BUSY and SQLITE_LOCKED; PostgreSQL's lock_not_available
+# (lock_timeout), serialization_failure and deadlock_detected. Each means "another transaction
+# held what this one needed": it was rolled back whole, so trying again is safe.
+_SQLITE_BUSY = (5, 6)
+_PG_BUSY = ("55P03", "40001", "40P01")
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether a driver error means the database was busy with another transaction."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _SQLITE_BUSY
+    if getattr(error, "sqlstate", None) in _PG_BUSY:
+        return True
+    text_ = str(error).lower()
+    return "database is locked" in text_ or "database table is locked" in text_
+
+
+def _busy_is_core_error(engine: Engine) -> Engine:
+    """Every statement (reads, unit of work, bulk paths, migrations) that meets a busy database
+    raises the core's BusyError, so no page ever shows "database is locked"."""
+
+    @event.listens_for(engine, "handle_error")
+    def _busy(context):
+        if not context.is_pre_ping and is_busy(context.original_exception):
+            raise BusyError() from context.original_exception
+
+    if engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "connect")
+        def _lock_timeout(dbapi_connection, _record):
+            # Bounded like SQLite's busy timeout: a save waiting on a row an import holds gives up
+            # with BusyError instead of hanging the page. Committed so a pool reset keeps it.
+            dbapi_connection.execute(f"SET lock_timeout = '{BUSY_TIMEOUT}s'")
+            dbapi_connection.commit()
 
     return engine
 
@@ -77,13 +160,42 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     from alembic.runtime.migration import MigrationContext
 
     writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+    if engine.dialect.name == "sqlite":
+        _migrate_sqlite(writer, revision)
+        return
     with writer.begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL lock_timeout = 0")  # another process's upgrade may take a while
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(742217001)")
         current = MigrationContext.configure(conn).get_current_revision()
         if revision == "head" and current == head_revision():
             return
         command.upgrade(alembic_config(conn), revision)
+
+
+def _migrate_sqlite(writer: Engine, revision: str) -> None:
+    """SQLite alters a column by copying its table and dropping the old one; with foreign keys on,
+    that drop deletes every row that cascades from it (0006 rebuilt `workshop` and took its
+    participants and ratings). So foreign keys are off for the upgrade, as SQLite's ALTER TABLE
+    guide says, and checked whole before it commits."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    with writer.connect() as conn:
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA foreign_keys=OFF")  # only outside a transaction does this take effect
+        try:
+            with conn.begin():
+                current = MigrationContext.configure(conn).get_current_revision()
+                if revision == "head" and current == head_revision():
+                    return
+                command.upgrade(alembic_config(conn), revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                if broken:
+                    raise RuntimeError(f"the upgrade to {revision} would leave {len(broken)} row(s) pointing at "
+                                       f"nothing (first: table {broken[0][0]}, row {broken[0][1]}); nothing changed")
+        finally:
+            raw.execute("PRAGMA foreign_keys=ON")
 
 
 def schema_revision(engine: Engine) -> str | None:
