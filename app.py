@@ -1,12 +1,17 @@
 """Entry point: `streamlit run app.py`. Page config, the NHS look, who the user is, and navigation
 over views/ showing each person only the pages their roles use (the services refuse the rest)."""
+from pathlib import Path
+
 import streamlit as st
 
 from assessments.access import ADMINISTRATOR, COMMISSIONER, FACILITATOR, LEAD, MEMBER
 from components.look import apply_look
 from components.state import actor_input, offer_demo, principal
 
-st.set_page_config(page_title="PCN maturity matrix", page_icon=":material/hub:", layout="wide")
+# The icon is the app's own file: a Material icon name makes the browser fetch it from Google's font
+# server, which an offline laptop cannot reach.
+st.set_page_config(page_title="PCN maturity matrix", page_icon=Path(__file__).parent / "assets" / "icon.svg",
+                   layout="wide")
 
 HOME = st.Page("views/home.py", title="Matrix and pathway", icon=":material/grid_view:", default=True)
 ASSESS = st.Page("views/assess.py", title="Self-assessment", icon=":material/edit_note:")

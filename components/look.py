@@ -8,8 +8,18 @@ import streamlit as st
 # Only the marks that can start markup in Streamlit's markdown are escaped: widget labels also
 # become the control's accessible name, so a backslash before every full stop would be read out.
 _ALWAYS = re.compile(r"([\\`*_\[\]<>~$|])")
-_SHORTCODE = re.compile(r":(?=[\w+/-]+:)")  # :emoji: and :material/icon: codes
+# Streamlit finds emoji and icon codes (:smile:, :material/flag:) in the text after backslash
+# escapes are gone, reads any ":word" as a colour directive (:red[...], :small), and links bare
+# addresses; a backslash cannot stop the first and leaves a visible one inside the links. An
+# invisible word joiner after the ":", "@" or "www" breaks each pattern and shows nothing.
+JOINER = "\u2060"
+_BREAK = re.compile(r"(:(?=[\w+-]+:|[^\W\d_])|@(?=\w)|(?<![\w.-])www(?=\.)|:(?=//))", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?=#?\w+;)")
+# Right-to-left and left-to-right embeddings, overrides and isolates, with what closes each: one left
+# open would turn the app's own text after the name around too.
+_PDF, _PDI = "\u202c", "\u2069"
+_OPENS = {"\u202a": _PDF, "\u202b": _PDF, "\u202d": _PDF, "\u202e": _PDF, "\u2066": _PDI, "\u2067": _PDI,
+          "\u2068": _PDI}
 _LINE_START = re.compile(r"^( {0,3})([#=+-]|\d+[.)])", re.MULTILINE)
 
 _BASE_CSS = """
@@ -40,27 +50,51 @@ def _escape_line_start(m: re.Match) -> str:
     return indent + "\\" + mark
 
 
+def _close_directions(text: str) -> str:
+    """The text with every direction embedding it opens closed at its end (invisible)."""
+    open_: list[str] = []
+    for ch in text:
+        if ch in _OPENS:
+            open_.append(_OPENS[ch])
+        elif ch == _PDF and open_ and open_[-1] == _PDF:
+            open_.pop()
+        elif ch == _PDI and _PDI in open_:  # closes its isolate and whatever was opened inside it
+            del open_[len(open_) - 1 - open_[::-1].index(_PDI):]
+    return text + "".join(reversed(open_))
+
+
 def plain(text: object) -> str:
-    """Escape text for st.markdown/st.write so it shows literally (no markdown, HTML, LaTeX or emoji codes)."""
+    """Escape text for anything Streamlit renders as markdown (see ARCHITECTURE.md, Escaping) so it shows
+    as typed: no markdown, HTML, LaTeX, emoji or icon codes, colour directives or links."""
     if text is None:
         return ""
-    escaped = _ALWAYS.sub(r"\\\1", str(text))
-    escaped = _SHORTCODE.sub(r"\\:", escaped)
+    escaped = _ALWAYS.sub(r"\\\1", _BREAK.sub(r"\1" + JOINER, _close_directions(str(text))))
     escaped = _ENTITY.sub(r"\\&", escaped)
     escaped = _LINE_START.sub(_escape_line_start, escaped)
     # Line breaks should stay line breaks in the rendered paragraph.
     return escaped.replace("\n", "  \n")
 
 
+LARGE_KEY = "large_text"
+PRESENT_KEY = "present"  # the workshop page's projector layout (?present=true), which implies large text
+
+
+def is_large() -> bool:
+    """Whether this run shows large text, so charts can be built to match it in the same run."""
+    # The switch's state arrives before the address catches up with it: either says so.
+    return bool(st.session_state.get(LARGE_KEY) or st.session_state.get(PRESENT_KEY)) \
+        or st.query_params.get(PRESENT_KEY) == "true"
+
+
 def apply_look() -> None:
     """Shared styling plus the projector (large text) toggle in the sidebar."""
     st.html(_BASE_CSS)
     # Kept in the URL (?large_text=true), so a reload or a shared link keeps the projector setting.
-    large = st.sidebar.toggle(
+    st.sidebar.toggle(
         "Large text (projector)",
-        key="large_text",
+        key=LARGE_KEY,
         help="Bigger text for workshops on a projector.",
         bind="query-params",
     )
-    if large:
+    if is_large():
         st.html(_LARGE_CSS)

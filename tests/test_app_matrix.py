@@ -59,5 +59,5 @@ def test_text_from_files_is_shown_literally(tmp_path, monkeypatch):
     at.selectbox[0].select_index(at.selectbox[0].options.index("Example <b>matrix</b> (1.0)")).run()
     assert not at.exception
     summary = [m.value for m in at.markdown if "not bold" in m.value]
-    # A bare web address may still become a link, which helps readers follow evidence.
-    assert summary == [r"\*\*not bold\*\* \[link\](http://example.com) \$x\$"]
+    # Not even the bare address becomes a link: an invisible word joiner follows its "http:".
+    assert summary == ["\\*\\*not bold\\*\\* \\[link\\](http:\u2060//example.com) \\$x\\$"]

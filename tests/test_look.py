@@ -1,7 +1,10 @@
 """plain(): text from users and files is shown as typed, and control names stay readable."""
+import re
+
 import pytest
 
-from components.look import plain
+from components.look import JOINER, plain
+from tests.fixtures.hostile import HOSTILE
 
 
 @pytest.mark.parametrize("text", [
@@ -17,8 +20,7 @@ def test_ordinary_sentences_are_left_alone(text):
 @pytest.mark.parametrize("text, expected", [
     ("**bold** and _it_", r"\*\*bold\*\* and \_it\_"),
     ("<b>hi</b>", r"\<b\>hi\</b\>"),
-    ("[link](http://x)", r"\[link\](http://x)"),
-    (":smile: and :material/flag:", r"\:smile: and \:material/flag:"),
+    ("[link](http://x)", "\\[link\\](http:\u2060//x)"),
     ("a | b", r"a \| b"),
     ("costs $5 and $6", r"costs \$5 and \$6"),
     ("&amp; &#169;", r"\&amp; \&#169;"),
@@ -36,3 +38,47 @@ def test_line_starts_that_would_make_headings_or_lists_are_escaped():
 
 def test_none_is_empty():
     assert plain(None) == ""
+
+
+J = JOINER
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Streamlit replaces emoji and icon codes after backslash escapes are gone: a joiner breaks them.
+    (":smile: :material/flag: :+1:", f":{J}smile: :{J}material/flag: :{J}+1:"),
+    # Any ":word" starts a colour or badge directive, with or without the [...] after it.
+    (":red[Red] :blue-background[x] :small", f":{J}red\\[Red\\] :{J}blue-background\\[x\\] :{J}small"),
+    # Bare addresses would become links (with any escape backslash inside their address).
+    ("www.site.example and https://web.example/a_b", f"www{J}.site.example and https:{J}//web.example/a\\_b"),
+    ("me@mail.example", f"me@{J}mail.example"),
+])
+def test_shortcodes_directives_and_addresses_are_broken_invisibly(text, expected):
+    assert plain(text) == expected
+
+
+@pytest.mark.parametrize("text", ["12:30 meeting", "Outputs: signed agreement", "ratio 3:2", "a @ b", "awww.x"])
+def test_colons_and_at_signs_that_start_nothing_get_no_joiner(text):
+    assert plain(text) == text
+
+
+def test_a_direction_override_left_open_is_closed_at_the_end():
+    assert plain("\u202eUnclosed") == "\u202eUnclosed\u202c"
+    assert plain("\u2067a\u202eb\u2069 c") == "\u2067a\u202eb\u2069 c"  # the isolate's close ends both
+    assert plain("\u202ebalanced\u202c") == "\u202ebalanced\u202c"
+
+
+def shown(markdown: str) -> str:
+    """What CommonMark makes of an escaped text: escapes of punctuation removed, hard breaks as line breaks."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("  \n", "\n").replace(J, "")
+
+
+@pytest.mark.parametrize("what, text", HOSTILE, ids=[w for w, _ in HOSTILE])
+def test_hostile_text_reads_back_as_typed_with_no_pattern_left(what, text):
+    out = plain(text)
+    assert shown(out).rstrip("\u202c\u2069") == text.replace(J, "").rstrip("\u202c\u2069")
+    unescaped = re.sub(r"\\.", "", out)  # what is left once the escaped marks are set aside
+    assert not re.search(r"[*_`\[\]<>~$|]", unescaped)
+    # Backslashes do not stop emoji codes or links (Streamlit finds them in the unescaped text).
+    bare = out.replace("\\", "")
+    assert not re.search(r":[\w+-]", bare), "an emoji, icon or directive code"
+    assert not re.search(r"www\.|://|@\w", bare), "a bare address"

@@ -84,7 +84,7 @@ event = st.dataframe(
     hide_index=True, width="stretch", alt=f"Domain scores for the PCNs of {ics.name} in {year}",
     column_config={"List size": st.column_config.NumberColumn("List size", format="localized"),
                    "PCN": st.column_config.TextColumn("PCN", pinned=True),
-                   **{d: st.column_config.TextColumn(d, help=f"{d}: mean stage of the rated elements")
+                   **{d: st.column_config.TextColumn(d, help=plain(f"{d}: mean stage of the rated elements"))
                       for d in table.columns[6:]}})
 picked = event.selection.rows if event else []
 if picked:
@@ -96,7 +96,7 @@ if picked:
 with st.expander("Open a PCN's progress (links)"):
     cols = st.columns(3)
     for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
-        cols[i % 3].page_link(PROGRESS_PAGE, label=f"{name} ({code})", query_params={"ics": ics.code, "pcn": code},
+        cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", query_params={"ics": ics.code, "pcn": code},
                               icon=":material/trending_up:")
 
 # ---------------------------------------------------------------------------------------------

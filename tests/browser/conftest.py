@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.oidc.harness import stop
 
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "test-artifacts" / "screenshots"
@@ -44,11 +45,7 @@ def app_url(tmp_path_factory):
     proc, url = start_app({"PCN_DATABASE_URL": db, "PCN_LOAD_DEMO": "1"}, tmp / "streamlit.log")
     APP_DATABASES[url] = db
     yield url
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from playwright.sync_api import expect
 
 from .conftest import ROOT, _free_port, wait_for_app
 from .loopback_proxy import LoopbackProxy
+from tests.oidc.harness import stop
 
 pytestmark = pytest.mark.browser
 
@@ -52,12 +53,7 @@ def probe_port(tmp_path_factory):
             time.sleep(0.2)
         yield port
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop(proc)
 
 
 @pytest.fixture

@@ -62,7 +62,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+def stop(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Stop a child process: politely, then for sure."""
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -91,7 +92,7 @@ class OidcProvider:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def stop(self) -> None:
-        _stop(self.process)
+        stop(self.process)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -145,7 +146,7 @@ def start_provider(log_path: Path, *, client_id: str = CLIENT_ID, client_secret:
         wait_for_discovery(provider, deadline)
         return provider
     except BaseException:
-        _stop(proc)
+        stop(proc)
         log.close()
         raise
 
@@ -214,7 +215,7 @@ def start_streamlit(script: Path, log_path: Path, *, secrets_file: Path | None =
                     return proc, url
         except OSError:
             time.sleep(0.2)
-    _stop(proc)
+    stop(proc)
     raise RuntimeError(f"streamlit did not answer on {url} within {timeout} s:\n{log_path.read_text()}")
 
 
@@ -229,7 +230,7 @@ def running_streamlit(script: Path, provider: OidcProvider, directory: Path, *,
     try:
         yield url
     finally:
-        _stop(proc)
+        stop(proc)
 
 
 def sign_in(page, username: str, password: str = "any password", timeout: float = 30_000) -> None:
