@@ -16,10 +16,9 @@ Rules, in one place:
 - A domain's year-on-year change is like-for-like: the mean of (after - before) over the elements
   rated in both years, so an element rated only once never moves the change.
 - Workshop consensus uses the LOWER median, so the median is always a real stage that someone
-  chose. The interquartile range uses linear interpolation (numpy's default). An element's views
-  are "split" when there are at least 2 ratings and at least a quarter of them are two or more
-  stages away from the median; with an even count, from either middle rating (whichever finds
-  more), so rounding the median down cannot hide a split.
+  chose. The interquartile range uses linear interpolation (numpy's default). Agreement is Tastle
+  and Wierman's consensus measure (see `agreement`), which knows the scale's length; an element's
+  views "differ" (`split`) when its agreement is below AGREEMENT_THRESHOLD.
 
 A rating is any object with `element_id`, `current_stage` and `target_stage` (stage ids or None).
 A rating that names an element or a stage the matrix does not have is an error (ValueError), not
@@ -580,6 +579,60 @@ def stage_distribution(snapshots: Mapping[str, Snapshot], matrix: Matrix | None 
 # Workshop consensus (several people rating the same elements)
 
 
+# Tastle & Wierman's Cns on a 4-stage and a 6-stage scale, for the issue's hand-worked cases:
+#   [1,2,3] (three people on three neighbouring stages): 0.610 and 0.785 -> must differ
+#   [2,2,2,3] (one person a stage off):                   0.802 and 0.886 -> must not
+# so the threshold lies in (0.785, 0.802], and 0.8 is the round number there. It also means two
+# people one stage apart differ on 4 stages (0.74) but not on 5 or more (0.81), and three with one
+# a stage off differ on 4 (0.77) but not on 5 (0.83): on a short scale one stage is a big step.
+AGREEMENT_THRESHOLD = 0.8
+
+
+def agreement(scores: Iterable[int | None], n_stages: int) -> float | None:
+    """Tastle and Wierman's consensus measure of ordinal ratings, 0 (an even split between the two
+    ends of the scale) to 1 (everyone on one stage); None with fewer than 2 ratings.
+
+    Cns = 1 + sum_i p_i log2(1 - |X_i - mu| / d), over the distinct stages X_i chosen, p_i the
+    share choosing each, mu the mean and d the scale's width (n_stages - 1). Tastle, W. J. and
+    Wierman, M. J. (2007) "Consensus and dissention: A measure of ordinal dispersion",
+    International Journal of Approximate Reasoning 45(3): 531-545.
+
+    `scores` are stage positions 0..n_stages-1 (None = not rated, ignored)."""
+    if n_stages < 2:
+        raise ValueError(f"agreement needs a scale of at least 2 stages, not {n_stages}")
+    xs = [int(x) for x in scores if x is not None]
+    if any(not 0 <= x < n_stages for x in xs):
+        raise ValueError(f"stage positions must lie in 0..{n_stages - 1}: {xs}")
+    n = len(xs)
+    if n < 2:
+        return None
+    mu = sum(xs) / n
+    d = n_stages - 1
+    # |X - mu| < d always (mu = an end only when every rating is there), so the log is finite.
+    # Summed in stage order, so the same ratings in any order give the very same float.
+    cns = 1 + sum(k / n * math.log2(1 - abs(x - mu) / d) for x, k in sorted(Counter(xs).items()))
+    return min(1.0, max(0.0, cns))  # clamp rounding noise only: the measure lies in [0, 1]
+
+
+def agreement_words(a: float | None) -> str:
+    """The measure in plain words with its number, e.g. '0.61: views differ'. The number is cut
+    (not rounded) to two places, so 0.799 never shows as '0.80: views differ'."""
+    if a is None:
+        return "too few ratings to say"
+    if a >= 1:
+        return "1.00: full agreement"
+    shown = math.floor(round(a, 9) * 100) / 100
+    if a >= 0.9:
+        words = "strong agreement"
+    elif a >= AGREEMENT_THRESHOLD:
+        words = "broad agreement"
+    elif a >= 0.5:
+        words = "views differ"
+    else:
+        words = "views far apart"
+    return f"{shown:.2f}: {words}"
+
+
 @dataclass(frozen=True)
 class Consensus:
     n: int
@@ -587,22 +640,20 @@ class Consensus:
     low: int | None
     high: int | None
     iqr: float | None  # in stages, linear interpolation
-    n_far: int  # ratings two or more stages from the median (see the module notes for even counts)
-    split: bool
+    agreement: float | None  # Tastle and Wierman's measure; None with fewer than 2 ratings
+    split: bool  # views differ: agreement below AGREEMENT_THRESHOLD
 
 
-def consensus(scores: Iterable[int | None]) -> Consensus:
-    """Agreement among several ratings of one element (stage positions; None = not rated, ignored)."""
+def consensus(scores: Iterable[int | None], n_stages: int) -> Consensus:
+    """Agreement among several ratings of one element (stage positions on a scale of `n_stages`;
+    None = not rated, ignored)."""
     xs = sorted(int(x) for x in scores if x is not None)
     n = len(xs)
+    a = agreement(xs, n_stages)
     if n == 0:
-        return Consensus(0, None, None, None, None, 0, False)
-    med = xs[(n - 1) // 2]
+        return Consensus(0, None, None, None, None, None, False)
     q1, q3 = np.percentile(xs, [25, 75])
-    # With an even count the two middle ratings may differ; count "far" from whichever gives more,
-    # so the split flag does not depend on rounding the median down ([0, 0, 1, 2, 2, 3] is split).
-    far = max(sum(1 for x in xs if abs(x - mid) >= 2) for mid in {med, xs[n // 2]})
-    return Consensus(n, med, xs[0], xs[-1], float(q3 - q1), far, n >= 2 and 4 * far >= n)
+    return Consensus(n, xs[(n - 1) // 2], xs[0], xs[-1], float(q3 - q1), a, a is not None and a < AGREEMENT_THRESHOLD)
 
 
 WORKSHOP_COLUMNS = ["participant", "domain_id", "element_id", "element_title", "stage_id", "score"]
@@ -644,14 +695,15 @@ def workshop_frame(matrix: Matrix, ratings: Any) -> pd.DataFrame:
 
 
 SUMMARY_COLUMNS = ["domain_id", "element_id", "element_title", "n", "median", "median_stage", "low", "high",
-                   "iqr", "n_far", "split"]
+                   "iqr", "agreement", "split"]
 
 
 def workshop_summary(matrix: Matrix, ratings: Any) -> pd.DataFrame:
     """Consensus per element, every element in matrix order (n = 0 where nobody rated it).
 
     Columns: domain_id, element_id, element_title, n, median, median_stage (label), low, high,
-    iqr, n_far, split. median/low/high are stage positions (nullable)."""
+    iqr, agreement, split. median/low/high are stage positions (nullable); agreement is NaN with
+    fewer than 2 ratings."""
     frame = ratings if _is_workshop_frame(ratings) else workshop_frame(matrix, ratings)
     by = defaultdict(list)
     for eid, score in zip(frame["element_id"], frame["score"]):
@@ -659,12 +711,12 @@ def workshop_summary(matrix: Matrix, ratings: Any) -> pd.DataFrame:
     labels = [s.label for s in matrix.stages]
     rows = []
     for d, e in matrix.elements():
-        c = consensus(by.get(e.id, []))
+        c = consensus(by.get(e.id, []), len(matrix.stages))
         rows.append(dict(domain_id=d.id, element_id=e.id, element_title=e.title, n=c.n, median=c.median,
                          median_stage=labels[c.median] if c.median is not None else None,
-                         low=c.low, high=c.high, iqr=c.iqr, n_far=c.n_far, split=c.split))
+                         low=c.low, high=c.high, iqr=c.iqr, agreement=c.agreement, split=c.split))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS).astype(
-        {"median": "Int64", "low": "Int64", "high": "Int64", "iqr": "float64"})
+        {"median": "Int64", "low": "Int64", "high": "Int64", "iqr": "float64", "agreement": "float64"})
 
 
 def _is_workshop_frame(x: Any) -> bool:

@@ -28,7 +28,8 @@ import pandas as pd
 
 from matrix import Matrix
 
-from .scoring import DomainScore, consensus_profile, participant_profiles, workshop_frame, workshop_summary
+from .scoring import (DomainScore, agreement_words, consensus, consensus_profile, participant_profiles, workshop_frame,
+                      workshop_summary)
 from . import guard
 from . import organisations as orgs
 from .access import LEAD, RUN_WORKSHOP, AccessDenied, Grant, allowed
@@ -82,6 +83,7 @@ class Workshop:
     applied_at: datetime | None
     applied_assessment_id: int | None
     version: int
+    rate_target: bool = False  # participants rate the target stage too (chosen when opening)
 
     @property
     def is_open(self) -> bool:
@@ -112,6 +114,7 @@ class ParticipantRating:
     stage: str
     comment: str | None
     updated_at: datetime
+    target_stage: str | None = None  # only in workshops that rate targets
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class AgreedRating:
     note: str | None
     updated_by: str
     updated_at: datetime
+    target_stage: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +137,21 @@ class ElementSummary:
     low: int | None
     high: int | None
     iqr: float | None  # in stages
-    split: bool
+    agreement: float | None  # scoring.agreement: 0 none to 1 full; None with fewer than 2 ratings
+    split: bool  # views differ: agreement below scoring.AGREEMENT_THRESHOLD
     ratings: tuple[ParticipantRating, ...]
     agreed: AgreedRating | None
+    target_median: int | None = None  # lower median of the targets rated, a stage position
 
     def median_stage(self, matrix: Matrix) -> str | None:
         return matrix.stage_ids[self.median] if self.median is not None else None
+
+    def target_median_stage(self, matrix: Matrix) -> str | None:
+        return matrix.stage_ids[self.target_median] if self.target_median is not None else None
+
+    @property
+    def agreement_words(self) -> str:
+        return agreement_words(self.agreement)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +169,18 @@ class DomainSummary:
         rated = [e.iqr for e in self.elements if e.iqr is not None]
         return sum(rated) / len(rated) if rated else 0.0
 
+    @property
+    def mean_agreement(self) -> float | None:
+        """The mean agreement of the elements with 2 or more ratings; None if there are none."""
+        known = [e.agreement for e in self.elements if e.agreement is not None]
+        return sum(known) / len(known) if known else None
+
 
 @dataclass(frozen=True)
 class WorkshopSummary:
-    """Everything the projector shows, read in one go. `domains` has the most divided first
-    (most split elements, then the widest mean spread, then rated before unrated), elements in
-    matrix order within each."""
+    """Everything the projector shows, read in one go. `domains` has the least agreement first
+    (lowest mean agreement, then most elements whose views differ; domains with no element rated
+    twice last), elements in matrix order within each."""
     workshop: Workshop
     matrix: Matrix
     participants: tuple[Participant, ...]
@@ -202,7 +221,7 @@ class ApplyResult:
 def _workshop(r) -> Workshop:
     return Workshop(r.id, r.code, r.pcn_code, r.year, r.matrix_id, r.matrix_version, r.status, bool(r.revealed),
                     r.created_by, r.created_at, r.updated_by, r.updated_at, r.applied_by, r.applied_at,
-                    r.applied_assessment_id, r.version)
+                    r.applied_assessment_id, r.version, bool(r.rate_target))
 
 
 def _participant(r, token: str | None = None) -> Participant:
@@ -303,13 +322,15 @@ def my_ratings(store, token: str) -> dict[str, ParticipantRating]:
     """One participant's ratings by element id."""
     w, p = rejoin(store, token)
     with store.read() as r:
-        return {x.element_id: ParticipantRating(p.id, p.name, p.role, x.element_id, x.stage, x.comment, x.updated_at)
+        return {x.element_id: ParticipantRating(p.id, p.name, p.role, x.element_id, x.stage, x.comment, x.updated_at,
+                                                x.target_stage)
                 for x in rows.ratings(r, w.id, p.id)}
 
 
 def summary(store, workshop_id: int) -> WorkshopSummary:
-    """Per element: how many rated, the median, the spread, each rating and the split flag; per
-    domain, most divided first; the agreed stages recorded so far. Four queries. For whoever runs
+    """Per element: how many rated, the median, the spread, the agreement and whether views
+    differ, each rating (with its target, where the workshop rates targets) and the targets'
+    median; per domain, least agreement first; the agreed stages recorded so far. Four queries. For whoever runs
     the workshop; participants see it through `results` once it is revealed."""
     get_workshop(store, workshop_id)
     return _summary(store, workshop_id)
@@ -338,7 +359,7 @@ def _summary(store, workshop_id: int) -> WorkshopSummary:
             raise NotFoundError(f"there is no workshop with id {workshop_id}")
         people = [_participant(x) for x in rows.participants(r, w.id)]
         rated = rows.ratings(r, w.id)
-        agreed = {x.element_id: AgreedRating(x.element_id, x.stage, x.note, x.updated_by, x.updated_at)
+        agreed = {x.element_id: AgreedRating(x.element_id, x.stage, x.note, x.updated_by, x.updated_at, x.target_stage)
                   for x in rows.consensus(r, w.id)}
     w = _workshop(w)
     matrix = store.store.matrix(w.matrix_id, w.matrix_version)
@@ -346,7 +367,8 @@ def _summary(store, workshop_id: int) -> WorkshopSummary:
     order = {p.id: i for i, p in enumerate(people)}
     known = set(matrix.element_ids())
     ratings = sorted((ParticipantRating(r.participant_id, by_id[r.participant_id].name, by_id[r.participant_id].role,
-                                        r.element_id, r.stage, r.comment, r.updated_at)
+                                        r.element_id, r.stage, r.comment, r.updated_at,
+                                        r.target_stage if r.target_stage in matrix.stage_ids else None)
                       for r in rated if r.element_id in known and r.stage in matrix.stage_ids),
                      key=lambda r: order[r.participant_id])
     frame = workshop_frame(matrix, [{"participant": r.participant, "element_id": r.element_id, "stage": r.stage}
@@ -360,17 +382,22 @@ def _summary(store, workshop_id: int) -> WorkshopSummary:
     def num(x, kind=int):
         return None if pd.isna(x) else kind(x)
 
+    n_stages = len(matrix.stages)
     domains = []
     for d in matrix.domains:
         elements = []
         for e in d.elements:
             t = stats[e.id]
+            mine = tuple(by_element.get(e.id, ()))
+            targets = consensus([matrix.stage_ids.index(x.target_stage) for x in mine if x.target_stage], n_stages)
             elements.append(ElementSummary(d.id, e.id, e.title, int(t.n), num(t.median), num(t.low), num(t.high),
-                                           num(t.iqr, float), bool(t.split), tuple(by_element.get(e.id, ())), agreed.get(e.id)))
+                                           num(t.iqr, float), num(t.agreement, float), bool(t.split), mine,
+                                           agreed.get(e.id), targets.median))
         domains.append(DomainSummary(d.id, d.title, tuple(elements)))
     position = {d.id: i for i, d in enumerate(matrix.domains)}
-    # Most divided first; among equally divided ones, those nobody has rated yet go last.
-    domains.sort(key=lambda d: (-d.n_split, -d.mean_iqr, not any(e.n for e in d.elements), position[d.domain_id]))
+    # Least agreement first; domains where no element has two ratings yet (no measure) go last.
+    domains.sort(key=lambda d: (d.mean_agreement is None, d.mean_agreement or 0.0, -d.n_split,
+                                position[d.domain_id]))
     shown = [e.element_id for d in domains for e in d.elements]
     table = table.set_index("element_id").loc[shown].reset_index()[table.columns]
     rank = {e: i for i, e in enumerate(shown)}
@@ -413,8 +440,9 @@ def _set(b: UnitOfWork, row, **values: Any) -> Workshop:
 
 
 def open_workshop(store, pcn_code: str, year: str, matrix: Matrix | None = None, *,
-                  by: str | None = None) -> Workshop:
-    """A new open workshop with a join code no other open or paused workshop has."""
+                  by: str | None = None, rate_target: bool = False) -> Workshop:
+    """A new open workshop with a join code no other open or paused workshop has. With
+    `rate_target`, participants rate the target stage as well as the current one."""
     year = check_year(year)
     matrix = store.store.use_matrix(matrix)
     pcn = orgs.pcn(store, pcn_code)
@@ -425,12 +453,14 @@ def open_workshop(store, pcn_code: str, year: str, matrix: Matrix | None = None,
             with store.batch(by=by, source=f"workshop {code}") as b:
                 guard.check(b, RUN_WORKSHOP, pcn_code=pcn.code, ics_code=pcn.ics_code)
                 row = b.add(WorkshopRow(code=code, pcn_code=pcn.code, year=year, matrix_id=matrix.id,
-                                        matrix_version=matrix.version, status=OPEN, revealed=False, created_by=b.by,
-                                        created_at=b.at, updated_by=b.by, updated_at=b.at, version=1),
+                                        matrix_version=matrix.version, status=OPEN, revealed=False,
+                                        rate_target=bool(rate_target), created_by=b.by, created_at=b.at,
+                                        updated_by=b.by, updated_at=b.at, version=1),
                             duplicate=f"the code {code} is in use")
                 b.audit("workshop", str(row.id), {"code": (None, code), "pcn_code": (None, pcn.code),
                                                   "year": (None, year), "matrix_id": (None, matrix.id),
-                                                  "matrix_version": (None, matrix.version), "status": (None, OPEN)})
+                                                  "matrix_version": (None, matrix.version), "status": (None, OPEN),
+                                                  "rate_target": (None, bool(rate_target))})
                 return _workshop(row)
         except DuplicateError:
             continue  # that code is in use by a live workshop: draw another
@@ -505,15 +535,29 @@ def join(store, code: str, name: str, role: str, *, client: str | None = None) -
     return w, _participant(row, token)
 
 
-def rate(store, token: str, element_id: str, stage: Any, comment: Any = None) -> ParticipantRating | None:
-    """Set (or, with stage None, take back) one participant's rating of one element.
+def _check_target(w: Workshop, matrix: Matrix, stage: str | None, target: Any) -> str | None:
+    target = check_stage(matrix, target, "target stage")
+    if target is None:
+        return None
+    if not w.rate_target:
+        raise InputError(f"Workshop {w.code} rates the current stage only, so the target stage was not saved.")
+    if stage is None:
+        raise InputError("Choose the current stage as well as the target stage.")
+    return target
 
-    Re-rating replaces the earlier rating and comment. Refused with NotOpenError while the
+
+def rate(store, token: str, element_id: str, stage: Any, comment: Any = None, target: Any = None
+         ) -> ParticipantRating | None:
+    """Set (or, with stage None, take back) one participant's rating of one element, with the
+    target stage when the workshop rates targets (InputError otherwise).
+
+    Re-rating replaces the earlier rating, target and comment. Refused with NotOpenError while the
     workshop is paused or closed; nothing is written then."""
     w, p = rejoin(store, token)
     matrix = store.store.matrix(w.matrix_id, w.matrix_version)
     element_id = check_element(matrix, element_id)
     stage = check_stage(matrix, stage)
+    target = _check_target(w, matrix, stage, target)
     comment = check_text(comment, "Your comment", MAX_COMMENT)
     title = matrix.element(element_id).title
     at = _now()
@@ -523,37 +567,42 @@ def rate(store, token: str, element_id: str, stage: Any, comment: Any = None) ->
             rows.delete_rating(conn, w.id, p.id, element_id)
             return None
         rows.upsert_rating(conn, dict(workshop_id=w.id, participant_id=p.id, element_id=element_id, stage=stage,
-                                      comment=comment, updated_at=at))
-    return ParticipantRating(p.id, p.name, p.role, element_id, stage, comment, at)
+                                      target_stage=target, comment=comment, updated_at=at))
+    return ParticipantRating(p.id, p.name, p.role, element_id, stage, comment, at, target)
 
 
 def record_consensus(store, workshop_id: int, element_id: str, stage: Any, note: Any = None, *,
-                     by: str | None = None) -> AgreedRating | None:
-    """The stage the group agreed for one element, with a note of the discussion (stage None
-    removes it). Does not touch the assessment until `apply_consensus`."""
+                     target: Any = None, by: str | None = None) -> AgreedRating | None:
+    """The stage the group agreed for one element, with a note of the discussion and, in a
+    workshop that rates targets, the agreed target (stage None removes it all). Does not touch the
+    assessment until `apply_consensus`."""
     w = get_workshop(store, workshop_id)
     matrix = store.store.matrix(w.matrix_id, w.matrix_version)
     element_id = check_element(matrix, element_id)
     stage = check_stage(matrix, stage)
+    target = _check_target(w, matrix, stage, target)
     note = check_text(note, "Discussion note", MAX_NOTE)
     with _facilitator(store, w.id, by) as (b, _row):
         row = b.get(ConsensusRow, (w.id, element_id))
         key = f"{w.id}/{element_id}"
         if stage is None:
             if row is not None:
-                b.audit("workshop_consensus", key, {"stage": (row.stage, None), "note": (row.note, None)})
+                b.audit("workshop_consensus", key, {"stage": (row.stage, None), "target_stage": (row.target_stage, None),
+                                                    "note": (row.note, None)})
                 b.delete(row)
             return None
         # The workshop's row lock (taken above) orders every change to its agreed stages.
         if row is None:
-            row = b.add(ConsensusRow(workshop_id=w.id, element_id=element_id, stage=stage, note=note,
-                                     updated_by=b.by, updated_at=b.at),
+            row = b.add(ConsensusRow(workshop_id=w.id, element_id=element_id, stage=stage, target_stage=target,
+                                     note=note, updated_by=b.by, updated_at=b.at),
                         duplicate=f"the agreed stage of {element_id} was recorded a moment ago")
-            b.audit("workshop_consensus", key, {"stage": (None, stage), "note": (None, note)})
+            b.audit("workshop_consensus", key, {"stage": (None, stage), "target_stage": (None, target),
+                                                "note": (None, note)})
         else:
-            b.audit("workshop_consensus", key, {"stage": (row.stage, stage), "note": (row.note, note)})
-            b.set(row, {"stage": stage, "note": note, "updated_by": b.by, "updated_at": b.at})
-        return AgreedRating(element_id, row.stage, row.note, row.updated_by, row.updated_at)
+            b.audit("workshop_consensus", key, {"stage": (row.stage, stage), "target_stage": (row.target_stage, target),
+                                                "note": (row.note, note)})
+            b.set(row, {"stage": stage, "target_stage": target, "note": note, "updated_by": b.by, "updated_at": b.at})
+        return AgreedRating(element_id, row.stage, row.note, row.updated_by, row.updated_at, row.target_stage)
 
 
 def _note_with(existing: str | None, code: str, line: str | None) -> str | None:
@@ -567,8 +616,10 @@ def _note_with(existing: str | None, code: str, line: str | None) -> str | None:
 
 def apply_consensus(store, workshop_id: int, *, by: str | None = None) -> ApplyResult:
     """Write the agreed stages to the PCN's assessment for the workshop's year (a new draft if
-    there is none), in one transaction whose audit rows name the workshop. Each discussion note
-    goes into the rating's note as its own paragraph. The individual ratings stay as they are.
+    there is none), in one transaction whose audit rows name the workshop: the current stage and,
+    where one was agreed, the target stage (a target not agreed leaves the assessment's as it is).
+    Each discussion note goes into the rating's note as its own paragraph. The individual ratings
+    stay as they are.
 
     Raises LockedError if the year's assessment is agreed (nothing is written), InputError if
     nothing is agreed yet or the assessment is against another version of the matrix."""
@@ -604,10 +655,13 @@ def apply_consensus(store, workshop_id: int, *, by: str | None = None) -> ApplyR
             old = current.get(c.element_id)
             line = f"Agreed at workshop {w.code} on {day}: {c.note}" if c.note else None
             note = _note_with(old.note if old else None, w.code, line)
-            if old is not None and old.current_stage == c.stage and (old.note or None) == note:
+            fields = dict(current_stage=c.stage, note=note)
+            if c.target_stage is not None:
+                fields["target_stage"] = c.target_stage
+            if old is not None and all((getattr(old, k) or None) == v for k, v in fields.items()):
                 unchanged += 1
                 continue
-            assessing.save_rating(b, assessment_id, c.element_id, expected_version=None, current_stage=c.stage, note=note)
+            assessing.save_rating(b, assessment_id, c.element_id, expected_version=None, **fields)
             written += 1
         _set(b, row, applied_by=b.by, applied_at=b.at, applied_assessment_id=assessment_id)
         return ApplyResult(assessment_id, created, written, unchanged)

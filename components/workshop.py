@@ -10,11 +10,13 @@ from urllib.parse import urlencode, urlsplit
 import streamlit as st
 
 from assessments import workshop as ws
+from assessments.scoring import agreement_words
 from assessments.workshop import WorkshopSummary
 from figures import charts
+from figures import workshop as figs
 
 from .cache import cached
-from .look import plain
+from .look import is_large, plain
 from .state import get_store
 
 JOIN_PATH = "join"
@@ -87,12 +89,17 @@ def qr_png(text: str) -> bytes:
 
 
 def big_code(code: str) -> None:
-    """The join code in letters large enough to read from the back of a room."""
+    """The join code in letters large enough to read from the back of a room.
+
+    Sized by its column's width (container query units), not the window's: eight monospace
+    letters with their spacing take 5.9em, so 16% of the column always fits on one line."""
     spaced = " ".join(code)  # screen readers spell it out letter by letter
     safe = "".join(ch for ch in code if ch.isalnum())  # codes are letters and digits only
-    st.html(f'<p style="margin:0;color:#4C6272;font-size:1rem">Join code</p>'
-            f'<p aria-label="Join code {spaced}" style="margin:0 0 .5rem 0;font:700 clamp(3rem,7vw,6rem)/1.1 '
-            f'ui-monospace,Menlo,Consolas,monospace;letter-spacing:.12em;color:#003087">{safe}</p>')
+    st.html(f'<div style="container-type:inline-size;width:100%">'
+            f'<p style="margin:0;color:#4C6272;font-size:1rem">Join code</p>'
+            f'<p aria-label="Join code {spaced}" style="margin:0 0 .5rem 0;white-space:nowrap;'
+            f'font:700 min(6rem,16cqi)/1.25 ui-monospace,Menlo,Consolas,monospace;letter-spacing:.12em;'
+            f'color:#003087">{safe}</p></div>')
 
 
 def status_text(status: str, revealed: bool) -> str:
@@ -101,10 +108,12 @@ def status_text(status: str, revealed: bool) -> str:
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def _charts(url: str, workshop_id: int, version: int, _s: WorkshopSummary) -> dict:
+def _charts(url: str, workshop_id: int, version: int, large: bool, _s: WorkshopSummary) -> dict:
     """The figures and tables of one version of a workshop's results, built once and shared by
     every session showing them: the projector redraws every two seconds and, once results are
-    revealed, so does every phone in the room, so only what changed is built again."""
+    revealed, so does every phone in the room, so only what changed is built again. `large`
+    (the projector's large text) is part of the key, so the charts grow with the text at once."""
+    factor = figs.scale(large)
     out: dict = {}
     for d in _s.domains:
         if not any(e.n for e in d.elements):
@@ -113,17 +122,19 @@ def _charts(url: str, workshop_id: int, version: int, _s: WorkshopSummary) -> di
         frame = _s.frame[_s.frame["domain_id"] == d.domain_id]
         fig = charts.workshop_spread(frame, _s.matrix, summary=table, title=None)
         fig.update_layout(margin=dict(t=50), height=fig.layout.height - 70)  # no title above the stage labels
-        out[d.domain_id] = (fig, charts.workshop_spread_table(table, _s.matrix))
+        out[d.domain_id] = (figs.enlarge(fig, factor), charts.workshop_spread_table(table, _s.matrix))
     if not _s.profiles.empty:
-        fig = charts.participant_radar(_s.profiles, _s.median_profile, _s.matrix, title=None)
-        fig.update_layout(margin=dict(t=50))
-        out["radar"] = (fig, charts.participant_radar_table(_s.profiles, _s.median_profile))
+        # Names only once the results are revealed (revealing moves the version on), else initials.
+        reveal = _s.workshop.revealed
+        out["radar"] = (figs.participant_spiders(_s, reveal_names=reveal, large=large),
+                        figs.participant_spiders_table(_s, reveal_names=reveal))
     return out
 
 
-def spread_by_domain(s: WorkshopSummary, url: str, key: str) -> None:
-    """One spread chart per domain, the most divided domain first, each with its table."""
-    built = _charts(url, s.workshop.id, s.workshop.version, s)
+def spread_by_domain(s: WorkshopSummary, url: str, key: str, *, brief: bool = False) -> None:
+    """One spread chart per domain, the least agreement first, each with its table. `brief` (the
+    projector) leaves the names of the elements whose views differ to the chart's own labels."""
+    built = _charts(url, s.workshop.id, s.workshop.version, is_large(), s)
     for d in s.domains:
         st.subheader(plain(d.title), anchor=False)
         if d.domain_id not in built:
@@ -132,8 +143,11 @@ def spread_by_domain(s: WorkshopSummary, url: str, key: str) -> None:
         n = sum(e.n for e in d.elements)
         split = [e.element_title for e in d.elements if e.split]
         line = f"{n} rating{'s' if n != 1 else ''}"
+        if d.mean_agreement is not None:
+            line += f" · agreement {agreement_words(d.mean_agreement)}"
         if split:
-            line += f" · views split on {len(split)} of {len(d.elements)} elements: " + "; ".join(split)
+            line += f" · views differ on {len(split)} of {len(d.elements)} elements" + ("" if brief else
+                                                                                    ": " + "; ".join(split))
         st.caption(plain(line))
         fig, table = built[d.domain_id]
         st.plotly_chart(fig, key=f"{key}_spread_{d.domain_id}", config={"displayModeBar": False},
@@ -144,12 +158,14 @@ def spread_by_domain(s: WorkshopSummary, url: str, key: str) -> None:
 
 
 def group_radar(s: WorkshopSummary, url: str, key: str) -> None:
-    built = _charts(url, s.workshop.id, s.workshop.version, s)
+    """The group median as a strong spider, then a small spider per participant (initials until the
+    results are revealed)."""
+    built = _charts(url, s.workshop.id, s.workshop.version, is_large(), s)
     if "radar" not in built:
         return
     fig, table = built["radar"]
     st.plotly_chart(fig, key=f"{key}_radar", config={"displayModeBar": False},
-                    alt="Each participant's domain scores as a faint outline and the group median as a strong one; "
-                        "the table below gives the same figures")
+                    alt="The group median's domain scores as a strong spider, then each participant's as a small "
+                        "spider of their own; the table below gives the same figures")
     with st.expander("Each participant's view: chart as a table"):
         st.dataframe(table, hide_index=True, width="stretch")

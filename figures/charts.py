@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from assessments.scoring import NOT_RATED_ID, NOT_STARTED, DomainScore, workshop_summary
+from assessments.scoring import NOT_RATED_ID, NOT_STARTED, DomainScore, agreement_words, workshop_summary
 from matrix import Matrix
 
 from .tables import domains_of, format_score, is_missing, labels_of
@@ -320,7 +320,7 @@ def stage_distribution_table(dist: pd.DataFrame) -> pd.DataFrame:
 
 
 def _element_label(title: str, split: bool) -> str:
-    return wrap(title, 34) + ("<br><b>views split</b>" if split else "")
+    return wrap(title, 34) + ("<br><b>views differ</b>" if split else "")
 
 
 def workshop_spread(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFrame | None = None,
@@ -378,7 +378,7 @@ def workshop_spread(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFram
 
 
 def workshop_spread_table(summary: pd.DataFrame, stages: Stages) -> pd.DataFrame:
-    """Element, Ratings, Median, Lowest, Highest, Spread (IQR, stages), Split."""
+    """Element, Ratings, Median, Lowest, Highest, Spread (IQR, stages), Agreement, Views differ."""
     labels = labels_of(stages)
 
     def stage(x) -> str:
@@ -391,7 +391,8 @@ def workshop_spread_table(summary: pd.DataFrame, stages: Stages) -> pd.DataFrame
         "Lowest": [stage(m) for m in summary["low"]],
         "Highest": [stage(m) for m in summary["high"]],
         "Spread (IQR, stages)": ["" if is_missing(i) else f"{i:.1f}" for i in summary["iqr"]],
-        "Split": ["yes: views two or more stages apart" if s else "no" for s in summary["split"]],
+        "Agreement": [agreement_words(None if is_missing(a) else float(a)) for a in summary["agreement"]],
+        "Views differ": ["yes" if s else "no" for s in summary["split"]],
     })
 
 

@@ -107,10 +107,10 @@ def test_facilitator_records_the_agreed_stage_and_writes_the_assessment(demo_db)
         ws.rate(demo_db, p.token, second, stage, f"{name} thinks so")
     at = open_page(FACILITATOR, query={"w": str(w.id)})
     element = at.selectbox(key=f"agree_element_{w.id}")
-    assert element.value == second  # the first element whose views are split
+    assert element.value == second  # the first element whose views differ
     assert at.radio[0].value == "step-1"  # the median is suggested
     at.text_area[0].input("Board minutes; partners not yet involved")
-    at.get("form_submit_button")[0].click().run()
+    button(at, "Record the agreed stage").click().run()
     assert not at.exception, [e.value for e in at.exception]
     s = ws.summary(demo_db, w.id)
     assert (s.element(second).agreed.stage, s.element(second).agreed.note) == (
@@ -147,3 +147,75 @@ def test_the_join_link_works_from_whatever_address_is_typed():
     assert join_url("http://192.168.1.20:8501/", "ABC234") == "http://192.168.1.20:8501/join?code=ABC234"
     assert join_url(" 192.168.1.20:8501 ", "ABC234") == "http://192.168.1.20:8501/join?code=ABC234"
     assert join_url("https://pcn.example.nhs.uk/tool", "ABC234") == "https://pcn.example.nhs.uk/tool/join?code=ABC234"
+
+
+def test_a_workshop_can_be_opened_to_rate_targets_too(demo_db):
+    at = open_page(FACILITATOR, query={"ics": "QZZ", "pcn": "U99003"})
+    at.checkbox(key="workshop_rate_target").check().run()
+    button(at, "Open the workshop").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    [w] = ws.workshops(demo_db)
+    assert w.rate_target is True
+    assert "participants rate the target stage too" in texts(at)
+
+
+def _stage_radio(at, key):
+    return at.radio(key=key)
+
+
+def test_the_suggestion_follows_new_ratings_until_the_facilitator_chooses(demo_db):
+    w = ws.open_workshop(demo_db, "U99004", "2025/26", by="Fran", rate_target=True)
+    first = ws.summary(demo_db, w.id).elements[0].element_id
+    tokens = [ws.join(demo_db, w.code, name, "GP")[1].token for name in ("Ann", "Bob", "Cat")]
+    at = open_page(FACILITATOR, query={"w": str(w.id)})
+    element = at.selectbox(key=f"agree_element_{w.id}")
+    assert element.value == first and "(not rated)" in element.format_func(first)
+    stage, target = f"agree_stage_{w.id}_{first}", f"agree_target_{w.id}_{first}"
+    assert at.radio(key=stage).value is None and at.radio(key=target).value is None
+    at.text_area(key=f"agree_note_{w.id}_{first}").input("Partners not yet involved").run()
+
+    ws.rate(demo_db, tokens[0], first, "step-2", target="step-3")
+    ws.rate(demo_db, tokens[1], first, "step-2", target="step-3")
+    at.run()
+    assert at.selectbox(key=f"agree_element_{w.id}").format_func(first).endswith("(2 ratings)")
+    assert at.radio(key=stage).value == "step-2"  # the median, preselected and marked so
+    assert "(suggested: the group's median)" in at.radio(key=stage).format_func("step-2")
+    assert at.radio(key=target).value == "step-3"
+
+    at.radio(key=stage).set_value("foundation").run()  # the facilitator's own choice
+    ws.rate(demo_db, tokens[2], first, "step-3", target="step-3")
+    at.run()
+    assert at.radio(key=stage).value == "foundation"  # kept, though the median moved
+    assert at.radio(key=target).value == "step-3"  # still following
+    assert at.text_area(key=f"agree_note_{w.id}_{first}").value == "Partners not yet involved"
+
+    button(at, "Record the agreed stage").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    agreed = ws.summary(demo_db, w.id).element(first).agreed
+    assert (agreed.stage, agreed.target_stage, agreed.note) == ("foundation", "step-3", "Partners not yet involved")
+    assert any("Recorded:" in s.value and "target Step 3" in s.value for s in at.success)
+
+
+def test_present_mode_leaves_the_page_chrome_out_and_scales_the_charts(demo_db):
+    import json
+
+    w = ws.open_workshop(demo_db, "U99004", "2025/26", by="Fran")
+    matrix = demo_db.default_matrix()
+    for i, name in enumerate(("Ann", "Bob")):
+        token = ws.join(demo_db, w.code, name, "GP")[1].token
+        ws.rate(demo_db, token, matrix.element_ids()[0], matrix.stage_ids[i])
+
+    def sizes(at) -> list[float]:
+        layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+        base = layout["template"]["layout"]  # where a normal chart takes its fonts from
+        return [layout.get("font", {}).get("size") or base["font"]["size"],
+                layout["xaxis"].get("tickfont", {}).get("size") or base["xaxis"]["tickfont"]["size"]]
+
+    normal = open_page(FACILITATOR, query={"w": str(w.id)})
+    assert any(h.value == "Live results" for h in normal.header)
+    assert [b for b in normal.button if b.label == "Choose another workshop"]
+    present = open_page(FACILITATOR, query={"w": str(w.id), "present": "true"})
+    assert not any(h.value == "Live results" for h in present.header)
+    assert not [b for b in present.button if b.label == "Choose another workshop"]
+    assert [b for b in present.button if b.label == "Pause rating"]  # the controls stay
+    assert all(big >= 1.5 * small for big, small in zip(sizes(present), sizes(normal)))

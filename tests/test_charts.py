@@ -170,11 +170,12 @@ def test_workshop_spread_dots_median_and_split_label():
     assert sorted(round(x) for x in dots.x) == [0, 0, 1, 1, 2]
     assert list(median.x) == [0.0, 1.0] and list(median.y) == [0, 1]
     labels = list(fig.layout.yaxis.ticktext)
-    assert "views split" in labels[0] and "views split" not in labels[1]
+    assert "views differ" in labels[0] and "views differ" not in labels[1]
     assert {c[0] for c in dots.customdata} == {"Dr A", "Nurse B", "Manager C"}
     table = charts.workshop_spread_table(summary, V1)
     assert table.iloc[0].tolist() == ["Governance", 3, "Starting", "Starting", "Embedded", "1.0",
-                                      "yes: views two or more stages apart"]
+                                      sc.agreement_words(summary.iloc[0]["agreement"]), "yes"]
+    assert table.iloc[0]["Agreement"].endswith("views far apart")
     assert table.iloc[2]["Ratings"] == 0 and table.iloc[2]["Median"] == ""
 
 

@@ -1,6 +1,7 @@
 """Scoring rules, with the arithmetic written out by hand."""
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -303,26 +304,81 @@ def test_stage_distribution_floors_merged_means_and_excludes_other_scales():
 
 # --- workshop consensus ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("ratings, median, low, high, iqr, n_far, split", [
-    ([1], 1, 1, 1, 0.0, 0, False),
-    ([2, 2], 2, 2, 2, 0.0, 0, False),
-    ([0, 2], 0, 0, 2, 1.0, 1, True),  # lower median 0; 2 is two stages away: 1 of 2
-    ([1, 1, 1, 3], 1, 1, 3, 0.5, 1, True),  # 1 of 4 is exactly a quarter
-    ([1, 1, 1, 1, 3], 1, 1, 3, 0.0, 1, False),  # 1 of 5 is less than a quarter
-    ([0, 1, 2, 3], 1, 0, 3, 1.5, 1, True),  # quartiles 0.75 and 2.25
-    ([0, 1, 1, 2], 1, 0, 2, 0.5, 0, False),  # one stage either side is not a split
-    ([0, 0, 1, 2, 2, 3], 1, 0, 3, 1.75, 2, True),  # quartiles 0.25, 2; lower median 1 finds one far, upper 2 finds two
-    ([0, 0, 0, 2, 2, 2], 0, 0, 2, 2.0, 3, True),
+# Tastle and Wierman's Cns = 1 + sum p_i log2(1 - |X_i - mu| / d), d = stages - 1, worked by hand.
+@pytest.mark.parametrize("ratings, n_stages, expected", [
+    # The issue's cases. [1,2,3] on 4 stages: mu 2, d 3; two of three are 1 away -> 1 + 2/3 log2(2/3)
+    ([1, 2, 3], 4, 1 + 2 / 3 * math.log2(2 / 3)),  # 0.610
+    ([1, 2, 3], 6, 1 + 2 / 3 * math.log2(4 / 5)),  # 0.785: a longer scale, the same steps count for less
+    # [2,2,2,3]: mu 2.25; three are 0.25 away, one 0.75
+    ([2, 2, 2, 3], 4, 1 + 3 / 4 * math.log2(1 - 0.25 / 3) + 1 / 4 * math.log2(1 - 0.75 / 3)),  # 0.802
+    ([2, 2, 2, 3], 6, 1 + 3 / 4 * math.log2(1 - 0.25 / 5) + 1 / 4 * math.log2(1 - 0.75 / 5)),  # 0.886
+    ([3, 3, 3], 4, 1.0),
+    ([0, 0, 0, 0, 0], 6, 1.0),
+    ([0, 3], 4, 0.0),  # an even split across the two ends: mu 1.5, each half the width away, log2(1/2) = -1
+    ([0, 0, 5, 5], 6, 0.0),
+    ([0, 2], 3, 0.0),
+    ([1, 2], 4, 1 + math.log2(1 - 0.5 / 3)),  # 0.737: two people a stage apart on 4 stages differ
+    ([1, 2], 5, 1 + math.log2(1 - 0.5 / 4)),  # 0.807: on 5 stages they do not
+    ([0, 0, 0, 3], 4, 1 + 3 / 4 * math.log2(1 - 0.75 / 3) + 1 / 4 * math.log2(1 - 2.25 / 3)),  # 0.189
 ])
-def test_consensus_hand_cases(ratings, median, low, high, iqr, n_far, split):
-    c = sc.consensus(ratings)
-    assert (c.n, c.median, c.low, c.high, c.iqr, c.n_far, c.split) == (len(ratings), median, low, high, iqr, n_far, split)
+def test_agreement_hand_cases(ratings, n_stages, expected):
+    assert sc.agreement(ratings, n_stages) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("n_stages", [4, 6])
+def test_the_threshold_sorts_the_issues_cases_on_4_and_6_stages(n_stages):
+    assert sc.consensus([1, 2, 3], n_stages).split  # three neighbouring stages: views differ
+    assert not sc.consensus([2, 2, 2, 3], n_stages).split  # one person a stage off: they do not
+    assert sc.agreement([2, 2, 2], n_stages) == 1.0
+    assert sc.agreement([0, n_stages - 1], n_stages) == 0.0
+
+
+def test_agreement_needs_two_ratings_and_a_scale():
+    assert sc.agreement([], 4) is None and sc.agreement([2, None], 4) is None
+    assert sc.agreement([None, 2, 2, None], 4) == 1.0
+    with pytest.raises(ValueError, match="at least 2 stages"):
+        sc.agreement([0, 0], 1)
+    with pytest.raises(ValueError, match="0..3"):
+        sc.agreement([0, 4], 4)
+
+
+@pytest.mark.parametrize("a, words", [
+    (None, "too few ratings to say"),
+    (1.0, "1.00: full agreement"),
+    (0.995, "0.99: strong agreement"),  # cut, not rounded: only unanimity shows 1.00
+    (0.9, "0.90: strong agreement"),
+    (0.8021, "0.80: broad agreement"),
+    (0.7999, "0.79: views differ"),  # never '0.80: views differ'
+    (0.61, "0.61: views differ"),
+    (0.5, "0.50: views differ"),
+    (0.19, "0.19: views far apart"),
+    (0.0, "0.00: views far apart"),
+])
+def test_agreement_words(a, words):
+    assert sc.agreement_words(a) == words
+
+
+@pytest.mark.parametrize("ratings, median, low, high, iqr, split", [
+    ([1], 1, 1, 1, 0.0, False),  # one rating: no measure, nothing differs
+    ([2, 2], 2, 2, 2, 0.0, False),
+    ([0, 2], 0, 0, 2, 1.0, True),  # 0.415
+    ([1, 1, 1, 3], 1, 1, 3, 0.5, True),  # 0.553
+    ([0, 1, 2, 3], 1, 0, 3, 1.5, True),  # quartiles 0.75 and 2.25; 0.368
+    ([0, 1, 1, 2], 1, 0, 2, 0.5, True),  # 0.708: one stage either side of the middle, on 4 stages
+    ([2, 2, 2, 3], 2, 2, 3, 0.25, False),  # 0.802
+    ([0, 0, 1, 2, 2, 3], 1, 0, 3, 1.75, True),  # quartiles 0.25, 2
+])
+def test_consensus_hand_cases_on_4_stages(ratings, median, low, high, iqr, split):
+    c = sc.consensus(ratings, 4)
+    assert (c.n, c.median, c.low, c.high, c.iqr, c.split) == (len(ratings), median, low, high, iqr, split)
+    assert c.agreement == sc.agreement(ratings, 4)
 
 
 def test_consensus_ignores_unrated_and_handles_nobody():
-    assert sc.consensus([None, 2]).n == 1
-    c = sc.consensus([])
-    assert (c.n, c.median, c.split) == (0, None, False)
+    c = sc.consensus([None, 2], 4)
+    assert (c.n, c.agreement, c.split) == (1, None, False)
+    c = sc.consensus([], 4)
+    assert (c.n, c.median, c.agreement, c.split) == (0, None, None, False)
 
 
 WORKSHOP = [
@@ -339,10 +395,11 @@ def test_workshop_summary_and_profiles():
     s = sc.workshop_summary(V1, WORKSHOP)
     assert list(s["element_id"]) == ["governance", "vision", "data-sharing"]
     gov = s.iloc[0]
-    # governance: 0, 2, 0 -> median 0; one of three is two stages away (>= a quarter)
+    # governance on 3 stages: 0, 2, 0 -> median 0; mu 2/3, d 2: 1 + 2/3 log2(2/3) + 1/3 log2(1/3) = 0.082
     assert (gov["n"], gov["median"], gov["median_stage"], gov["high"], gov["split"]) == (3, 0, "Starting", 2, True)
-    assert (s.iloc[1]["n"], s.iloc[1]["median"], s.iloc[1]["split"]) == (2, 1, False)
-    assert s.iloc[2]["n"] == 0 and pd.isna(s.iloc[2]["median"])
+    assert gov["agreement"] == pytest.approx(1 + 2 / 3 * math.log2(2 / 3) + 1 / 3 * math.log2(1 / 3))
+    assert (s.iloc[1]["n"], s.iloc[1]["median"], s.iloc[1]["agreement"], s.iloc[1]["split"]) == (2, 1, 1.0, False)
+    assert s.iloc[2]["n"] == 0 and pd.isna(s.iloc[2]["median"]) and pd.isna(s.iloc[2]["agreement"])
     prof = sc.participant_profiles(V1, WORKSHOP)
     assert list(prof["participant"].drop_duplicates()) == ["Dr A", "Nurse B", "Manager C"]
     lead = prof[prof["domain_id"] == "leadership"].set_index("participant")
@@ -392,9 +449,68 @@ def test_comparing_a_snapshot_with_itself_changes_nothing(ms):
 
 @given(st.lists(st.one_of(st.none(), st.integers(0, 5)), max_size=12))
 def test_consensus_median_is_a_rating(xs):
-    c = sc.consensus(xs)
+    c = sc.consensus(xs, 6)
     rated = [x for x in xs if x is not None]
     if rated:
         assert c.median in rated and c.low <= c.median <= c.high
         assert 0 <= c.iqr <= c.high - c.low
     assert not c.split or c.n >= 2
+
+
+@st.composite
+def scale_and_ratings(draw, min_size=2):
+    n_stages = draw(st.integers(2, 9))
+    return n_stages, draw(st.lists(st.integers(0, n_stages - 1), min_size=min_size, max_size=25))
+
+
+@given(scale_and_ratings(), st.randoms(use_true_random=False))
+def test_agreement_does_not_depend_on_the_order_of_ratings(case, rnd):
+    n_stages, xs = case
+    shuffled = list(xs)
+    rnd.shuffle(shuffled)
+    assert sc.agreement(shuffled, n_stages) == sc.agreement(xs, n_stages)
+
+
+@given(st.integers(2, 12), st.data())
+def test_unanimity_is_full_agreement_on_any_scale(n_stages, data):
+    stage = data.draw(st.integers(0, n_stages - 1))
+    k = data.draw(st.integers(2, 30))
+    assert sc.agreement([stage] * k, n_stages) == 1.0
+
+
+@given(scale_and_ratings())
+def test_agreement_lies_in_0_to_1_and_is_1_only_when_unanimous(case):
+    n_stages, xs = case
+    a = sc.agreement(xs, n_stages)
+    assert 0.0 <= a <= 1.0
+    assert (a == 1.0) == (len(set(xs)) == 1)
+    assert sc.consensus(xs, n_stages).split == (a < sc.AGREEMENT_THRESHOLD)
+
+
+@given(st.integers(2, 12), st.integers(1, 15))
+def test_an_even_split_across_the_two_ends_is_no_agreement(n_stages, k):
+    assert sc.agreement([0] * k + [n_stages - 1] * k, n_stages) == pytest.approx(0.0, abs=1e-12)
+
+
+@given(scale_and_ratings())
+def test_a_rating_at_the_mean_does_not_lower_agreement(case):
+    # Only where the mean is a stage: a rating there leaves mu as it was and adds a zero term.
+    n_stages, xs = case
+    for _ in range(sum(xs) % len(xs)):  # lower the highest rating a stage at a time until the mean is a stage
+        xs[xs.index(max(xs))] -= 1
+    mean = sum(xs) // len(xs)
+    assert sc.agreement(xs + [mean], n_stages) >= sc.agreement(xs, n_stages)
+
+
+@given(scale_and_ratings())
+def test_agreement_is_the_same_read_from_either_end_of_the_scale(case):
+    n_stages, xs = case
+    mirrored = [n_stages - 1 - x for x in xs]
+    assert sc.agreement(mirrored, n_stages) == pytest.approx(sc.agreement(xs, n_stages), abs=1e-12)
+
+
+@given(scale_and_ratings(), st.integers(1, 5))
+def test_the_same_ratings_on_a_longer_scale_agree_at_least_as_much(case, more):
+    # d grows, so each |X - mu| / d shrinks: this is how the measure knows the scale's length.
+    n_stages, xs = case
+    assert sc.agreement(xs, n_stages + more) >= sc.agreement(xs, n_stages) - 1e-12

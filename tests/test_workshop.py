@@ -2,6 +2,7 @@
 twice; pause and close; the spread and split flag; consensus written to the assessment."""
 from __future__ import annotations
 
+import math
 import multiprocessing
 import sys
 import types
@@ -283,12 +284,14 @@ def rate_all(store, workshop, stages_by_person: dict[str, dict[str, str]]) -> No
             ws.rate(store, p.token, element, stage, f"{name} on {element}")
 
 
-def test_spread_and_split_on_hand_worked_cases(store, workshop, small_matrix):
-    # Stages: starting 0, developing 1, embedded 2.
+def test_spread_and_agreement_on_hand_worked_cases(store, workshop, small_matrix):
+    # Stages: starting 0, developing 1, embedded 2 (d = 2). Agreement is Tastle and Wierman's
+    # 1 + sum p log2(1 - |x - mu| / d); views differ below 0.8.
     rate_all(store, workshop, {
-        # governance: 0, 0, 2, 2 -> lower median 0, IQR 2 - 0 = 2, half the views two stages away: split
-        # vision: 1, 1, 1, 2 -> median 1, IQR 1.25 - 1 = 0.25, nobody two away: not split
-        # data-sharing: 0, 2 from two people -> median 0, IQR 1.5 - 0.5 = 1, split (1 of 2 far)
+        # governance: 0, 0, 2, 2 -> lower median 0, IQR 2 - 0 = 2; an even split across the ends: 0
+        # vision: 1, 1, 1, 2 -> median 1, IQR 0.25; mu 1.25: 1 + 3/4 log2(7/8) + 1/4 log2(5/8) = 0.686,
+        #   so it differs: on a 3-stage scale one stage is half the scale
+        # data-sharing: 0, 2 from two people -> median 0, IQR 1; the two ends: 0
         "A": {"governance": "starting", "vision": "developing", "data-sharing": "starting"},
         "B": {"governance": "starting", "vision": "developing", "data-sharing": "embedded"},
         "C": {"governance": "embedded", "vision": "developing"},
@@ -296,27 +299,159 @@ def test_spread_and_split_on_hand_worked_cases(store, workshop, small_matrix):
     })
     s = ws.summary(store, workshop.id)
     got = {e.element_id: (e.n, e.median, e.low, e.high, e.iqr, e.split) for e in s.elements}
-    assert got == {"governance": (4, 0, 0, 2, 2.0, True), "vision": (4, 1, 1, 2, 0.25, False),
+    assert got == {"governance": (4, 0, 0, 2, 2.0, True), "vision": (4, 1, 1, 2, 0.25, True),
                    "data-sharing": (2, 0, 0, 2, 1.0, True)}
+    vision = 1 + 3 / 4 * math.log2(7 / 8) + 1 / 4 * math.log2(5 / 8)
+    assert {e.element_id: e.agreement for e in s.elements} == pytest.approx(
+        {"governance": 0.0, "vision": vision, "data-sharing": 0.0}, abs=1e-12)
+    assert s.element("vision").agreement_words == "0.68: views differ"
     assert s.element("governance").median_stage(small_matrix) == "starting"
     assert [(r.participant, r.stage, r.comment) for r in s.element("data-sharing").ratings] == [
         ("A", "starting", "A on data-sharing"), ("B", "embedded", "B on data-sharing")]
-    # Both domains have one split element; the tie goes to the wider mean spread: leadership
-    # ((2 + 0.25) / 2 = 1.125) before use of data (1.0).
-    assert [d.domain_id for d in s.domains] == ["leadership", "data"]
-    assert [d.n_split for d in s.domains] == [1, 1]
-    assert list(s.table["element_id"]) == ["governance", "vision", "data-sharing"]
-    assert s.n_split == 2 and s.n_ratings == 10
+    # Least agreement first: use of data (0) before leadership ((0 + 0.686) / 2 = 0.343).
+    assert [d.domain_id for d in s.domains] == ["data", "leadership"]
+    assert [d.mean_agreement for d in s.domains] == pytest.approx([0.0, vision / 2], abs=1e-12)
+    assert list(s.table["element_id"]) == ["data-sharing", "governance", "vision"]
+    assert s.n_split == 3 and s.n_ratings == 10
 
 
-def test_the_most_divided_domain_comes_first(store, workshop):
+def test_the_least_agreed_domain_comes_first(store, workshop):
     rate_all(store, workshop, {"A": {"governance": "developing", "data-sharing": "starting"},
                                "B": {"governance": "developing", "data-sharing": "embedded"}})
     s = ws.summary(store, workshop.id)
-    assert [d.domain_id for d in s.domains] == ["data", "leadership"]
+    assert [d.domain_id for d in s.domains] == ["data", "leadership"]  # agreement 0 before 1
     assert list(s.table["element_id"]) == ["data-sharing", "governance", "vision"]
     assert list(s.frame["element_id"]) == ["data-sharing", "data-sharing", "governance", "governance"]
     assert list(s.profiles["participant"].unique()) == ["A", "B"]
+
+
+def test_a_domain_with_no_measure_yet_goes_last_even_after_full_agreement(store, workshop):
+    # data-sharing has one rating, so no measure; leadership is unanimous (1.0).
+    rate_all(store, workshop, {"A": {"governance": "developing", "vision": "embedded", "data-sharing": "starting"},
+                               "B": {"governance": "developing", "vision": "embedded"}})
+    s = ws.summary(store, workshop.id)
+    assert [(d.domain_id, d.mean_agreement) for d in s.domains] == [("leadership", 1.0), ("data", None)]
+    assert s.element("data-sharing").agreement is None and not s.element("data-sharing").split
+    assert s.element("data-sharing").agreement_words == "too few ratings to say"
+    assert s.n_split == 0
+
+
+def test_three_people_across_the_four_stage_scale_differ_and_one_off_does_not(db_url):
+    # The issue's room: Step 1, Step 2 and Step 3 on the same element used to show "split: 0".
+    from matrix import load_file
+
+    four = load_file(FIXTURES / "small_matrix_four_stages.yaml")
+    with Store(db_url, matrices=[four]) as store:
+        setup_pcn(store)
+        w = ws.open_workshop(store, "U90001", YEAR, four, by="fac")
+        rate_all(store, w, {"A": {"governance": "step-1", "vision": "step-2"},
+                            "B": {"governance": "step-2", "vision": "step-2"},
+                            "C": {"governance": "step-3", "vision": "step-2"},
+                            "D": {"vision": "step-3"}})
+        s = ws.summary(store, w.id)
+        gov, vision = s.element("governance"), s.element("vision")
+        assert gov.split and gov.agreement == pytest.approx(1 + 2 / 3 * math.log2(2 / 3))  # 0.61
+        assert gov.agreement_words == "0.61: views differ"
+        assert not vision.split and vision.agreement == pytest.approx(
+            1 + 3 / 4 * math.log2(1 - 0.25 / 3) + 1 / 4 * math.log2(1 - 0.75 / 3))  # 0.80
+        assert vision.agreement_words == "0.80: broad agreement"
+        assert s.n_split == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Target stages (a workshop setting)
+
+@pytest.fixture
+def target_workshop(store, small_matrix):
+    if not orgs.pcns(store):
+        setup_pcn(store)
+    return ws.open_workshop(store, "U90001", YEAR, small_matrix, by="fac", rate_target=True)
+
+
+def test_a_workshop_rates_targets_only_when_opened_to(store, workshop, target_workshop):
+    assert not workshop.rate_target and not ws.get_workshop(store, workshop.id).rate_target
+    assert target_workshop.rate_target and ws.get_workshop(store, target_workshop.id).rate_target
+    assert [(e.field, e.after) for e in store.audit(entity="workshop", entity_key=str(target_workshop.id))
+            if e.field == "rate_target"] == [("rate_target", "true")]
+    _, p = ws.join(store, workshop.code, "Ann", "GP")
+    ws.rate(store, p.token, "vision", "starting")
+    with pytest.raises(InputError, match=f"Workshop {workshop.code} rates the current stage only"):
+        ws.rate(store, p.token, "vision", "developing", "changed", target="embedded")
+    assert [(e, st, c) for _, e, st, c in stored_rows(store)] == [("vision", "starting", None)]  # nothing lost
+    with pytest.raises(InputError, match="rates the current stage only"):
+        ws.record_consensus(store, workshop.id, "vision", "starting", target="embedded", by="fac")
+    assert ws.summary(store, workshop.id).n_agreed == 0
+
+
+def test_participants_rate_targets_and_the_summary_gives_their_median(store, target_workshop, small_matrix):
+    people = {}
+    for name, (stage, target) in {"A": ("starting", "developing"), "B": ("starting", "embedded"),
+                                  "C": ("developing", None), "D": ("developing", "embedded")}.items():
+        _, p = ws.join(store, target_workshop.code, name, "GP")
+        people[name] = p.token
+        r = ws.rate(store, p.token, "governance", stage, target=target)
+        assert (r.stage, r.target_stage) == (stage, target)
+    assert ws.my_ratings(store, people["B"])["governance"].target_stage == "embedded"
+    e = ws.summary(store, target_workshop.id).element("governance")
+    assert [(r.participant, r.stage, r.target_stage) for r in e.ratings] == [
+        ("A", "starting", "developing"), ("B", "starting", "embedded"), ("C", "developing", None),
+        ("D", "developing", "embedded")]
+    # Targets 1, 2, 2 (C gave none): lower median 2 = embedded; the current stages' median is 0.
+    assert (e.median, e.target_median, e.target_median_stage(small_matrix)) == (0, 2, "embedded")
+    assert ws.summary(store, target_workshop.id).element("vision").target_median is None
+    # Re-rating replaces the target too, and a target needs a current stage.
+    ws.rate(store, people["B"], "governance", "developing", target=None)
+    assert ws.my_ratings(store, people["B"])["governance"].target_stage is None
+    with pytest.raises(InputError, match="current stage as well"):
+        ws.rate(store, people["A"], "governance", None, target="embedded")
+    with pytest.raises(InputError, match="is not a target stage"):
+        ws.rate(store, people["A"], "governance", "starting", target="someday")
+    assert ws.my_ratings(store, people["A"])["governance"].target_stage == "developing"  # kept
+
+
+def test_agreed_targets_become_the_assessments_targets(store, target_workshop, small_matrix):
+    a = assessing.create_assessment(store, "U90001", YEAR, small_matrix, by="cd")
+    assessing.save_rating(store, a.id, "vision", by="cd", expected_version=0, current_stage="starting",
+                          target_stage="embedded", evidence="Plan")
+    ws.record_consensus(store, target_workshop.id, "governance", "starting", "Aim higher", target="developing",
+                        by="fac")
+    ws.record_consensus(store, target_workshop.id, "vision", "developing", by="fac")  # no target agreed
+    agreed = ws.summary(store, target_workshop.id).element("governance").agreed
+    assert (agreed.stage, agreed.target_stage, agreed.note) == ("starting", "developing", "Aim higher")
+    assert [(e.field, e.before, e.after) for e in store.audit(entity="workshop_consensus", newest_first=False)
+            if e.field == "target_stage"] == [("target_stage", None, "developing")]
+    result = ws.apply_consensus(store, target_workshop.id, by="fac")
+    assert (result.created, result.written, result.unchanged) == (False, 2, 0)
+    r = assessing.ratings(store, a.id)
+    assert (r["governance"].current_stage, r["governance"].target_stage) == ("starting", "developing")
+    # A target not agreed leaves the assessment's own as it was.
+    assert (r["vision"].current_stage, r["vision"].target_stage, r["vision"].evidence) == (
+        "developing", "embedded", "Plan")
+    assert ws.apply_consensus(store, target_workshop.id, by="fac").unchanged == 2
+    # Changing only the agreed target is written on the next apply.
+    ws.record_consensus(store, target_workshop.id, "governance", "starting", "Aim higher", target="embedded",
+                        by="fac")
+    result = ws.apply_consensus(store, target_workshop.id, by="fac")
+    assert (result.written, result.unchanged) == (1, 1)
+    assert assessing.ratings(store, a.id)["governance"].target_stage == "embedded"
+    # Removing the agreed stage removes its target with it.
+    ws.record_consensus(store, target_workshop.id, "governance", None, by="fac")
+    assert ws.summary(store, target_workshop.id).element("governance").agreed is None
+
+
+def test_a_backup_keeps_the_targets(store, target_workshop, small_matrix, tmp_path):
+    from assessments import exchange
+
+    _, p = ws.join(store, target_workshop.code, "Ann", "GP")
+    ws.rate(store, p.token, "vision", "starting", target="embedded")
+    ws.record_consensus(store, target_workshop.id, "vision", "developing", target="embedded", by="fac")
+    data = exchange.backup(store)
+    with Store(f"sqlite:///{tmp_path / 'restored.db'}", matrices=[small_matrix]) as other:
+        exchange.restore(other, data)
+        w = ws.get_workshop(other, target_workshop.id)
+        e = ws.summary(other, w.id).element("vision")
+        assert w.rate_target and [r.target_stage for r in e.ratings] == ["embedded"]
+        assert (e.agreed.stage, e.agreed.target_stage) == ("developing", "embedded")
 
 
 # ---------------------------------------------------------------------------------------------

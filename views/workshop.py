@@ -29,10 +29,10 @@ if w is None:
     st.stop()
 
 # ---------------------------------------------------------------------------------------------
-# The workshop: what the projector shows, then agreeing the stages and writing them
+# The workshop: what the projector shows, then agreeing the stages and writing them (both live)
 F.heading(store, w)
 M.show(message, "top", done="box")
 F.join_and_controls(MESSAGE, store, w, actor)
 F.live_results(w.id)
-summary = F.agree_and_record(MESSAGE, message, store, w, actor)
-F.write_to_assessment(MESSAGE, message, store, w, summary, actor)
+F.agree_and_record(store, w.id, actor)
+F.write_to_assessment(MESSAGE, message, store, w, F.summary(w.id), actor)

@@ -201,6 +201,7 @@ class WorkshopRow(Created, Base):
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     applied_assessment_id: Mapped[int | None] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    rate_target: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # migration 0007
     __table_args__ = (
         Index("uq_workshop_code_live", "code", unique=True,
               sqlite_where=text("status <> 'closed'"), postgresql_where=text("status <> 'closed'")),
@@ -229,6 +230,7 @@ class ParticipantRatingRow(Base):
                                                 primary_key=True)
     element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     stage: Mapped[str] = mapped_column(String(80))
+    target_stage: Mapped[str | None] = mapped_column(String(80))  # migration 0007
     comment: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -238,6 +240,7 @@ class ConsensusRow(Base):
     workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
     element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     stage: Mapped[str] = mapped_column(String(80))
+    target_stage: Mapped[str | None] = mapped_column(String(80))  # migration 0007
     note: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -109,7 +109,7 @@ def delete_rating(conn: Connection, workshop_id: int, participant_id: int, eleme
 
 def upsert_rating(conn: Connection, values: Mapping[str, Any]) -> None:
     """One participant's rating of one element, replacing an earlier one."""
-    changes = {k: values[k] for k in ("stage", "comment", "updated_at")}
+    changes = {k: values[k] for k in ("stage", "target_stage", "comment", "updated_at") if k in values}
     name = conn.dialect.name
     if name in ("postgresql", "sqlite"):
         from sqlalchemy.dialects import postgresql, sqlite

@@ -59,6 +59,14 @@ def test_a_phone_gets_only_the_join_page_and_can_rate(browser, app_url):
             assert "p=" not in p.url  # the rejoin token stays out of the address
             p.get_by_role("radio").first.check(force=True)
             p.get_by_text("Saved:").first.wait_for()
+            expect(p.get_by_text("Domain 1 of 5 · 1 of 22 rated")).to_be_visible()
+            # A reload comes back to the same participant (the phone's cookie), still on the join page only.
+            p.reload()
+            wait_for_app(p)
+            expect(p.get_by_text("You joined workshop")).to_be_visible(timeout=30_000)
+            expect(p.get_by_text("Domain 1 of 5 · 1 of 22 rated")).to_be_visible()
+            expect(p.locator('[data-testid="stSidebarNav"]')).to_have_count(0)
+            assert "p=" not in p.url
         finally:
             phone.close()
     store = Store(db)

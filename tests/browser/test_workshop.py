@@ -34,7 +34,7 @@ def join(browser, app_url: str, code: str, name: str, role: str):
     page.get_by_label("Your role").click()
     page.get_by_role("option", name=role, exact=True).click()
     page.get_by_role("button", name="Join").click()
-    page.get_by_text("You have rated 0 of").wait_for()
+    page.get_by_text("Domain 1 of 5 · 0 of 22 rated").wait_for()
     wait_for_app(page)
     assert "p=" not in page.url and f"code={code}" in page.url  # the rejoin token stays out of the address
     return context, page
@@ -87,7 +87,7 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         assert statistics.median(delays) < 5
 
         # The projector shows the spread: the first element is split (Step 1 and Step 3), the second not.
-        expect(projector.get_by_text("views split on 1 of 4 elements").first).to_be_visible(timeout=10_000)
+        expect(projector.get_by_text("views differ on 1 of 4 elements").first).to_be_visible(timeout=10_000)
         projector.get_by_role("gridcell", name="Ben Okoro", include_hidden=True).first.wait_for(state="attached")
         projector.locator(".js-plotly-plot").first.wait_for()
         wait_for_app(projector)
@@ -102,17 +102,21 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         page.goto(link)
         wait_for_app(page)
         assert "p=" not in page.url
-        page.get_by_text("You have rated 2 of").wait_for()
+        page.get_by_text("Domain 1 of 5 · 2 of 22 rated").wait_for()
         expect(page.get_by_role("radiogroup").nth(0).get_by_role("radio", name="Step 1")).to_be_checked()
         results = page.get_by_text("The group's results", exact=True)
         expect(results).to_have_count(0)
         screenshot(page, "workshop-join")
         assert axe_findings(page) == []
 
-        # Revealing the results reaches the participant's page by itself.
+        # Revealing the results reaches the participant's page by itself, in a tab beside their own
+        # ratings, which stay on screen.
         projector.get_by_role("button", name="Reveal results to participants").click()
-        expect(results).to_be_visible(timeout=10_000)
-        expect(page.get_by_text("views split on 1 of 4 elements").first).to_be_visible()
+        expect(results).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("radiogroup").nth(0).get_by_role("radio", name="Step 1")).to_be_checked()
+        results.click()
+        expect(page.get_by_text("views differ on 1 of 4 elements").first).to_be_visible(timeout=30_000)
+        expect(page.get_by_role("heading", name="You and the group")).to_be_visible()
     finally:
         for c in contexts:
             c.close()

@@ -1,0 +1,738 @@
+"""A workshop at full size against one `streamlit run`: `python benchmarks/bench_workshop_load.py`.
+
+A temporary database with the demo data and one open workshop; then the facilitator's projector
+view in Debian's chromium (Playwright), 30 participants in real phone-sized browser contexts
+(several per browser) and 30 more as light websocket clients that speak Streamlit's protocol as a
+browser does (they fill the join form, poll the page's 3-second fragment, rate by sending the
+radio's new value). Everyone joins, the room sits idle for a moment (what polling alone costs),
+then everyone rates at once for about a minute, with a few seconds' thought between ratings; the
+facilitator reveals the results half way and hides them again.
+
+Checks: every rating is stored exactly once with the stage last chosen, and no page shows an
+error. Prints: join times; the app process's CPU (idle polling and while rating) and what one
+poll costs; memory per connected session; bytes a phone receives per rating; how long the
+facilitator's controls take; and the delay from a rating being saved (the time the server gave it)
+to the projector's "Ratings" number counting it. Targets, printed as met or not: median delay
+under 1.5 s, 95th percentile under 3 s, under 15 MB per session.
+
+`--before` runs Streamlit with its garbage collection after every script run switched back on
+(STREAMLIT_RUNNER_POST_SCRIPT_GC=true), as the project shipped before .streamlit/config.toml set
+runner.postScriptGC = false. `--app-root` runs the app of another checkout (its own
+.streamlit/config.toml applies). Develop at small scale: `--browsers 3 --light 3 --seconds 20`.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TARGET_MEDIAN_S = 1.5
+TARGET_P95_S = 3.0
+TARGET_MB_PER_SESSION = 15
+PCN = "U99005"  # Saltmarsh Coast in the demo
+ROLES = ("Clinical director", "Practice manager", "GP", "Practice nurse", "Social care")
+CHROMIUM = os.environ.get("PCN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"]
+TIMEOUT_MS = 60_000
+JOIN_TIMEOUT_S = 180  # a room joins within a few minutes; a phone still waiting after that has failed
+
+# Run in the app's own checkout, so the database matches that code's migrations.
+SETUP = """
+import json, sys
+from assessments import workshop as ws
+from assessments.demo import load_demo
+from assessments.store import Store
+store = Store(sys.argv[1])
+load_demo(store)
+w = ws.open_workshop(store, sys.argv[2], sys.argv[3], by="Load test")
+m = store.matrix(w.matrix_id, w.matrix_version)
+print(json.dumps({"id": w.id, "code": w.code, "stages": {s.label: s.id for s in m.stages},
+                  "titles": {e.title: e.id for d in m.domains for e in d.elements}}))
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# The app process
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(app_root: Path, env_extra: dict[str, str], log_path: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app_root / "app.py"), "--server.headless", "true",
+           "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=app_root, env={**os.environ, **env_extra}, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited early:\n{log_path.read_text()}")
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError(f"streamlit did not answer on {url}:\n{log_path.read_text()}")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+# ---------------------------------------------------------------------------------------------
+# What every participant keeps
+
+@dataclass
+class Participant:
+    name: str
+    kind: str  # "browser" or "light"
+    joined_s: float | None = None
+    chosen: dict[str, str] = field(default_factory=dict)  # element title -> stage label, as last chosen
+    acks: list[float] = field(default_factory=list)  # seconds from choosing to the page coming back
+    first_chosen_at: list[float] = field(default_factory=list)  # when each element was first rated (epoch)
+    changed: int = 0  # ratings chosen again for an element already rated
+    unanswered: int = 0  # choices with no page back within the timeout
+    errors: list[str] = field(default_factory=list)
+    bytes_in: int = 0
+    bytes_rating_phase: int = 0
+    ratings_in_phase: int = 0
+
+
+def bare(label: str) -> str:
+    """An element's title as its radio shows it, without markdown or the target-rating suffix."""
+    return re.sub(r"[\\*]", "", label).split(": where is the network now?")[0].strip()
+
+
+def choose(p: Participant, title: str, stage: str) -> None:
+    if title in p.chosen:
+        p.changed += 1
+    else:
+        p.first_chosen_at.append(time.time())
+    p.chosen[title] = stage
+
+
+def stamp(p: Participant, phase: dict) -> None:
+    if phase["rating"]:
+        p.ratings_in_phase += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# A light participant: Streamlit's websocket protocol, as the browser speaks it
+
+class LightClient:
+    """One phone without a browser: it sends the runs a browser would and reads what comes back."""
+
+    def __init__(self, url: str, code: str, p: Participant, phase: dict):
+        self.url, self.code, self.p, self.phase = url, code, p, phase
+        self.query = f"code={code}"
+        self.page_hash = ""
+        self.widgets: dict[str, dict] = {}  # widget id -> {"type", "label", "options", "disabled", ...}
+        self.states: dict[str, object] = {}  # widget id -> the value this client has sent
+        self.fragments: dict[str, float] = {}  # fragment id -> its auto-rerun interval
+        self.finished = asyncio.Event()
+        self.runs_done = 0
+        self.ws = self.reader = self.poller = None
+
+    async def connect(self) -> None:
+        import websockets
+
+        host = self.url.removeprefix("http://")
+        self.ws = await websockets.connect(f"ws://{host}/_stcore/stream", subprotocols=["streamlit"],
+                                           origin=self.url, max_size=None, open_timeout=60)
+        self.reader = asyncio.create_task(self._read())
+        self.poller = asyncio.create_task(self._poll())
+
+    async def close(self) -> None:
+        for t in (self.poller, self.reader):
+            if t is not None:
+                t.cancel()
+        if self.ws is not None:
+            await self.ws.close()
+
+    def _client_state(self, fragment_id: str = "", auto: bool = False, triggers: dict | None = None):
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = self.query
+        cs.page_script_hash = self.page_hash
+        if not self.page_hash:
+            cs.page_name = "join"
+        cs.fragment_id = fragment_id
+        cs.is_auto_rerun = auto
+        cs.context_info.timezone = "Europe/London"
+        cs.context_info.locale = "en-GB"
+        cs.context_info.url = f"{self.url}/join?{self.query}"
+        for wid, value in {**self.states, **(triggers or {})}.items():
+            ws_ = WidgetState(id=wid)
+            if value is True and wid in (triggers or {}):
+                ws_.trigger_value = True
+            else:
+                ws_.string_value = str(value)
+            cs.widget_states.widgets.append(ws_)
+        return msg.SerializeToString()
+
+    async def run(self, *, triggers: dict | None = None, timeout: float = 60) -> float | None:
+        """A full run with the current widget values; seconds until it finished, None if it never did."""
+        self.finished.clear()
+        t = time.monotonic()
+        await self.ws.send(self._client_state(triggers=triggers))
+        try:
+            await asyncio.wait_for(self.finished.wait(), timeout)
+        except TimeoutError:
+            return None
+        return time.monotonic() - t
+
+    async def _poll(self) -> None:
+        # The browser reruns each fragment with run_every on its own timer, and so do we.
+        last: dict[str, float] = {}
+        while True:
+            await asyncio.sleep(0.25)
+            now = time.monotonic()
+            for fid, every in list(self.fragments.items()):
+                if now - last.get(fid, now - every) >= every:
+                    last[fid] = now
+                    await self.ws.send(self._client_state(fragment_id=fid, auto=True))
+
+    async def _read(self) -> None:
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        async for data in self.ws:
+            self.p.bytes_in += len(data)
+            if self.phase["rating"]:
+                self.p.bytes_rating_phase += len(data)
+            msg = ForwardMsg()
+            msg.ParseFromString(data)
+            kind = msg.WhichOneof("type")
+            if kind == "stop_auto_rerun":
+                for fid in msg.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(fid, None)
+            elif kind == "navigation":
+                self.page_hash = msg.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query = msg.page_info_changed.query_string
+            elif kind == "auto_rerun":
+                self.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._element(msg.delta.new_element)
+            elif kind == "script_finished":
+                if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                    self.runs_done += 1
+                    self.finished.set()
+
+    def _element(self, el) -> None:
+        kind = el.WhichOneof("type")
+        if kind == "exception":
+            self.p.errors.append(f"exception: {el.exception.message[:200]}")
+        elif kind == "alert" and el.alert.format == 1:  # ERROR
+            self.p.errors.append(f"error: {el.alert.body[:200]}")
+        elif kind in ("radio", "text_input", "selectbox", "button"):
+            w = getattr(el, kind)
+            self.widgets[w.id] = {"type": kind, "label": w.label, "disabled": w.disabled,
+                                  "options": list(getattr(w, "options", [])),
+                                  "value": w.raw_value if kind == "radio" and w.HasField("raw_value") else None}
+
+    def find(self, kind: str, label_starts: str) -> str | None:
+        return next((wid for wid, w in self.widgets.items()
+                     if w["type"] == kind and w["label"].startswith(label_starts)), None)
+
+    async def join(self, name: str, role: str) -> bool:
+        await self.connect()
+        if await self.run(timeout=JOIN_TIMEOUT_S) is None:
+            self.p.errors.append("the join page never came")
+            return False
+        code_id = self.find("text_input", "Workshop code")
+        name_id = self.find("text_input", "Your name, as the group")
+        role_id = self.find("selectbox", "Your role")
+        join_id = self.find("button", "Join")
+        if None in (code_id, name_id, role_id, join_id):
+            self.p.errors.append("the join form was not found")
+            return False
+        self.states.update({code_id: self.code, name_id: name, role_id: role})
+        self.widgets.clear()
+        if await self.run(triggers={join_id: True}, timeout=JOIN_TIMEOUT_S) is None:
+            self.p.errors.append("no page back after Join")
+            return False
+        for wid in (code_id, name_id, role_id):
+            self.states.pop(wid, None)  # the form has gone: a browser stops sending its values
+        return any(w["type"] == "radio" for w in self.widgets.values())
+
+    def next_choice(self) -> tuple[str, str] | None:
+        for wid, w in self.widgets.items():
+            if w["type"] == "radio" and not w["disabled"] and w["options"] and wid not in self.states \
+                    and not w["label"].startswith("Where should it be"):
+                return wid, w["label"]
+        return None
+
+    async def rate_once(self, rng: random.Random, stages: list[str]) -> bool:
+        """Rate the next element on screen (moving on to the next domain when this one is done)."""
+        choice = self.next_choice()
+        if choice is None:
+            nxt = next((wid for wid, w in self.widgets.items()
+                        if w["type"] == "button" and w["label"].startswith("Next")), None)
+            if nxt is None:
+                return False
+            self.widgets.clear()
+            if await self.run(triggers={nxt: True}) is None:
+                self.p.unanswered += 1
+            return True
+        wid, label = choice
+        stage = rng.choice([s for s in self.widgets[wid]["options"] if s in stages] or stages)
+        self.states[wid] = stage
+        choose(self.p, bare(label), stage)
+        stamp(self.p, self.phase)
+        keep = dict(self.widgets)
+        self.widgets.clear()
+        took = await self.run()
+        if took is None:
+            self.p.unanswered += 1
+            self.widgets = keep
+        else:
+            self.p.acks.append(took)
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+# A browser participant: a phone-sized context of Debian's chromium
+
+NEXT_UNRATED = """() => [...document.querySelectorAll('[data-testid="stMain"] [role="radiogroup"]')]
+  .findIndex(g => !g.querySelector('input:checked') && !g.querySelector('input:disabled'))"""
+IDLE = """() => { const app = document.querySelector('[data-testid="stApp"]');
+  return app && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-stale="true"]'); }"""
+ERRORS = """() => [...document.querySelectorAll('[data-testid="stException"], [data-testid="stAlertContentError"]')]
+  .map(e => e.innerText.slice(0, 200))"""
+
+
+async def browser_join(context, url: str, code: str, p: Participant, role: str, phase: dict, t0: float):
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    page = await context.new_page()
+    page.set_default_timeout(JOIN_TIMEOUT_S * 1000)
+    done = {"full": 0}
+
+    def on_ws(sock):
+        def frame(payload):
+            if isinstance(payload, str):
+                return
+            p.bytes_in += len(payload)
+            if phase["rating"]:
+                p.bytes_rating_phase += len(payload)
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                done["full"] += 1
+        sock.on("framereceived", frame)
+    page.on("websocket", on_ws)
+    await page.goto(f"{url}/join?code={code}")
+    await page.get_by_label("Your name, as the group will see it").fill(p.name)
+    await page.get_by_label("Your role").click()
+    await page.get_by_role("option", name=role, exact=True).click()
+    await page.get_by_role("button", name="Join").click()
+    await page.locator('[data-testid="stMain"] [role="radiogroup"]').first.wait_for()
+    p.joined_s = time.monotonic() - t0
+    page.set_default_timeout(TIMEOUT_MS)
+    return page, done
+
+
+async def browser_rate_once(page, done: dict, p: Participant, rng: random.Random, stages: list[str],
+                            phase: dict) -> bool:
+    await page.wait_for_function(IDLE, polling=100, timeout=TIMEOUT_MS)
+    i = await page.evaluate(NEXT_UNRATED)
+    if i < 0:
+        nxt = page.get_by_role("button", name="Next")
+        if not await nxt.count():
+            return False
+        before = done["full"]
+        await nxt.first.click()
+        await _full_run(page, done, before, p)
+        return True
+    radio = page.locator('[data-testid="stMain"] [data-testid="stRadio"]').nth(i)
+    label = await radio.locator('[data-testid="stWidgetLabel"]').first.inner_text()
+    stage = rng.choice(stages)
+    before = done["full"]
+    started = time.monotonic()
+    await radio.get_by_role("radiogroup").get_by_text(stage, exact=True).first.click()
+    choose(p, bare(label), stage)
+    stamp(p, phase)
+    if await _full_run(page, done, before, p):
+        p.acks.append(time.monotonic() - started)
+    return True
+
+
+async def _full_run(page, done: dict, before: int, p: Participant) -> bool:
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while done["full"] <= before:
+        if time.monotonic() > deadline:
+            p.unanswered += 1
+            return False
+        await asyncio.sleep(0.05)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------
+# The projector
+
+PROJECTOR_LOG = """() => {
+  window.__ratings = [];
+  const read = () => {
+    for (const m of document.querySelectorAll('[data-testid="stMetric"]')) {
+      if (m.querySelector('[data-testid="stMetricLabel"]')?.innerText.trim() !== 'Ratings') continue;
+      const n = Number(m.querySelector('[data-testid="stMetricValue"]')?.innerText.replace(/,/g, ''));
+      const last = window.__ratings.length ? window.__ratings[window.__ratings.length - 1][1] : -1;
+      if (!Number.isNaN(n) && n !== last) window.__ratings.push([Date.now(), n]);
+    }
+  };
+  setInterval(read, 50);
+}"""
+
+
+async def facilitator(browser, url: str, workshop_id: int):
+    context = await browser.new_context(viewport={"width": 1280, "height": 720})
+    page = await context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    await page.goto(f"{url}/workshop?w={workshop_id}")
+    box = page.get_by_label("Your name (for the change log)")
+    await box.fill("Fran Facilitator")
+    await box.press("Enter")
+    await page.get_by_role("button", name="Reveal results to participants").wait_for()
+    await page.locator('[data-testid="stMetric"]:has-text("Ratings")').first.wait_for()
+    await page.evaluate(PROJECTOR_LOG)
+    return context, page
+
+
+async def press(page, button: str, then: str) -> float | None:
+    """Click a control; seconds until the page shows its effect (the button's other state), None if
+    it never did within the timeout."""
+    t = time.monotonic()
+    try:
+        await page.get_by_role("button", name=button).click(timeout=TIMEOUT_MS)
+        await page.get_by_role("button", name=then).wait_for(timeout=TIMEOUT_MS)
+    except Exception as exc:  # reported as a failure of the run, not raised past the clean-up
+        print(f"the facilitator's {button!r} got no answer: {str(exc).splitlines()[0]}")
+        return None
+    return time.monotonic() - t
+
+
+# ---------------------------------------------------------------------------------------------
+# The run
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
+
+
+def stored(db_path: Path, workshop_id: int) -> list[tuple[str, str, str, datetime]]:
+    """(participant, element id, stage, saved at) for every rating in the workshop."""
+    con = sqlite3.connect(db_path)
+    try:
+        rows = con.execute("SELECT p.name, r.element_id, r.stage, r.updated_at FROM workshop_rating r "
+                           "JOIN workshop_participant p ON p.id = r.participant_id WHERE r.workshop_id = ?",
+                           (workshop_id,)).fetchall()
+    finally:
+        con.close()
+
+    def when(v) -> datetime:
+        d = datetime.fromisoformat(str(v))
+        return d.replace(tzinfo=UTC) if d.tzinfo is None else d
+
+    return [(n, e, s, when(u)) for n, e, s, u in rows]
+
+
+async def main_async(args) -> int:
+    from playwright.async_api import async_playwright
+
+    app_root = Path(args.app_root).resolve() if args.app_root else ROOT
+    tmp = Path(tempfile.mkdtemp(prefix="pcn-bench-load-"))
+    db_path = tmp / "load.db"
+    from assessments.values import financial_year
+
+    year = financial_year()
+    setup = subprocess.run([sys.executable, "-c", SETUP, f"sqlite:///{db_path}", PCN, year], cwd=app_root,
+                           env={**os.environ, "PYTHONPATH": str(app_root)}, capture_output=True, text=True)
+    if setup.returncode:
+        print(setup.stderr)
+        return 2
+    w = json.loads(setup.stdout.strip().splitlines()[-1])
+    stages = list(w["stages"])
+    env = {"PCN_DATABASE_URL": f"sqlite:///{db_path}"}
+    if args.before:
+        env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true"
+    print(f"load average at start: {load_average()} (2 cores; other work on the machine counts)")
+    proc, url = start_app(app_root, env, tmp / "streamlit.log")
+    pid = proc.pid
+    rng = random.Random(args.seed)
+    phase = {"rating": False}
+    people = [Participant(f"Browser {i + 1:02d}", "browser") for i in range(args.browsers)] + \
+             [Participant(f"Light {i + 1:02d}", "light") for i in range(args.light)]
+    print(f"app on {url} ({'garbage collection after every run, as before' if args.before else 'project config'}); "
+          f"workshop {w['code']}; {args.browsers} browser and {args.light} light participants; "
+          f"{args.seconds} s of rating")
+    async with async_playwright() as pw:
+        n_browsers = max(1, -(-args.browsers // args.contexts_per_browser)) + 1
+        browsers = [await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                    for _ in range(n_browsers)]
+        try:
+            fac_context, projector = await facilitator(browsers[0], url, w["id"])
+            # What the projector alone costs: its fragments every 2 s.
+            c0, t0 = cpu_seconds(pid), time.monotonic()
+            await asyncio.sleep(args.idle)
+            facilitator_cpu = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+            rss_base = rss_mb(pid)
+
+            # Everyone joins at once.
+            t_join = time.monotonic()
+            contexts, pages, lights = [], [], []
+            for i, p in enumerate(people):
+                if p.kind == "browser":
+                    b = browsers[1 + i // args.contexts_per_browser]
+                    contexts.append(await b.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                                        has_touch=True))
+            joins = []
+            for i, p in enumerate(people):
+                role = ROLES[i % len(ROLES)]
+                if p.kind == "browser":
+                    joins.append(browser_join(contexts[i], url, w["code"], p, role, phase, t_join))
+                else:
+                    c = LightClient(url, w["code"], p, phase)
+                    lights.append(c)
+                    joins.append(light_join(c, p, role, t_join))
+            results = await asyncio.gather(*(asyncio.wait_for(j, JOIN_TIMEOUT_S) for j in joins),
+                                           return_exceptions=True)
+            for p, r in zip(people, results, strict=True):
+                if isinstance(r, BaseException):
+                    where = traceback.extract_tb(r.__traceback__)[-1] if r.__traceback__ else None
+                    p.errors.append(f"join failed: {type(r).__name__}: {str(r)[:200]}"
+                                    + (f" ({Path(where.filename).name}:{where.lineno})" if where else ""))
+                elif p.kind == "browser":
+                    pages.append((p, *r))
+            joined = [p for p in people if p.joined_s is not None]
+            print(f"joined: {len(joined)} of {len(people)}; median {statistics.median([p.joined_s for p in joined]):.1f} s,"
+                  f" slowest {max(p.joined_s for p in joined):.1f} s" if joined else "joined: none")
+
+            # The room idle: every phone polling, nobody rating.
+            await asyncio.sleep(3)
+            c0, t0 = cpu_seconds(pid), time.monotonic()
+            await asyncio.sleep(args.idle)
+            idle_cpu = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+            rss_all = rss_mb(pid)
+            n_sessions = len(joined) + 1
+
+            # Everyone rates at once; the facilitator reveals half way and hides at three quarters.
+            phase["rating"] = True
+            end = time.monotonic() + args.seconds
+            c0, t0 = cpu_seconds(pid), time.monotonic()
+            tasks = [asyncio.create_task(light_loop(c, c.p, rng, stages, end)) for c in lights if c.p.joined_s]
+            tasks += [asyncio.create_task(browser_loop(pg, done, p, random.Random(rng.random()), stages, end, phase))
+                      for p, pg, done in pages]
+            controls = {}
+            if not args.no_controls:
+                await asyncio.sleep(args.seconds / 2)
+                controls["Reveal"] = await press(projector, "Reveal results to participants",
+                                                 "Hide results from participants")
+                await asyncio.sleep(max(0.0, end - time.monotonic() - args.seconds / 4))
+                controls["Hide"] = await press(projector, "Hide results from participants",
+                                               "Reveal results to participants")
+            await asyncio.gather(*tasks, return_exceptions=True)
+            rating_cpu = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
+            phase["rating"] = False
+            rss_end = rss_mb(pid)
+
+            # The projector catches up with the last ratings; then every page is looked at again.
+            total = len(stored(db_path, w["id"]))
+            try:
+                await projector.wait_for_function(
+                    "(n) => window.__ratings.length && window.__ratings[window.__ratings.length - 1][1] >= n",
+                    arg=total, timeout=TIMEOUT_MS)
+            except Exception:
+                print("the projector never showed every rating")
+            log = await projector.evaluate("() => window.__ratings")
+            for p, pg, _done in pages:
+                p.errors += [f"on the page: {e}" for e in await pg.evaluate(ERRORS)]
+            projector_errors = await projector.evaluate(ERRORS)
+            for c in lights:
+                await c.close()
+        finally:
+            for b in browsers:
+                await b.close()
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+    return report(args, people, stored(db_path, w["id"]), log, w, controls, projector_errors,
+                  facilitator_cpu=facilitator_cpu, idle_cpu=idle_cpu, rating_cpu=rating_cpu, rss_base=rss_base,
+                  rss_all=rss_all, rss_end=rss_end, n_sessions=n_sessions, log_path=tmp / "streamlit.log")
+
+
+async def light_join(c: LightClient, p: Participant, role: str, t0: float) -> None:
+    if await c.join(p.name, role):
+        p.joined_s = time.monotonic() - t0
+    else:
+        p.errors.append("could not join")
+
+
+async def light_loop(c: LightClient, p: Participant, rng: random.Random, stages: list[str], end: float) -> None:
+    await asyncio.sleep(rng.uniform(0, 3))  # people start at slightly different moments
+    while time.monotonic() < end:
+        if not await c.rate_once(rng, stages):
+            break
+        await asyncio.sleep(rng.uniform(*THINK))
+
+
+async def browser_loop(page, done, p: Participant, rng: random.Random, stages: list[str], end: float,
+                       phase: dict) -> None:
+    await asyncio.sleep(rng.uniform(0, 3))
+    try:
+        while time.monotonic() < end:
+            if not await browser_rate_once(page, done, p, rng, stages, phase):
+                break
+            await asyncio.sleep(rng.uniform(*THINK))
+    except Exception as exc:  # a timeout waiting for the page is a failure to report, not to hide
+        p.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+
+
+THINK = (2.0, 5.0)  # seconds a person takes over each element
+
+
+def report(args, people, rows, log, w, controls, projector_errors, *, facilitator_cpu,
+           idle_cpu, rating_cpu, rss_base, rss_all, rss_end, n_sessions, log_path) -> int:
+    by_title = {bare(t): e for t, e in w["titles"].items()}
+    ok = True
+    # Every rating stored exactly once, with the stage last chosen.
+    expected = {(p.name, by_title.get(t, t)): w["stages"][s] for p in people for t, s in p.chosen.items()}
+    got: dict[tuple[str, str], list[str]] = {}
+    for name, eid, stage_id, _at in rows:
+        got.setdefault((name, eid), []).append(stage_id)
+    wrong = [k for k, v in expected.items() if got.get(k) != [v]]
+    extra = [k for k in got if k not in expected]
+    made = len(expected)
+    print(f"ratings: {made} chosen, {len(rows)} stored; missing or wrong: {len(wrong)}; not chosen: {len(extra)}")
+    if wrong or extra:
+        ok = False
+        print("  e.g.", (wrong + extra)[:5])
+    unanswered = sum(p.unanswered for p in people)
+    acks = [a for p in people for a in p.acks]
+    if acks:
+        print(f"choice -> page back: median {statistics.median(acks):.2f} s, 95th percentile "
+              f"{percentile(acks, 0.95):.2f} s; no page back within {TIMEOUT_MS // 1000} s: {unanswered}")
+        for kind in ("browser", "light"):  # light clients do not draw the page: theirs is the server's share
+            ka = [a for p in people if p.kind == kind for a in p.acks]
+            if ka:
+                print(f"  {kind} participants: median {statistics.median(ka):.2f} s, 95th percentile "
+                      f"{percentile(ka, 0.95):.2f} s over {len(ka)} ratings")
+    errors = [(p.name, e) for p in people for e in p.errors] + [("projector", e) for e in projector_errors]
+    print(f"errors on pages: {len(errors)}")
+    for name, e in errors[:10]:
+        print(f"  {name}: {e}")
+    ok = ok and not errors and not unanswered
+
+    # Chosen -> counted on the projector: the k-th element rated for the first time is shown once the
+    # "Ratings" number reaches k (a changed rating does not move the number, so only first ones count).
+    in_phase = sorted(t for p in people for t in p.first_chosen_at)
+    delays = []
+    for k, chosen in enumerate(in_phase, start=1):
+        shown = next((t / 1000 for t, n in log if n >= k), None)
+        if shown is not None:
+            delays.append(max(0.0, shown - chosen))
+    changed = sum(p.changed for p in people)
+    if delays:
+        med, p95 = statistics.median(delays), percentile(delays, 0.95)
+        print(f"rating chosen -> projector: median {med:.2f} s, 95th percentile {p95:.2f} s, worst {max(delays):.2f} s "
+              f"over {len(delays)} ratings ({len(in_phase) - len(delays)} never shown; {changed} changed ratings "
+              "not timed)")
+        print(f"  target median under {TARGET_MEDIAN_S} s: {'met' if med < TARGET_MEDIAN_S else 'not met'}; "
+              f"95th percentile under {TARGET_P95_S} s: {'met' if p95 < TARGET_P95_S else 'not met'}")
+        ok = ok and len(delays) == len(in_phase)
+    # The larger of the two: sessions hold more once their pages have ratings and results drawn.
+    per_session = (max(rss_all, rss_end) - rss_base) / max(1, n_sessions - 1)
+    print(f"memory: {rss_base:.0f} MB with the projector alone, {rss_all:.0f} MB with {n_sessions} sessions, "
+          f"{rss_end:.0f} MB after rating: {per_session:.1f} MB per session added "
+          f"({max(rss_all, rss_end) / n_sessions:.1f} MB per session all told, the app's own start-up included)")
+    print(f"  target under {TARGET_MB_PER_SESSION} MB per session: "
+          f"{'met' if per_session < TARGET_MB_PER_SESSION else 'not met'}")
+    phones = n_sessions - 1
+    polls_per_s = phones / 3
+    per_poll_ms = (idle_cpu - facilitator_cpu) / polls_per_s * 1000 if polls_per_s else float("nan")
+    print(f"app CPU (one core = 100%): {facilitator_cpu:.0%} with the projector alone ({facilitator_cpu * 2000:.0f} ms "
+          f"per 2-second round of its live fragments), {idle_cpu:.0%} with {phones} phones polling "
+          f"({per_poll_ms:.1f} ms per phone's 3-second check), {rating_cpu:.0%} while everyone rated")
+    for kind in ("browser", "light"):
+        group = [p for p in people if p.kind == kind and p.ratings_in_phase]
+        if group:
+            kb = sum(p.bytes_rating_phase for p in group) / sum(p.ratings_in_phase for p in group) / 1024
+            print(f"bytes a phone receives per rating ({kind}, polling included): {kb:.1f} KB")
+    if controls:
+        print("facilitator's controls while everyone rated (click to page back): "
+              + ", ".join(f"{k} {'no answer' if v is None else f'{v:.2f} s'}" for k, v in controls.items()))
+        ok = ok and None not in controls.values()
+    print(f"load average at end: {load_average()}")
+    log_text = log_path.read_text(errors="replace")
+    if "Traceback" in log_text:
+        ok = False
+        print("the app's log has a traceback:\n" + log_text[log_text.index("Traceback"):][:2000])
+    print("all ratings stored once, no errors" if ok else "PROBLEMS: see above")
+    return 0 if ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--browsers", type=int, default=30, help="participants in real browser contexts")
+    parser.add_argument("--light", type=int, default=30, help="participants as light websocket clients")
+    parser.add_argument("--contexts-per-browser", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=60, help="how long everyone rates")
+    parser.add_argument("--idle", type=float, default=10, help="seconds of idle polling measured for CPU")
+    parser.add_argument("--before", action="store_true",
+                        help="Streamlit's garbage collection after every run on, as the project shipped before")
+    parser.add_argument("--app-root", help="another checkout's app to run (default: this one)")
+    parser.add_argument("--no-controls", action="store_true", help="the facilitator does not reveal and hide")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    return asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
