@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from matrix import Catalog, DevelopmentFunding, Matrix, Pathway, ServiceSpecifications, discover, matrix_dirs
+from matrix import Catalog, DevelopmentFunding, Matrix, Pathway, ServiceSpecifications, discover, matrix_dirs, version_key
 
 from .access import SYSTEM, Principal
 from .model import NATIONAL_MATRIX_ID, AuditEntry
@@ -160,7 +160,7 @@ class Store:
         found = self.matrices().values()
         if not found:
             raise NotFoundError("no maturity matrix is available (none found in the matrix folders)")
-        return max(found, key=lambda m: (m.id == NATIONAL_MATRIX_ID, m.version))
+        return max(found, key=lambda m: (m.id == NATIONAL_MATRIX_ID, version_key(m.version)))
 
     def use_matrix(self, matrix: Matrix | None) -> Matrix:
         """The given matrix (remembered for later checks), or the default one."""

@@ -20,6 +20,7 @@ from assessments import workshop as ws
 from assessments.scoring import AGREEMENT_THRESHOLD
 from assessments.store import Store
 from assessments.values import LockedError, StoreError
+from matrix import version_key
 
 from . import messages as M
 from .catalog import get_catalog
@@ -83,7 +84,7 @@ def open_new(message_key: str, store: Store, actor: str | None) -> None:
     st.subheader("Open a new workshop", anchor=False)
     ics, pcn, year, matrix_column = page_header(year_key="workshop_year", year_label="Assessment year", extra=True)
     catalog = get_catalog()
-    matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, m.version))
+    matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, version_key(m.version)))
     existing = assessing.find_assessment(store, pcn.code, year)
     default = (catalog.matrices.get((existing.matrix_id, existing.matrix_version)) if existing else None) \
         or catalog.latest_matrix()

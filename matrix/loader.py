@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -337,6 +338,18 @@ def load_matrix(path: str | os.PathLike) -> Matrix:
     return doc
 
 
+_VERSION_PART = re.compile(r"[0-9]+|[^\W\d_]+")
+
+
+def version_key(version: str) -> tuple:
+    """Sort key for versions: part by part, whole numbers as numbers (4.3.1 before 10.0.0,
+    2019/20 before 2024/25); at one position a number comes before letters, letters compare
+    ignoring case, and a version with more parts comes after one it extends (2.1 before 2.1.1).
+    Separators (. / - _ space) only divide parts; the text itself breaks any remaining tie."""
+    parts = tuple((0, int(p), "") if p.isdigit() else (1, 0, p.casefold()) for p in _VERSION_PART.findall(str(version)))
+    return parts, str(version)
+
+
 @dataclass
 class Catalog:
     """Everything found in the matrix folders: valid documents by (id, version), and the files that failed."""
@@ -353,16 +366,16 @@ class Catalog:
 
     def latest_matrix(self, matrix_id: str | None = None) -> Matrix | None:
         found = [m for m in self.matrices.values() if matrix_id is None or m.id == matrix_id]
-        return max(found, key=lambda m: (m.id == "nhse-pcn-maturity", m.version), default=None)
+        return max(found, key=lambda m: (m.id == "nhse-pcn-maturity", version_key(m.version)), default=None)
 
     def default_pathway(self) -> Pathway | None:
-        return max(self.pathways.values(), key=lambda p: p.version, default=None)
+        return max(self.pathways.values(), key=lambda p: version_key(p.version), default=None)
 
     def default_specifications(self) -> ServiceSpecifications | None:
-        return max(self.specifications.values(), key=lambda s: s.version, default=None)
+        return max(self.specifications.values(), key=lambda s: version_key(s.version), default=None)
 
     def default_funding(self) -> DevelopmentFunding | None:
-        return max(self.funding.values(), key=lambda f: f.version, default=None)
+        return max(self.funding.values(), key=lambda f: version_key(f.version), default=None)
 
     def add(self, doc: Document, file: str) -> None:
         key = (doc.kind, doc.id, doc.version)

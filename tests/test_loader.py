@@ -285,3 +285,19 @@ def test_cli_validate_exit_codes(tmp_path):
     assert len(lines) == 1 and lines[0].startswith(f"{broken}:")
     assert "no descriptor for stage 'step-2'" in lines[0]
     assert any(f"'{e.id}'" in lines[0] for _, e in first_element)
+
+
+def test_versions_compare_by_their_numeric_parts():
+    from matrix import version_key
+
+    given = ["10.0.0", "4.3.1", "2.1.1", "2.1", "2024/25", "2019/20", "v10", "V2", "1.0"]
+    assert sorted(given, key=version_key) == ["1.0", "2.1", "2.1.1", "4.3.1", "10.0.0", "2019/20", "2024/25",
+                                              "V2", "v10"]
+    assert version_key("1.0") < version_key("1.a")  # a number comes before letters at the same place
+
+
+def test_the_latest_matrix_is_the_highest_version_by_number_not_by_text(tmp_path):
+    for version in ("4.3.1", "10.0.0", "9.9"):
+        (tmp_path / f"m-{version}.yaml").write_text(_replace('version: "1.0"', f'version: "{version}"'))
+    catalog = discover([tmp_path])
+    assert len(catalog.matrices) == 3 and catalog.latest_matrix("example-matrix").version == "10.0.0"

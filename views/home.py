@@ -4,6 +4,7 @@ import streamlit as st
 from components.catalog import get_catalog
 from components.look import plain
 from components.matrix_view import show_matrix, show_pathway
+from matrix import version_key
 
 catalog = get_catalog()
 st.title("PCN maturity matrix")
@@ -14,7 +15,7 @@ st.markdown(
 if catalog.invalid:
     st.warning(f"{len(catalog.invalid)} matrix file(s) could not be loaded. See the Matrices page for details.")
 
-matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, m.version))
+matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, version_key(m.version)))
 if not matrices:
     st.error("No valid maturity matrix was found. Check the Matrices page for the problems in each file.")
 else:
