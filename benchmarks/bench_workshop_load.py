@@ -501,14 +501,8 @@ async def main_async(args) -> int:
     if args.before:
         env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true"
     print(f"load average at start: {load_average()} (2 cores; other work on the machine counts)")
-    print("simulated phones " + ("at the server's priority" if args.same_priority else "at nice 10, below the server"))
     proc, url = start_app(app_root, env, tmp / "streamlit.log")
     pid = proc.pid
-    if not args.same_priority:
-        # In the room each phone draws its own page; here 30 chromium renderers share the server's
-        # cores. Lower this process's priority (the browsers and light clients inherit it) so the
-        # server gets the CPU it would have, and the figures measure the server, not the simulation.
-        os.nice(10)
     rng = random.Random(args.seed)
     phase = {"rating": False}
     people = [Participant(f"Browser {i + 1:02d}", "browser") for i in range(args.browsers)] + \
@@ -735,8 +729,6 @@ def main() -> int:
                         help="Streamlit's garbage collection after every run on, as the project shipped before")
     parser.add_argument("--app-root", help="another checkout's app to run (default: this one)")
     parser.add_argument("--no-controls", action="store_true", help="the facilitator does not reveal and hide")
-    parser.add_argument("--same-priority", action="store_true",
-                        help="run the simulated phones at the server's priority (by default they yield to it)")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
     return asyncio.run(main_async(args))

@@ -19,6 +19,7 @@ from collections import OrderedDict
 
 import streamlit as st
 
+from assessments.access import AccessDenied
 from assessments import workshop as ws
 from assessments.store import Store
 from assessments.values import InputError, StoreError
@@ -191,7 +192,10 @@ def facilitator_news(token: str, drawn_version: int | None) -> None:
 def news(workshop: ws.Workshop, token: str) -> ws.WorkshopSummary | None:
     """The facilitator's news; the group's results when they are revealed."""
     st.session_state[SEEN] = (workshop.status, workshop.revealed)
-    s = results(token) if workshop.revealed else None
+    try:
+        s = results(token) if workshop.revealed else None
+    except AccessDenied:  # hidden again between reading the workshop and its results: show none
+        s = None
     facilitator_news(token, s.workshop.version if s else None)
     return s
 
