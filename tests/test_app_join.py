@@ -132,4 +132,3 @@ def test_the_device_cookie_is_strict_for_a_day_and_cannot_break_out_of_its_scrip
     assert script.count("</script>") == 1 and script.endswith("</script>")
     assert "location.protocol==='https:'?';Secure'" in script  # Secure whenever the page is served over HTTPS
     assert ";Max-Age=0;" in cookie_script("", 0)  # forgetting the device deletes the cookie
-
