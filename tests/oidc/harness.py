@@ -191,8 +191,9 @@ def write_secrets(directory: Path, app_port: int, provider: OidcProvider, *,
 
 
 def start_streamlit(script: Path, log_path: Path, *, secrets_file: Path | None = None, port: int | None = None,
-                    env_extra: dict[str, str] | None = None, timeout: float = 60) -> tuple[subprocess.Popen, str]:
-    """`streamlit run script` on 127.0.0.1 (as tests/browser/conftest.py starts app.py), with the
+                    env_extra: dict[str, str] | None = None, timeout: float = 60,
+                    cwd: Path = ROOT) -> tuple[subprocess.Popen, str]:
+    """`streamlit run script` on 127.0.0.1 from `cwd` (whose .streamlit/config.toml applies) (as tests/browser/conftest.py starts app.py), with the
     given secrets file in place of the default ones; returns once /_stcore/health says ok."""
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
@@ -202,7 +203,7 @@ def start_streamlit(script: Path, log_path: Path, *, secrets_file: Path | None =
         cmd += ["--secrets.files", str(secrets_file)]
     env = {**os.environ, **(env_extra or {})}
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=log,
                                 stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
