@@ -86,6 +86,16 @@ def start_app(app_root: Path, env_extra: dict[str, str], log_path: Path) -> tupl
     return start_streamlit(app_root / "app.py", log_path, env_extra=env_extra, timeout=120, cwd=app_root)
 
 
+def niced_chromium(folder: Path, nice: int) -> str:
+    """A launcher for chromium at the given niceness (its child processes inherit it)."""
+    if nice <= 0:
+        return CHROMIUM
+    exe = folder / "chromium-niced"
+    exe.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} "{CHROMIUM}" "$@"\n')
+    exe.chmod(0o755)
+    return str(exe)
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -491,11 +501,16 @@ async def main_async(args) -> int:
              [Participant(f"Light {i + 1:02d}", "light") for i in range(args.light)]
     print(f"app on {url} ({'garbage collection after every run, as before' if args.before else 'project config'}); "
           f"workshop {w['code']}; {args.browsers} browser and {args.light} light participants; "
-          f"{args.seconds} s of rating")
+          f"{args.seconds} s of rating; phones' browsers at nice {args.phones_nice}")
     async with async_playwright() as pw:
         n_browsers = max(1, -(-args.browsers // args.contexts_per_browser)) + 1
-        browsers = [await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                    for _ in range(n_browsers)]
+        # The projector's browser is the laptop's and runs as usual. In the room each phone has its own
+        # processor; here the phones' browsers share two cores with the app, so they run niced: they
+        # get the CPU the app and the projector leave, instead of starving them (30 chromium pages
+        # at normal priority took 112% of the machine's 200% and left the app a third of a core).
+        phones_exe = niced_chromium(tmp, args.phones_nice)
+        browsers = [await pw.chromium.launch(executable_path=CHROMIUM if i == 0 else phones_exe, args=CHROMIUM_ARGS)
+                    for i in range(n_browsers)]
         try:
             fac_context, projector = await facilitator(browsers[0], url, w["id"])
             # What the projector alone costs: its fragments every 2 s.
@@ -712,6 +727,8 @@ def main() -> int:
     parser.add_argument("--app-root", help="another checkout's app to run (default: this one)")
     parser.add_argument("--no-controls", action="store_true", help="the facilitator does not reveal and hide")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--phones-nice", type=int, default=19,
+                        help="niceness of the phones' browsers (0: same priority as the app and the projector)")
     args = parser.parse_args()
     return asyncio.run(main_async(args))
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import time
 
 import streamlit as st
 
@@ -65,11 +66,26 @@ def _from(addresses: set[str]) -> bool:
     return ip in addresses
 
 
+# Streamlit keeps a parsed secrets file, but with no file at all it looks for one again, under a
+# process-wide lock, on every `in st.secrets`. Every run asks several times, so with 60 phones the
+# runs queued on that lock (py-spy: 87 of 142 samples of script threads). A few seconds' answer
+# is kept instead; a secrets file added later is seen within that time.
+AUTH_RECHECK_SECONDS = 5.0
+_auth_seen: tuple[int, float, bool] = (0, float("-inf"), False)
+
+
 def auth_configured() -> bool:
+    global _auth_seen
+    secrets_id, at, seen = _auth_seen
+    now = time.monotonic()
+    if secrets_id == id(st.secrets) and now - at < AUTH_RECHECK_SECONDS:  # AppTest swaps st.secrets
+        return seen
     try:
-        return "auth" in st.secrets
+        seen = "auth" in st.secrets
     except Exception:  # no secrets file at all
-        return False
+        seen = False
+    _auth_seen = (id(st.secrets), now, seen)
+    return seen
 
 
 def mode() -> str:
