@@ -7,8 +7,13 @@ the backup file's JSON layout, one table row per line.
 Ratings files have one row per PCN, year and element. Importing checks every row first; a file
 with any bad row changes nothing and every bad row is reported with its line number as a
 spreadsheet shows it (the header is line 1). A row is applied as written: blank cells clear
-the field. Rows with no rating values at all (no stages, confidence, evidence or note) are
-skipped, so an untouched template imports as nothing.
+the field. Rows with no rating values at all (no stages, confidence, evidence, note or "not
+applicable") are skipped, so an untouched template imports as nothing.
+
+"Not applicable" is the column `not_applicable` (yes or blank; true/false, y/n and 1/0 are read
+too), or "not applicable" / "n/a" written as the current stage. Only elements whose matrix allows
+it may be not applicable, and such a row names no stage. A file without the column leaves what is
+stored as it is, unless the row gives a stage (then the element applies).
 """
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ from typing import Any
 from matrix import Matrix
 
 from . import ratings
-from .model import AGREED, DRAFT, RATING_FIELDS, SUPERSEDED
+from .model import AGREED, DRAFT, RATING_FIELDS, SUPERSEDED, rating_audit_value
 from .organisations import pcn as get_pcn
 from .organisations import pcns as all_pcns
 from . import guard
@@ -35,10 +40,14 @@ from .values import (InputError, LockedError, NotFoundError, check_confidence, c
                      check_stage, check_text, check_year)
 
 COLUMNS = ["pcn_code", "year", "matrix_id", "matrix_version", "element_id", "current_stage", "target_stage",
-           "confidence", "evidence", "note"]
+           "confidence", "evidence", "note", "not_applicable"]
 INFO_COLUMNS = ["pcn_name", "element_title"]  # written for people reading the file; ignored on import
 REQUIRED = ("pcn_code", "year", "element_id")
-VALUE_COLUMNS = ("current_stage", "target_stage", "confidence", "evidence", "note")
+VALUE_COLUMNS = ("current_stage", "target_stage", "confidence", "evidence", "note", "not_applicable")
+NOT_APPLICABLE_YES = "yes"  # how an export writes "not applicable" (blank when the element applies)
+_YES = {"yes", "y", "true", "1", "n/a", "na", "not applicable"}
+_NO = {"no", "n", "false", "0"}
+_NA_STAGE = {"n/a", "na", "not applicable"}
 
 
 @dataclass(frozen=True)
@@ -234,7 +243,8 @@ def check_rows(store, header: list[str], body: list[tuple[int, list[Any]]], file
         if bad:
             problems.extend(RowProblem(line, b) for b in bad)
             continue
-        if all(cells.get(c) is None for c in VALUE_COLUMNS):
+        if all(cells.get(c) is None or (c == "not_applicable" and str(cells[c]).strip().lower() in _NO)
+               for c in VALUE_COLUMNS):
             plan.skipped += 1
             continue
         try:
@@ -326,13 +336,23 @@ def _check_row(store, line: int, cells: dict, pcns: set[str], live: dict, by_pcn
             raise InputError(f"the {year} assessment of {pcn} uses {matrix.id} version {existing.matrix_version}, "
                              f"not {matrix.version}")
     element = check_element(matrix, cells["element_id"])
+    current = cells.get("current_stage")
+    na_stage = current is not None and str(current).strip().lower() in _NA_STAGE
     values = {
-        "current_stage": check_stage(matrix, cells.get("current_stage"), "current stage"),
+        "current_stage": None if na_stage else check_stage(matrix, current, "current stage"),
         "target_stage": check_stage(matrix, cells.get("target_stage"), "target stage"),
         "confidence": check_confidence(cells.get("confidence")),
         "evidence": check_text(cells.get("evidence"), "evidence"),
         "note": check_text(cells.get("note"), "note"),
     }
+    na = _not_applicable(cells, na_stage)
+    if na is None and (values["current_stage"] or values["target_stage"]):
+        na = False  # a stage given: the element applies
+    if na is not None:
+        values["not_applicable"] = ratings.check_not_applicable(matrix, element, na)
+        if na and (values["current_stage"] or values["target_stage"]):
+            raise InputError(f"'{element}' is marked not applicable, so it takes no stage: leave current_stage and "
+                             f"target_stage empty")
     unchanged = False
     if existing is not None:
         stored = stored_ratings(existing.id).get(element)
@@ -341,6 +361,19 @@ def _check_row(store, line: int, cells: dict, pcns: set[str], live: dict, by_pcn
             raise InputError(f"the {year} assessment of {pcn} is agreed and locked, and this row would change "
                              f"'{element}': open a new draft from it in the app before importing changes")
     return _Row(line, pcn, year, matrix, element, values, unchanged)
+
+
+def _not_applicable(cells: dict, na_stage: bool) -> bool | None:
+    """The row's "not applicable": True, False, or None when the file does not say (no column)."""
+    if "not_applicable" not in cells:
+        return True if na_stage else None
+    raw = cells["not_applicable"]
+    text = "" if raw is None else str(raw).strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO or not text:
+        return na_stage
+    raise InputError(f"not_applicable: {str(raw)!r} is not yes or no (write yes, or leave it empty)")
 
 
 def import_ratings(store, path: str | Path, *, by: str | None = None, data: bytes | None = None,
@@ -411,17 +444,21 @@ def _write(store, plan: _Plan, by: str | None, name: str) -> tuple[int, list[tup
                 lines[(aid, row.element_id)] = row.line
                 before = stored.get((aid, row.element_id))
                 if before is None:
+                    values = {f: row.values.get(f) for f in RATING_FIELDS}
+                    values["not_applicable"] = bool(values["not_applicable"])
                     inserts.append({"assessment_id": aid, "element_id": row.element_id, "updated_by": b.by,
-                                    "updated_at": b.at, "version": 1, **{f: row.values.get(f) for f in RATING_FIELDS}})
+                                    "updated_at": b.at, "version": 1, **values})
                     audits.append(("rating", f"{aid}/{row.element_id}",
-                                   {f: (None, row.values.get(f)) for f in RATING_FIELDS}))
+                                   {f: (None, rating_audit_value(f, v)) for f, v in values.items()}))
                     continue
                 version, old = before
                 changes = {k: (old[k], v) for k, v in row.values.items() if old[k] != v}
                 if changes:
                     updates.append({"assessment_id": aid, "element_id": row.element_id, "version": version,
                                     **{k: v for k, (_, v) in changes.items()}})
-                    audits.append(("rating", f"{aid}/{row.element_id}", changes))
+                    audits.append(("rating", f"{aid}/{row.element_id}",
+                                   {k: (rating_audit_value(k, o), rating_audit_value(k, v))
+                                    for k, (o, v) in changes.items()}))
             line = plan.rows[0].line
             b.insert_many(RatingRow, inserts, duplicate="someone saved one of these ratings while the file was "
                                                         "importing: import it again")
@@ -459,7 +496,8 @@ def export_rows(store, *, ics_code: str | None = None, year: str | None = None) 
                 r = rec.ratings[eid]
                 title = m.element(eid).title if m and eid in order else ""
                 out.append([a.pcn_code, a.year, a.matrix_id, a.matrix_version, eid, r.current_stage, r.target_stage,
-                            r.confidence, r.evidence, r.note, rec.pcn.name, title])
+                            r.confidence, r.evidence, r.note, NOT_APPLICABLE_YES if r.not_applicable else None,
+                            rec.pcn.name, title])
     out.sort(key=lambda r: (r[0], r[1], r[2]))  # stable: element order kept within an assessment
     return out
 
@@ -480,8 +518,16 @@ def write_template(store, path: str | Path, *, matrix: Matrix | None = None, pcn
     matrix = matrix or store.default_matrix()
     pcn = get_pcn(store, pcn_code) if pcn_code else None
     year = check_year(year) if year else None
-    rows = [[pcn.code if pcn else None, year, matrix.id, matrix.version, e.id, None, None, None, None, None,
+    rows = [[pcn.code if pcn else None, year, matrix.id, matrix.version, e.id, None, None, None, None, None, None,
              pcn.name if pcn else None, e.title] for _, e in matrix.elements()]
+    allowed = [e for _, e in matrix.elements() if matrix.allows_not_applicable(e.id)]
+    if not allowed:
+        na_rule = "Leave empty: no element of this matrix may be rated not applicable"
+    elif len(allowed) == len(rows):
+        na_rule = "yes when the element does not apply to the PCN (then leave the stages empty); otherwise empty"
+    else:
+        na_rule = ("yes when the element does not apply to the PCN (then leave the stages empty); only for: "
+                   + ", ".join(e.id for e in allowed))
     guide = [
         ["Column", "What to write"],
         ["pcn_code", "The PCN's ODS code: U followed by five digits, e.g. U12345"],
@@ -491,6 +537,7 @@ def write_template(store, path: str | Path, *, matrix: Matrix | None = None, pcn
         ["current_stage, target_stage", "One of: " + ", ".join(f"{s.id} ({s.label})" for s in matrix.stages)],
         ["confidence", "low, medium or high (or leave empty)"],
         ["evidence, note", "Plain text"],
+        ["not_applicable", na_rule],
         ["pcn_name, element_title", "For reading only; ignored on import"],
         ["", "Rows with no stage, confidence, evidence or note are skipped. "
              "A file with any bad row imports nothing and lists every problem by line."],

@@ -13,7 +13,14 @@ from enum import Enum
 DRAFT, AGREED, SUPERSEDED = "draft", "agreed", "superseded"
 STATUSES = (DRAFT, AGREED, SUPERSEDED)
 CONFIDENCES = ("low", "medium", "high")
-RATING_FIELDS = ("current_stage", "target_stage", "evidence", "note", "confidence")
+RATING_FIELDS = ("current_stage", "target_stage", "evidence", "note", "confidence", "not_applicable")
+NOT_APPLICABLE = "Not applicable"  # how a rating of an element that does not apply is shown, wherever a stage is
+
+
+def rating_audit_value(name: str, value):
+    """A rating field's value as its audit row records it: "not applicable" unset is no value,
+    so a new rating's audit names only what was set."""
+    return (value or None) if name == "not_applicable" else value
 NATIONAL_MATRIX_ID = "nhse-pcn-maturity"
 
 
@@ -81,6 +88,7 @@ class Rating:
     updated_by: str
     updated_at: datetime
     version: int
+    not_applicable: bool = False  # rated "does not apply here": no stages, left out of every mean
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import guard
+from matrix import Matrix
+
+from . import guard, matrix_choice
 from .access import ADMINISTER, AccessDenied, denied
 from .model import ICS, KEEP, PCN
 from .records import queries
@@ -84,6 +86,45 @@ def pcns(store, ics_code: str | None = None) -> list[PCN]:
         found = queries.pcns(r, ics_code)
     v = guard.Visibility(store)
     return found if v.admin else [p for p in found if v.sees_pcn(p.code, p.ics_code)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The ICS's default matrix: what its new years and workshops start on (an administrator sets it).
+# Only the matrix id is kept; its newest loaded version is used, as for the national matrix.
+
+def default_matrix_id(store, ics_code: str) -> str | None:
+    """The matrix id the ICS has chosen, or None (the national matrix). Anyone who sees the ICS sees it."""
+    found = ics(store, ics_code)
+    with store.read() as r:
+        return r.get(IcsRow, found.code).default_matrix_id
+
+
+def default_matrix_ids(store) -> dict[str, str | None]:
+    """Every ICS the principal sees -> its chosen matrix id (None: the national matrix), in two reads."""
+    seen = {i.code for i in list_ics(store)}
+    with store.read() as r:
+        return {code: chosen for code, chosen in r.values(IcsRow, ["code", "default_matrix_id"]) if code in seen}
+
+
+def default_matrix(store, ics_code: str | None) -> Matrix:
+    """The matrix an ICS's new years and workshops start on: the newest loaded version of the ICS's
+    choice, else (none chosen, or its file is gone) the national matrix."""
+    chosen = default_matrix_id(store, ics_code) if ics_code else None
+    return matrix_choice.newest(store, chosen) or store.default_matrix()
+
+
+def set_default_matrix(store, ics_code: str, matrix_id: str | None, *, by: str | None = None,
+                       expected_version: int, source: str | None = None) -> ICS:
+    """Choose the ICS's default matrix (a loaded matrix id), or None for the national matrix."""
+    guard.check(store, ADMINISTER)
+    matrix_id = check_text(matrix_id, "matrix id", 200)
+    if matrix_id is not None:
+        matrix_id = matrix_choice.find_matrix(store.store, matrix_id).id
+    with store.batch(by=by, source=source) as uow:
+        guard.check(uow, ADMINISTER)
+        row = _row(uow, IcsRow, check_ics_code(ics_code), "ICS")
+        return queries.as_ics(_update(uow, row, "ics", f"ICS {row.code}", {"default_matrix_id": matrix_id},
+                                      expected_version))
 
 
 # ---------------------------------------------------------------------------------------------

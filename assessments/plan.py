@@ -22,7 +22,7 @@ from typing import Any
 
 from matrix import DevelopmentFunding, Matrix, ServiceSpecifications
 
-from .scoring import Snapshot, domain_scores, element_scores
+from .scoring import Snapshot, domain_scores, element_positions
 from . import guard
 from .access import EDIT, SUBMIT
 from .model import KEEP
@@ -170,7 +170,8 @@ def suggest_priorities(snapshot: Snapshot, n: int = 5) -> list[Suggestion]:
     m = snapshot.matrix
     if n <= 0:
         return []
-    current, target = element_scores(snapshot, "current"), element_scores(snapshot, "target")
+    # Positions, not scores: gaps are counted in stages and index the stage labels.
+    current, target = element_positions(snapshot, "current"), element_positions(snapshot, "target")
     domains = {d.domain_id: d for d in domain_scores(snapshot, "current")}
     scored = [d.score for d in domains.values() if d.score is not None]
     lowest = min(scored) if scored else None

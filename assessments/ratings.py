@@ -19,7 +19,8 @@ from matrix import Matrix
 
 from . import guard
 from .access import CONFIRM, EDIT, SUBMIT, AccessDenied
-from .model import AGREED, DRAFT, RATING_FIELDS, SUPERSEDED, Assessment, AssessmentRecord, AuditEntry, Rating
+from .model import (AGREED, CONFIDENCES, DRAFT, RATING_FIELDS, SUPERSEDED, Assessment, AssessmentRecord, AuditEntry,
+                    Rating, rating_audit_value)
 from .organisations import pcn as get_pcn
 from .records import UnitOfWork, queries
 from .records.tables import AssessmentRow, PcnRow, RatingRow
@@ -198,11 +199,45 @@ def _set_status(uow: UnitOfWork, row: AssessmentRow, status: str, expected: int 
 
 
 def _insert_rating(uow: UnitOfWork, assessment_id: int, element_id: str, values: Mapping[str, Any]) -> RatingRow:
-    row = RatingRow(assessment_id=assessment_id, element_id=element_id, updated_by=uow.by, updated_at=uow.at,
-                    **{f: values.get(f) for f in RATING_FIELDS})
+    full = {f: values.get(f) for f in RATING_FIELDS}
+    full["not_applicable"] = bool(full["not_applicable"])
+    row = RatingRow(assessment_id=assessment_id, element_id=element_id, updated_by=uow.by, updated_at=uow.at, **full)
     uow.add(row, duplicate=f"the rating of {element_id} already exists (someone saved it a moment ago)")
-    uow.audit("rating", f"{assessment_id}/{element_id}", {f: (None, values.get(f)) for f in RATING_FIELDS})
+    uow.audit("rating", f"{assessment_id}/{element_id}",
+              {f: (None, rating_audit_value(f, v)) for f, v in full.items()})
     return row
+
+
+def check_not_applicable(matrix: Matrix, element_id: str, value: Any) -> bool:
+    """True/False for "does not apply here"; refused for an element whose matrix does not allow it."""
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise InputError(f"'not applicable' must be true or false, not {value!r}")
+    if value and not matrix.allows_not_applicable(element_id):
+        raise InputError(f"'{matrix.element(element_id).title}' cannot be rated not applicable: {matrix.title} "
+                         f"{matrix.version} does not allow it for this element")
+    return value
+
+
+def _with_not_applicable(matrix: Matrix, element_id: str, new: dict[str, Any], fields: Mapping[str, Any],
+                         stored: RatingRow | None) -> dict[str, Any]:
+    """The checked values with "not applicable" kept consistent with the stages: marking an
+    element not applicable clears its stages (naming a stage as well is refused); choosing a
+    stage for an element marked not applicable means it applies after all."""
+    if "not_applicable" in fields:
+        na = check_not_applicable(matrix, element_id, fields["not_applicable"])
+        new["not_applicable"] = na
+        if na:
+            staged = [f for f in ("current_stage", "target_stage") if new.get(f) is not None]
+            if staged:
+                raise InputError(f"'{matrix.element(element_id).title}' is rated not applicable, so it takes no "
+                                 f"{' or '.join(f.replace('_', ' ') for f in staged)}: leave the stages empty")
+            new["current_stage"] = new["target_stage"] = None
+    elif stored is not None and stored.not_applicable and any(
+            new.get(f) is not None for f in ("current_stage", "target_stage")):
+        new["not_applicable"] = False
+    return new
 
 
 # ---------------------------------------------------------------------------------------------
@@ -295,51 +330,132 @@ def open_revision(store, assessment_id: int, *, by: str | None = None, source: s
         return queries.as_assessment(new)
 
 
+def _lineage(matrix: Matrix, matrices: Mapping[tuple[str, str], Matrix]) -> list[str]:
+    """The matrix id, then each id it continues through `supersedes` (a renamed model's old id)."""
+    ids, m, seen = [matrix.id], matrix, {matrix.key}
+    while m.supersedes is not None:
+        key = (m.supersedes.matrix, m.supersedes.version)
+        if m.supersedes.matrix not in ids:
+            ids.append(m.supersedes.matrix)
+        m = matrices.get(key)
+        if m is None or key in seen:
+            break
+        seen.add(key)
+    return ids
+
+
+_CONFIDENCE_ORDER = {c: i for i, c in enumerate(CONFIDENCES)}
+
+
+def _lowest(values: list[Any], order: Mapping[Any, int]) -> Any:
+    """The lowest of the values that are set, by `order`; None when none is."""
+    known = [v for v in values if v in order]
+    return min(known, key=order.__getitem__) if known else None
+
+
+def carried_ratings(rows: list[Any], old: Matrix | None, old_key: tuple[str, str], new: Matrix,
+                    matrices: Mapping[tuple[str, str], Matrix], year: str, state: str) -> dict[str, dict[str, Any]]:
+    """What `start_year` writes: new element id -> rating values, from the older year's ratings
+    (`rows`: objects with element_id, current_stage, target_stage, confidence, not_applicable).
+
+    Element ids follow every `supersedes` step from the older matrix to `new` (without a path,
+    ids the new matrix has carry across as they are):
+    - a rename carries the rating across;
+    - a split (one old element -> several new ones) gives each new element the old rating;
+    - a merge (several old elements -> one new one) keeps the LOWER of the sources' current
+      stages, and the lower of their targets and confidences: the conservative start, to be
+      reviewed; the note names every source and its stage;
+    - a retired old element is not carried; a new element starts unrated.
+    Stages the new matrix does not have are left empty; "not applicable" carries where every
+    source was and the new element allows it."""
+    from .scoring import carry_over, supersedes_path
+
+    steps, _ = supersedes_path(old_key, new, matrices)
+    ids = set(new.element_ids())
+    old_ids = sorted({r.element_id for r in rows})
+    goes = carry_over(old_ids, steps) if steps is not None else {e: ((e,) if e in ids else ()) for e in old_ids}
+    by_new: dict[str, list[Any]] = {}
+    for r in sorted(rows, key=lambda r: r.element_id):
+        if r.current_stage is None and r.target_stage is None and not r.not_applicable:
+            continue
+        for n in goes.get(r.element_id, ()):
+            by_new.setdefault(n, []).append(r)
+    order = {sid: i for i, sid in enumerate(new.stage_ids)}
+    known = set(old.element_ids()) if old is not None else set()
+
+    def title(eid: str) -> str:
+        return old.element(eid).title if eid in known else eid
+
+    def stage_name(r) -> str:
+        if r.not_applicable:
+            return "not applicable"
+        if r.current_stage is None:
+            return "no current stage"
+        return new.stage(r.current_stage).label if r.current_stage in order else r.current_stage
+
+    out: dict[str, dict[str, Any]] = {}
+    parts = {e: len(news) for e, news in goes.items()}  # how many new elements each old one became
+    for eid in new.element_ids():
+        sources = by_new.get(eid)
+        if not sources:
+            continue
+        rated = [r for r in sources if not r.not_applicable]
+        na = not rated and new.allows_not_applicable(eid)
+        values = {
+            "current_stage": None if na else _lowest([r.current_stage for r in rated], order),
+            "target_stage": None if na else _lowest([r.target_stage for r in rated], order),
+            "confidence": _lowest([r.confidence for r in sources], _CONFIDENCE_ORDER),
+            "not_applicable": na, "evidence": None,
+        }
+        if len(sources) > 1:
+            named = ", ".join(f"'{title(r.element_id)}' ({stage_name(r)})" for r in sources)
+            origin = (f"merged from {len(sources)} elements of {year} ({state}): {named}. The lower of their stages "
+                      f"is kept")
+        else:
+            r = sources[0]
+            origin = f"from {year} ({state}, '{title(r.element_id)}'" + (
+                f", now split into {parts[r.element_id]} elements)" if parts[r.element_id] > 1 else ")")
+            if r.not_applicable and not na:
+                origin += f"; it was not applicable then, which {new.title} does not allow for this element"
+        values["note"] = f"Carried over {origin}; review the stage and add this year's evidence."
+        out[eid] = values
+    return out
+
+
 def start_year(store, pcn_code: str, year: str, matrix: Matrix | None = None, *, by: str | None = None,
                copy_from: int | None = None, source: str | None = None) -> Assessment:
     """A new draft for `year`, with last year's ratings as the starting point.
 
-    Copies current stage, target stage and confidence from `copy_from` (default: the PCN's
-    latest earlier assessment against the same matrix id). Evidence is NOT copied: it
-    describes the year it was gathered in and must be looked at afresh, so each copied
-    rating's note says where it came from instead. Element ids are carried across matrix
-    versions directly or through the newer matrix's `supersedes` mapping; stages the new
-    matrix does not have are left empty."""
+    Copies current stage, target stage, confidence and "not applicable" from `copy_from`
+    (default: the PCN's latest earlier live assessment against the same matrix, or one it
+    continues through `supersedes`). Evidence is NOT copied: it describes the year it was
+    gathered in and must be looked at afresh, so each copied rating's note says where it came
+    from instead. How elements carry across matrix versions (renames, merges, splits, retired and
+    new elements): `carried_ratings`. One transaction: if anything fails, nothing is written."""
     with store.batch(by=by, source=source) as uow:
         pcn = _pcn_row(uow, pcn_code)
         guard.check(uow, EDIT, pcn_code=pcn.code, ics_code=pcn.ics_code)
         year = check_year(year)
         matrix = uow.store.use_matrix(matrix)
+        matrices = uow.store.matrices()
         if copy_from is not None:
             source_row = _assessment_row(uow, copy_from)
             if source_row.pcn_code != pcn.code:
                 raise InputError(f"assessment {copy_from} belongs to {source_row.pcn_code}, not {pcn.code}")
         else:
-            source_row = uow.first(AssessmentRow, pcn_code=pcn.code, matrix_id=matrix.id, status__ne=SUPERSEDED,
-                                   year__lt=year, order_by=["-year"])
+            lineage = _lineage(matrix, matrices)
+            earlier = uow.rows(AssessmentRow, pcn_code=pcn.code, matrix_id__in=lineage, status__ne=SUPERSEDED,
+                               year__lt=year)
+            source_row = max(earlier, key=lambda a: (a.year, -lineage.index(a.matrix_id)), default=None)
         new = create_assessment(uow, pcn.code, year, matrix)
         if source_row is None:
             return new
-        old_matrix = uow.store.matrices().get((source_row.matrix_id, source_row.matrix_version))
-        mapping: dict[str, str] = {}
-        if matrix.supersedes and (matrix.supersedes.matrix, matrix.supersedes.version) == (
-                source_row.matrix_id, source_row.matrix_version):
-            mapping = dict(matrix.supersedes.elements)
-        elements, stages = set(matrix.element_ids()), set(matrix.stage_ids)
+        key = (source_row.matrix_id, source_row.matrix_version)
         state = "agreed" if source_row.status == AGREED else "draft"
-        for r in uow.rows(RatingRow, assessment_id=source_row.id, order_by=["element_id"]):
-            element = mapping.get(r.element_id, r.element_id)
-            if element not in elements or (r.current_stage is None and r.target_stage is None):
-                continue
-            known = old_matrix is not None and r.element_id in old_matrix.element_ids()
-            title = old_matrix.element(r.element_id).title if known else r.element_id
-            _insert_rating(uow, new.id, element, {
-                "current_stage": r.current_stage if r.current_stage in stages else None,
-                "target_stage": r.target_stage if r.target_stage in stages else None,
-                "confidence": r.confidence, "evidence": None,
-                "note": f"Carried over from {source_row.year} ({state}, '{title}'); review the stage and add this "
-                        f"year's evidence.",
-            })
+        rows = uow.rows(RatingRow, assessment_id=source_row.id, order_by=["element_id"])
+        for element, values in carried_ratings(rows, matrices.get(key), key, matrix, matrices, source_row.year,
+                                               state).items():
+            _insert_rating(uow, new.id, element, values)
         return new
 
 
@@ -359,7 +475,8 @@ def discard_draft(store, assessment_id: int, *, by: str | None = None, expected_
             raise uow.conflict(f"The {row.year} assessment of {row.pcn_code}", row, {"status": "discarded"},
                                expected_version, ["status"])
         for r in uow.rows(RatingRow, assessment_id=row.id, order_by=["element_id"]):
-            uow.audit("rating", f"{row.id}/{r.element_id}", {f: (getattr(r, f), None) for f in RATING_FIELDS})
+            uow.audit("rating", f"{row.id}/{r.element_id}",
+                      {f: (rating_audit_value(f, getattr(r, f)), None) for f in RATING_FIELDS})
         uow.audit("assessment", str(row.id), {f: (getattr(row, f), None) for f in ASSESSMENT_AUDIT_FIELDS})
         revision_of = row.revision_of
         uow.delete_where(RatingRow, assessment_id=row.id)
@@ -372,8 +489,9 @@ def discard_draft(store, assessment_id: int, *, by: str | None = None, expected_
 
 def save_rating(store, assessment_id: int, element_id: str, *, by: str | None = None, expected_version: int | None,
                 source: str | None = None, **fields: Any) -> Rating:
-    """Set the given fields of one rating: current_stage, target_stage, evidence, note, confidence
-    (fields not given stay as they are).
+    """Set the given fields of one rating: current_stage, target_stage, evidence, note, confidence,
+    not_applicable (fields not given stay as they are). Not applicable only where the element's
+    matrix allows it; it clears the stages.
 
     `expected_version` is the version you read (0 if there was no rating yet). None skips the
     check: only inside a unit of work of a bulk import, whose every change is still audited."""
@@ -388,9 +506,10 @@ def save_rating(store, assessment_id: int, element_id: str, *, by: str | None = 
         check_draft(a)
         matrix = uow.store.matrix(a.matrix_id, a.matrix_version)
         element_id = check_element(matrix, element_id)
-        new = rating_values(matrix, **fields)
+        new = rating_values(matrix, **{k: v for k, v in fields.items() if k != "not_applicable"})
         what = f"The rating of '{matrix.element(element_id).title}' in the {a.year} assessment of {a.pcn_code}"
         row = uow.get(RatingRow, (a.id, element_id))
+        new = _with_not_applicable(matrix, element_id, new, fields, row)
         stored_version = row.version if row is not None else 0
         if expected_version is not None and expected_version != stored_version:
             raise uow.conflict(what, row, new, expected_version, new.keys())
@@ -404,7 +523,8 @@ def save_rating(store, assessment_id: int, element_id: str, *, by: str | None = 
         if not changes:
             return queries.as_rating(row)
         uow.update(row, {k: v for k, (_, v) in changes.items()}, conflict=conflict)
-        uow.audit("rating", f"{a.id}/{element_id}", changes)
+        uow.audit("rating", f"{a.id}/{element_id}",
+                  {k: (rating_audit_value(k, b), rating_audit_value(k, v)) for k, (b, v) in changes.items()})
         return queries.as_rating(row)
 
 

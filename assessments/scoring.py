@@ -1,7 +1,13 @@
 """Scores computed from ratings: pure functions over plain data (no database, no Streamlit).
 
 Rules, in one place:
-- A stage's score is its position in the matrix's scale: first stage = 0.
+- A stage's score is its `score` in the matrix file, else its position in the scale (first
+  stage = 0). Every number made from a stage goes through `stage_score` / `Matrix.stage_scores`,
+  and `stage_scale` gives the scale (labels, scores, "on a scale of X to Y") to the tables, the
+  charts and the reports. Ordinal uses (workshop medians, "n stages from the target") use the
+  position, `stage_position`.
+- An element rated "not applicable" has no score and is left out of every mean and count: its
+  domain's n_elements counts only the elements that apply.
 - A domain's score is the mean over its RATED elements, always given with how many were rated.
 - The overall score is the mean of the domain scores, so each domain weighs the same however
   many elements it has (it is the mean of what the radar shows).
@@ -9,9 +15,11 @@ Rules, in one place:
   elements' gaps.
 - Across matrix versions the older assessment is translated into the newer matrix's element ids
   through `supersedes` (following chains 2018 -> 2019 -> 2023). Ids that did not change map to
-  themselves. When several old elements map to one new element, the new element's score is the
-  mean of the old elements that were rated. Elements with no counterpart on the other side are
-  reported as not comparable, never dropped. Matrices with different numbers of stages cannot be
+  themselves. When several old elements map to one new element (a merge), the new element's
+  score is the mean of the old elements that were rated; when one old element maps to several
+  (a split), each new element continues it with its score. Elements with no counterpart on the
+  other side (retired old ones, new ones) are reported as not comparable, never dropped.
+  Matrices on different scales (another number of stages, or other stage scores) cannot be
   compared at all: the result says so and carries no numbers.
 - A domain's year-on-year change is like-for-like: the mean of (after - before) over the elements
   rated in both years, so an element rated only once never moves the change.
@@ -20,7 +28,8 @@ Rules, in one place:
   and Wierman's consensus measure (see `agreement`), which knows the scale's length; an element's
   views "differ" (`split`) when its agreement is below AGREEMENT_THRESHOLD.
 
-A rating is any object with `element_id`, `current_stage` and `target_stage` (stage ids or None).
+A rating is any object with `element_id`, `current_stage` and `target_stage` (stage ids or None),
+and optionally `not_applicable`.
 A rating that names an element or a stage the matrix does not have is an error (ValueError), not
 a silent gap: the records layer is expected to store only valid ratings.
 """
@@ -46,6 +55,7 @@ class Rating(Protocol):
     element_id: str
     current_stage: str | None
     target_stage: str | None
+    # not_applicable: bool, optional (read with getattr, False when absent)
 
 
 @dataclass(frozen=True)
@@ -65,15 +75,20 @@ class Snapshot:
         if not isinstance(self.ratings, Mapping):
             object.__setattr__(self, "ratings", {r.element_id: r for r in self.ratings})
 
-    def scores(self, which: Which = "current") -> dict[str, int | None]:
+    def scores(self, which: Which = "current") -> dict[str, float | None]:
         return element_scores(self, which)
+
+    @property
+    def not_applicable(self) -> frozenset[str]:
+        """Elements rated "not applicable"."""
+        return not_applicable_ids(self.ratings)
 
 
 # ---------------------------------------------------------------------------------------------
-# Stage and element scores
+# Stages as numbers: the one place a stage becomes a number
 
 
-def stage_score(matrix: Matrix, stage_id: str | None) -> int | None:
+def stage_position(matrix: Matrix, stage_id: str | None) -> int | None:
     """Position of the stage in the scale (first stage = 0); None for unrated."""
     if stage_id is None or stage_id == "":
         return None
@@ -85,19 +100,90 @@ def stage_score(matrix: Matrix, stage_id: str | None) -> int | None:
         ) from None
 
 
-def element_scores(snapshot: Snapshot, which: Which = "current") -> dict[str, int | None]:
-    """Every element of the snapshot's matrix, in matrix order, with its score or None."""
+def stage_score(matrix: Matrix, stage_id: str | None) -> float | None:
+    """The stage's score (its `score`, else its position); None for unrated."""
+    i = stage_position(matrix, stage_id)
+    return None if i is None else matrix.stage_scores[i]
+
+
+def _number(x: float) -> str:
+    return f"{x:g}" if abs(x) < 1e6 else f"{x:,.0f}"
+
+
+class StageScale(list):
+    """A matrix's stage labels in scale order (a list, so it can stand where labels do), with
+    each stage's score: what the charts put on their axes and the tables name a score by."""
+
+    def __init__(self, labels: Sequence[str], scores: Sequence[float] | None = None):
+        super().__init__(str(x) for x in labels)
+        self.scores = [float(x) for x in scores] if scores is not None else [float(i) for i in range(len(labels))]
+        if len(self.scores) != len(self):
+            raise ValueError(f"{len(self)} stage labels but {len(self.scores)} scores")
+
+    @property
+    def low(self) -> float:
+        return self.scores[0] if self.scores else 0.0
+
+    @property
+    def high(self) -> float:
+        return self.scores[-1] if self.scores else 0.0
+
+    @property
+    def positional(self) -> bool:
+        """Scores are the positions 0, 1, 2, ...: one point is one stage."""
+        return self.scores == [float(i) for i in range(len(self))]
+
+    @property
+    def steps_of_one(self) -> bool:
+        """Each stage scores one more than the one before (0, 1, 2 or 1, 2, 3): a point is a stage."""
+        return all(abs(b - a - 1) < 1e-9 for a, b in zip(self.scores, self.scores[1:]))
+
+    def words(self) -> str:
+        """'on a scale of 0 to 3'."""
+        return f"on a scale of {_number(self.low)} to {_number(self.high)}"
+
+    def locate(self, score: float) -> tuple[int, int]:
+        """The stages a score sits between, as positions (low, high); the same one twice when it
+        is (within rounding) a stage's own score. Scores outside the scale go to its ends."""
+        eps = 1e-9 + 1e-9 * max(1.0, abs(self.high - self.low))
+        if score <= self.low + eps:
+            return 0, 0
+        for i, s in enumerate(self.scores):
+            if abs(score - s) <= eps:
+                return i, i
+            if s > score:
+                return i - 1, i
+        top = len(self.scores) - 1
+        return top, top
+
+
+def stage_scale(stages: Matrix | Sequence[str]) -> StageScale:
+    """The scale of a matrix (labels and scores), or of plain labels (scores 0, 1, 2, ...).
+    Chart axes: tickvals=scale.scores, ticktext=the labels, range from scale.low to scale.high."""
+    if isinstance(stages, StageScale):
+        return stages
+    if isinstance(stages, Matrix):
+        return StageScale([s.label for s in stages.stages], stages.stage_scores)
+    return StageScale(list(stages))
+
+
+def not_applicable_ids(ratings: Mapping[str, Any] | Iterable[Any]) -> frozenset[str]:
+    rows = ratings.values() if isinstance(ratings, Mapping) else ratings
+    return frozenset(r.element_id for r in rows if getattr(r, "not_applicable", False))
+
+
+def _element_values(snapshot: Snapshot, which: Which, values: Sequence[float]) -> dict[str, Any]:
     m = snapshot.matrix
     ids = m.element_ids()
     unknown = set(snapshot.ratings) - set(ids)
     if unknown:
         raise ValueError(f"{snapshot.year}: ratings for elements not in {m.label}: {', '.join(sorted(unknown))}")
-    index = {s: i for i, s in enumerate(m.stage_ids)}
+    index = {s: v for s, v in zip(m.stage_ids, values)}
     attr = "current_stage" if which == "current" else "target_stage"
-    out: dict[str, int | None] = {}
+    out: dict[str, Any] = {}
     for eid in ids:
         r = snapshot.ratings.get(eid)
-        stage = getattr(r, attr) if r is not None else None
+        stage = getattr(r, attr) if r is not None and not getattr(r, "not_applicable", False) else None
         if stage is None or stage == "":
             out[eid] = None
         elif stage in index:
@@ -105,6 +191,17 @@ def element_scores(snapshot: Snapshot, which: Which = "current") -> dict[str, in
         else:
             raise ValueError(f"{snapshot.year}: element '{eid}' is rated '{stage}', which is not a stage of {m.label}")
     return out
+
+
+def element_scores(snapshot: Snapshot, which: Which = "current") -> dict[str, float | None]:
+    """Every element of the snapshot's matrix, in matrix order, with its stage's score or None
+    (unrated, or rated "not applicable")."""
+    return _element_values(snapshot, which, snapshot.matrix.stage_scores)
+
+
+def element_positions(snapshot: Snapshot, which: Which = "current") -> dict[str, int | None]:
+    """Like element_scores, with each stage's position (0, 1, 2, ...): for counting stages."""
+    return _element_values(snapshot, which, range(len(snapshot.matrix.stages)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -117,7 +214,8 @@ class DomainScore:
     domain_title: str
     score: float | None  # mean over rated elements; None when none is rated
     n_rated: int
-    n_elements: int
+    n_elements: int  # elements that apply (rated "not applicable" ones are not counted)
+    n_not_applicable: int = 0
 
 
 @dataclass(frozen=True)
@@ -145,17 +243,21 @@ def _mean(values: Iterable[float | None]) -> tuple[float | None, int]:
     return (mean(rated) if rated else None), len(rated)
 
 
-def domain_means(matrix: Matrix, scores: Mapping[str, float | None]) -> list[DomainScore]:
-    """Domain means of any per-element values (scores, targets, translated scores)."""
+def domain_means(matrix: Matrix, scores: Mapping[str, float | None],
+                 not_applicable: Iterable[str] = ()) -> list[DomainScore]:
+    """Domain means of any per-element values (scores, targets, translated scores); elements in
+    `not_applicable` are left out of the mean and of n_elements."""
+    skip = set(not_applicable)
     out = []
     for d in matrix.domains:
-        value, n = _mean(scores.get(e.id) for e in d.elements)
-        out.append(DomainScore(d.id, d.title, value, n, len(d.elements)))
+        applies = [e for e in d.elements if e.id not in skip]
+        value, n = _mean(scores.get(e.id) for e in applies)
+        out.append(DomainScore(d.id, d.title, value, n, len(applies), len(d.elements) - len(applies)))
     return out
 
 
 def domain_scores(snapshot: Snapshot, which: Which = "current") -> list[DomainScore]:
-    return domain_means(snapshot.matrix, element_scores(snapshot, which))
+    return domain_means(snapshot.matrix, element_scores(snapshot, which), snapshot.not_applicable)
 
 
 def domain_score(snapshot: Snapshot, domain_id: str, which: Which = "current") -> DomainScore:
@@ -185,8 +287,8 @@ def profile_frame(p: Profile) -> pd.DataFrame:
     return _typed_series(pd.DataFrame(rows, columns=SERIES_COLUMNS))
 
 
-def element_gaps(snapshot: Snapshot) -> dict[str, int]:
-    """target - current for every element where both are set, in matrix order."""
+def element_gaps(snapshot: Snapshot) -> dict[str, float]:
+    """target - current (in stage scores) for every element where both are set, in matrix order."""
     cur, tgt = element_scores(snapshot, "current"), element_scores(snapshot, "target")
     return {e: tgt[e] - cur[e] for e in cur if cur[e] is not None and tgt[e] is not None}
 
@@ -203,7 +305,7 @@ class DomainGap:
 def domain_gaps(snapshot: Snapshot) -> list[DomainGap]:
     gaps = element_gaps(snapshot)
     return [DomainGap(d.domain_id, d.domain_title, d.score, d.n_rated, d.n_elements)
-            for d in domain_means(snapshot.matrix, gaps)]
+            for d in domain_means(snapshot.matrix, gaps, snapshot.not_applicable)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -222,10 +324,16 @@ class Translation:
     retired: tuple[str, ...]  # old element ids with no counterpart in the newer matrix
 
     def apply(self, scores: Mapping[str, float | None]) -> dict[str, float | None]:
-        """Old per-element scores -> new element ids (mean of the rated old elements when merged)."""
+        """Old per-element scores -> new element ids: the mean of the rated old elements when
+        merged, the old element's score for each part of a split."""
         if not self.comparable:
             return {e: None for e in self.target.element_ids()}
         return {new: _mean(scores.get(o) for o in olds)[0] for new, olds in self.sources.items()}
+
+    def not_applicable(self, old: Iterable[str]) -> frozenset[str]:
+        """The new elements not applicable in the older year: every old element they continue was."""
+        na = set(old)
+        return frozenset(new for new, olds in self.sources.items() if olds and all(o in na for o in olds))
 
 
 def _lookup(matrices: Matrices | None, *known: Matrix) -> dict[tuple[str, str], Matrix]:
@@ -234,45 +342,81 @@ def _lookup(matrices: Matrices | None, *known: Matrix) -> dict[tuple[str, str], 
     return found
 
 
-def translation(old: Matrix, new: Matrix, matrices: Matrices | None = None) -> Translation:
-    """The element correspondence from `old` to `new`, following `supersedes` back from `new`."""
-    lookup = _lookup(matrices, old, new)
-    ids_new = new.element_ids()
-    nothing = {e: () for e in ids_new}
-    if len(old.stages) != len(new.stages):
-        reason = (f"{old.label} has {len(old.stages)} stages and {new.label} has {len(new.stages)}: "
-                  "scores on different scales cannot be compared")
-        return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
-    # Walk back from the newer matrix to the older one, collecting one mapping per step.
-    steps: list[tuple[Matrix, Matrix]] = []  # (older, newer)
+def supersedes_path(old_key: tuple[str, str], new: Matrix, matrices: Matrices | None = None
+                    ) -> tuple[list[Matrix] | None, str | None]:
+    """The matrices from the one after `old_key` up to `new`, each superseding the one before,
+    following `supersedes` back from `new`; (None, reason) when there is no such path."""
+    lookup = _lookup(matrices, new)
+    steps: list[Matrix] = []
     m, seen = new, {new.key}
-    while m.key != old.key:
+    while m.key != old_key:
         sup = m.supersedes
         if sup is None:
-            reason = f"{new.label} does not continue {old.label} (no supersedes path between them)"
-            return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
-        prev = lookup.get((sup.matrix, sup.version))
+            return None, "no supersedes path between them"
+        steps.append(m)
+        prev_key = (sup.matrix, sup.version)
+        if prev_key == old_key:
+            break
+        prev = lookup.get(prev_key)
         if prev is None or prev.key in seen:
             missing = "is not loaded" if prev is None else "forms a loop"
-            reason = f"{m.label} supersedes {sup.matrix} {sup.version}, which {missing}"
-            return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
-        steps.append((prev, m))
+            return None, f"{m.label} supersedes {sup.matrix} {sup.version}, which {missing}"
         seen.add(prev.key)
         m = prev
     steps.reverse()
-    step_ids = [(set(newer.element_ids()), dict(newer.supersedes.elements)) for _, newer in steps]
+    return steps, None
+
+
+def carry_over(old_ids: Iterable[str], steps: Sequence[Matrix]) -> dict[str, tuple[str, ...]]:
+    """Old element id -> the element ids of the last matrix in `steps` that continue it, through
+    each step's `supersedes` (a mapped id follows its mapping, a list is a split; an id the step
+    keeps carries on as itself; anything else is retired: an empty tuple)."""
+    out = {}
+    for eid in old_ids:
+        current = (eid,)
+        for newer in steps:
+            ids = set(newer.element_ids())
+            nxt: list[str] = []
+            for c in current:
+                targets = newer.supersedes.targets(c) if newer.supersedes else ()
+                for t in targets or ((c,) if c in ids else ()):
+                    if t not in nxt:
+                        nxt.append(t)
+            current = tuple(nxt)
+        out[eid] = current
+    return out
+
+
+def _scale_note(old: Matrix, new: Matrix) -> str | None:
+    if len(old.stages) != len(new.stages):
+        return (f"{old.label} has {len(old.stages)} stages and {new.label} has {len(new.stages)}: "
+                "scores on different scales cannot be compared")
+    if old.stage_scores != new.stage_scores:
+        shown = lambda m: "/".join(_number(x) for x in m.stage_scores)  # noqa: E731
+        return (f"{old.label} scores its stages {shown(old)} and {new.label} {shown(new)}: "
+                "scores on different scales cannot be compared")
+    return None
+
+
+def translation(old: Matrix, new: Matrix, matrices: Matrices | None = None) -> Translation:
+    """The element correspondence from `old` to `new`, following `supersedes` back from `new`."""
+    ids_new = new.element_ids()
+    nothing = {e: () for e in ids_new}
+    reason = _scale_note(old, new)
+    if reason:
+        return Translation(old, new, False, reason, nothing, tuple(old.element_ids()))
+    steps, why = supersedes_path(old.key, new, _lookup(matrices, old))
+    if steps is None:
+        if why == "no supersedes path between them":
+            why = f"{new.label} does not continue {old.label} (no supersedes path between them)"
+        return Translation(old, new, False, why, nothing, tuple(old.element_ids()))
     sources: dict[str, list[str]] = {e: [] for e in ids_new}
     retired = []
-    for eid in old.element_ids():
-        cur: str | None = eid
-        for newer_ids, mapping in step_ids:
-            cur = mapping.get(cur, cur if cur in newer_ids else None)
-            if cur is None:
-                break
-        if cur is None:
+    for eid, news in carry_over(old.element_ids(), steps).items():
+        if not news:
             retired.append(eid)
-        else:
-            sources[cur].append(eid)
+        for n in news:
+            sources[n].append(eid)
     return Translation(old, new, True, None, {k: tuple(v) for k, v in sources.items()}, tuple(retired))
 
 
@@ -286,11 +430,13 @@ class ElementChange:
     element_title: str
     domain_id: str  # newer matrix's domain; the older matrix's for a retired element
     before: float | None  # translated into the newer matrix (a mean when merged); as rated for a retired one
-    after: int | None
+    after: float | None
     change: float | None  # after - before, only where both are set and comparable
     from_ids: tuple[str, ...]  # the older element ids this one continues
     comparable: bool
     reason: str | None
+    before_not_applicable: bool = False  # every element it continues was rated "not applicable"
+    after_not_applicable: bool = False
 
 
 @dataclass(frozen=True)
@@ -301,7 +447,7 @@ class DomainChange:
     after: float | None
     change: float | None  # mean of element changes (like for like)
     n_compared: int  # elements rated in both years
-    n_elements: int
+    n_elements: int  # elements that apply in the newer year
     comparable: bool
     reason: str | None
 
@@ -322,6 +468,7 @@ def compare(before: Snapshot, after: Snapshot, matrices: Matrices | None = None,
     new = after.matrix
     prior = t.apply(element_scores(before, which))
     now = element_scores(after, which)
+    na_before, na_after = t.not_applicable(before.not_applicable), after.not_applicable
     elements: list[ElementChange] = []
     for d, e in new.elements():
         olds = t.sources.get(e.id, ())
@@ -334,16 +481,18 @@ def compare(before: Snapshot, after: Snapshot, matrices: Matrices | None = None,
         b = prior.get(e.id) if ok else None
         a = now[e.id]
         change = a - b if ok and a is not None and b is not None else None
-        elements.append(ElementChange(e.id, e.title, d.id, b, a, change, olds, ok, why))
+        elements.append(ElementChange(e.id, e.title, d.id, b, a, change, olds, ok, why,
+                                      ok and e.id in na_before, e.id in na_after))
     old_m, old_scores = before.matrix, element_scores(before, which)
     # When nothing is comparable the new elements already carry the reason; listing every old
     # element as retired as well would only repeat it.
     for eid in t.retired if t.comparable else ():
         why = f"no counterpart in {new.label} ({after.year})"
         elements.append(ElementChange(eid, old_m.element(eid).title, old_m.domain_of(eid).id,
-                                      old_scores[eid], None, None, (eid,), False, why))
-    before_domains = domain_means(new, prior)
-    after_domains = domain_means(new, now)
+                                      old_scores[eid], None, None, (eid,), False, why,
+                                      eid in before.not_applicable))
+    before_domains = domain_means(new, prior, na_before)
+    after_domains = domain_means(new, now, na_after)
     changes = {c.element_id: c.change for c in elements if c.comparable}
     domains = []
     for d, b, a in zip(new.domains, before_domains, after_domains):
@@ -356,7 +505,7 @@ def compare(before: Snapshot, after: Snapshot, matrices: Matrices | None = None,
         else:
             ok, why = True, _partial_note(n_new, len(d.elements), before.year)
         domains.append(DomainChange(d.id, d.title, b.score if ok else None, a.score, change if ok else None,
-                                    n if ok else 0, len(d.elements), ok, why))
+                                    n if ok else 0, a.n_elements, ok, why))
     return Comparison(before.year, after.year, t.comparable, t.reason, tuple(elements), tuple(domains))
 
 
@@ -399,7 +548,8 @@ def progress_series(snapshots: Iterable[Snapshot], matrices: Matrices | None = N
         t = translation(s.matrix, newest, lookup)
         cur = t.apply(element_scores(s, "current"))
         tgt = t.apply(element_scores(s, "target"))
-        for d, c, g in zip(newest.domains, domain_means(newest, cur), domain_means(newest, tgt)):
+        na = t.not_applicable(s.not_applicable)
+        for d, c, g in zip(newest.domains, domain_means(newest, cur, na), domain_means(newest, tgt, na)):
             n_new = sum(1 for e in d.elements if not t.sources.get(e.id))
             if not t.comparable:
                 ok, why = False, t.reason
@@ -409,7 +559,7 @@ def progress_series(snapshots: Iterable[Snapshot], matrices: Matrices | None = N
                 ok, why = True, _partial_note(n_new, len(d.elements), s.year) or ""
             rows.append(dict(year=s.year, domain_id=d.id, domain_title=d.title,
                              score=c.score if ok else None, target=g.score if ok else None,
-                             n_rated=c.n_rated if ok else 0, n_elements=len(d.elements),
+                             n_rated=c.n_rated if ok else 0, n_elements=c.n_elements if ok else len(d.elements),
                              comparable=ok, reason=why, status=s.status, matrix_version=s.matrix.version))
     return _typed_series(pd.DataFrame(rows, columns=cols))
 
@@ -451,29 +601,35 @@ def _reference_matrix(snapshots: Mapping[str, Snapshot]) -> Matrix | None:
 
 def _element_frame(snapshots: Mapping[str, Snapshot], matrix: Matrix, matrices: Matrices | None
                    ) -> tuple[pd.DataFrame, dict[str, tuple[bool, str]]]:
-    """Long frame code, element_id, current, target in `matrix` terms, plus per-PCN comparability."""
+    """Long frame code, element_id, current, target (scores), na (rated "not applicable") in
+    `matrix` terms, plus per-PCN comparability."""
     lookup = _lookup(matrices, matrix, *(s.matrix for s in snapshots.values()))
     eids = matrix.element_ids()
     translations: dict[tuple[str, str], Translation] = {}
     codes: list[str] = []
     cur: list[float] = []
     tgt: list[float] = []
+    nas: list[bool] = []
     notes: dict[str, tuple[bool, str]] = {}
     nan = float("nan")
     for code, s in snapshots.items():
         if s.matrix.key == matrix.key:
             c, g = element_scores(s, "current"), element_scores(s, "target")
+            na = s.not_applicable
             notes[code] = (True, "")
         else:
             t = translations.get(s.matrix.key)
             if t is None:
                 t = translations[s.matrix.key] = translation(s.matrix, matrix, lookup)
             c, g = t.apply(element_scores(s, "current")), t.apply(element_scores(s, "target"))
+            na = t.not_applicable(s.not_applicable)
             notes[code] = (t.comparable, t.reason or f"translated from {s.matrix.label}")
         codes.extend([code] * len(eids))
         cur.extend(nan if c[e] is None else c[e] for e in eids)
         tgt.extend(nan if g[e] is None else g[e] for e in eids)
-    frame = pd.DataFrame({"code": codes, "element_id": eids * len(snapshots), "current": cur, "target": tgt})
+        nas.extend(e in na for e in eids)
+    frame = pd.DataFrame({"code": codes, "element_id": eids * len(snapshots), "current": cur, "target": tgt,
+                          "na": nas})
     return frame, notes
 
 
@@ -511,7 +667,8 @@ def portfolio(snapshots: Mapping[str, Snapshot], pcns: Any = None, matrix: Matri
     dom_of = {e.id: d.id for d, e in matrix.elements()}
     elements["domain_id"] = elements["element_id"].map(dom_of)
     agg = elements.groupby(["code", "domain_id"], sort=False).agg(
-        score=("current", "mean"), target=("target", "mean"), n_rated=("current", "count")).reset_index()
+        score=("current", "mean"), target=("target", "mean"), n_rated=("current", "count"),
+        n_na=("na", "sum")).reset_index()
 
     domains = pd.DataFrame({
         "domain_id": [d.id for d in matrix.domains],
@@ -522,6 +679,8 @@ def portfolio(snapshots: Mapping[str, Snapshot], pcns: Any = None, matrix: Matri
     grid = meta[["code"]].assign(_pcn=range(len(meta))).merge(domains, how="cross")
     out = grid.merge(agg, on=["code", "domain_id"], how="left")
     out["n_rated"] = out["n_rated"].fillna(0).astype("int64")
+    # Elements rated "not applicable" do not count among the domain's elements.
+    out["n_elements"] = (out["n_elements"] - out.pop("n_na").fillna(0)).astype("int64")
     status = {c: s.status for c, s in snapshots.items()}
     out["status"] = out["code"].map(status).fillna(NOT_STARTED)
     out["comparable"] = out["code"].map({c: n[0] for c, n in notes.items()}).fillna(True).astype(bool)
@@ -544,10 +703,11 @@ def stage_distribution(snapshots: Mapping[str, Snapshot], matrix: Matrix | None 
     """How many elements sit at each stage, per domain, across PCNs.
 
     One row per domain per stage in scale order, then a "Not rated" row (stage_id "not-rated",
-    stage_index <NA>). `share` is count / (PCNs x elements in the domain), so a domain's rows
-    sum to 1. A merged element translated from an older version counts at the stage below the
-    mean of its sources (floor), so it always lands on a real stage. PCNs whose matrix cannot be
-    compared are left out and listed in `.attrs["excluded"]`."""
+    stage_index <NA>). `share` is count / (PCNs x elements in the domain that apply), so a
+    domain's rows sum to 1: elements rated "not applicable" are left out, as from the means, and
+    counted per domain in `.attrs["not_applicable"]`. A merged element translated from an older version counts at the
+    highest stage whose score its sources' mean reaches, so it always lands on a real stage. PCNs
+    whose matrix cannot be compared are left out and listed in `.attrs["excluded"]`."""
     matrix = matrix or _reference_matrix(snapshots)
     if matrix is None:
         return pd.DataFrame(columns=DISTRIBUTION_COLUMNS)
@@ -556,14 +716,19 @@ def stage_distribution(snapshots: Mapping[str, Snapshot], matrix: Matrix | None 
     elements = elements[~elements["code"].isin(excluded)]
     dom_of = {e.id: d.id for d, e in matrix.elements()}
     n_stages = len(matrix.stages)
-    stage = np.floor(elements["current"].to_numpy())
-    stage = np.where(np.isnan(stage), n_stages, stage).astype(int)  # n_stages = the "not rated" bucket
+    current = elements["current"].to_numpy(dtype=float)
+    scores = np.asarray(matrix.stage_scores, dtype=float)
+    stage = np.clip(np.searchsorted(scores, current + 1e-9, side="right") - 1, 0, n_stages - 1)
+    stage = np.where(np.isnan(current), n_stages, stage).astype(int)  # n_stages = the "not rated" bucket
+    stage = np.where(elements["na"].to_numpy(dtype=bool), n_stages + 1, stage)  # "not applicable": left out
     counts = (pd.DataFrame({"domain_id": elements["element_id"].map(dom_of).to_numpy(), "bucket": stage})
               .value_counts().to_dict())
     rows = []
     n_pcns = len(snapshots) - len(excluded)
+    not_applicable = {}
     for d in matrix.domains:
-        total = n_pcns * len(d.elements)
+        not_applicable[d.id] = int(counts.get((d.id, n_stages + 1), 0))
+        total = n_pcns * len(d.elements) - not_applicable[d.id]
         buckets = [(i, s.id, s.label) for i, s in enumerate(matrix.stages)] + [(pd.NA, NOT_RATED_ID, NOT_RATED_LABEL)]
         for b, (i, sid, label) in enumerate(buckets):
             n = int(counts.get((d.id, b), 0))
@@ -572,6 +737,7 @@ def stage_distribution(snapshots: Mapping[str, Snapshot], matrix: Matrix | None 
     df = pd.DataFrame(rows, columns=DISTRIBUTION_COLUMNS).astype({"stage_index": "Int64", "count": "int64",
                                                                   "share": "float64"})
     df.attrs["excluded"] = excluded
+    df.attrs["not_applicable"] = not_applicable
     return df
 
 
@@ -671,7 +837,7 @@ def _field(item: Any, *names: str) -> Any:
 
 def workshop_frame(matrix: Matrix, ratings: Any) -> pd.DataFrame:
     """Workshop ratings as a tidy frame: participant, domain_id, element_id, element_title,
-    stage_id, score. Accepts a DataFrame or records (mappings/objects) with `participant`,
+    stage_id, score (the stage's position: consensus is about stages, not their scores). Accepts a DataFrame or records (mappings/objects) with `participant`,
     `element_id` and `stage` (or `current_stage`). Unrated rows are dropped; rows are in
     matrix order, then participant order of first appearance."""
     if isinstance(ratings, pd.DataFrame):
@@ -684,7 +850,7 @@ def workshop_frame(matrix: Matrix, ratings: Any) -> pd.DataFrame:
         if eid not in titles:
             raise ValueError(f"workshop rating for '{eid}', which is not an element of {matrix.label}")
         sid = _field(r, "stage", "stage_id", "current_stage")
-        score = stage_score(matrix, sid if isinstance(sid, str) else None)
+        score = stage_position(matrix, sid if isinstance(sid, str) else None)
         if score is None:
             continue
         rows.append(dict(participant=str(_field(r, "participant")), domain_id=titles[eid][0], element_id=eid,
@@ -724,12 +890,14 @@ def _is_workshop_frame(x: Any) -> bool:
 
 
 def participant_profiles(matrix: Matrix, ratings: Any) -> pd.DataFrame:
-    """Each participant's domain scores: participant, domain_id, domain_title, score, n_rated, n_elements."""
+    """Each participant's domain scores (means of stage scores): participant, domain_id,
+    domain_title, score, n_rated, n_elements."""
     frame = ratings if _is_workshop_frame(ratings) else workshop_frame(matrix, ratings)
+    values = matrix.stage_scores
     rows = []
     for who in dict.fromkeys(frame["participant"]):
         mine = frame[frame["participant"] == who]
-        scores = dict(zip(mine["element_id"], mine["score"].astype(float)))
+        scores = {e: values[int(p)] for e, p in zip(mine["element_id"], mine["score"])}
         for d in domain_means(matrix, scores):
             rows.append(dict(participant=who, domain_id=d.domain_id, domain_title=d.domain_title,
                              score=d.score, n_rated=d.n_rated, n_elements=d.n_elements))
@@ -738,7 +906,8 @@ def participant_profiles(matrix: Matrix, ratings: Any) -> pd.DataFrame:
 
 
 def consensus_profile(matrix: Matrix, ratings: Any) -> list[DomainScore]:
-    """Domain scores of the per-element medians: the group's central view."""
+    """Domain scores (stage scores) of the per-element medians: the group's central view."""
     summary = workshop_summary(matrix, ratings)
-    medians = {e: (None if pd.isna(m) else float(m)) for e, m in zip(summary["element_id"], summary["median"])}
+    values = matrix.stage_scores
+    medians = {e: (None if pd.isna(m) else values[int(m)]) for e, m in zip(summary["element_id"], summary["median"])}
     return domain_means(matrix, medians)

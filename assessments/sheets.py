@@ -244,6 +244,9 @@ def xlsx_rows(name: str, data: bytes) -> Iterator[list[Any]]:
         wb.close()
 
 
+MAX_LIST_FORMULA = 255  # characters Excel allows in a data validation list written out in its formula
+
+
 def write_table(path: str | Path, rows: Iterable[list[Any]], header: list[str], matrix: Matrix | None = None,
                 guide: list[list[str]] | None = None) -> None:
     """Rows under `header` as .csv (UTF-8 with BOM) or .xlsx (text-formatted code columns, stage pickers
@@ -286,15 +289,30 @@ def write_table(path: str | Path, rows: Iterable[list[Any]], header: list[str], 
             ws[f"{col}{row}"].number_format = "@"
     if matrix is not None:
         stages = ",".join(matrix.stage_ids)
+        if len(stages) + 2 > MAX_LIST_FORMULA:
+            # Excel refuses a written-out list longer than 255 characters (long stage ids): the
+            # pickers read the stage ids from a hidden sheet instead.
+            lists = wb.create_sheet("Stages")
+            for i, sid in enumerate(matrix.stage_ids, start=1):
+                lists.cell(i, 1, sid).data_type = "s"
+            lists.sheet_state = "hidden"
+            stages_formula = f"Stages!$A$1:$A${len(matrix.stage_ids)}"
+        else:
+            stages_formula = f'"{stages}"'
         for h in ("current_stage", "target_stage"):
             col = ws.cell(1, header.index(h) + 1).column_letter
-            dv = DataValidation(type="list", formula1=f'"{stages}"', allow_blank=True)
+            dv = DataValidation(type="list", formula1=stages_formula, allow_blank=True)
             dv.add(f"{col}2:{col}{max(n, 200)}")
             ws.add_data_validation(dv)
-        col = ws.cell(1, header.index("confidence") + 1).column_letter
-        dv = DataValidation(type="list", formula1='"low,medium,high"', allow_blank=True)
-        dv.add(f"{col}2:{col}{max(n, 200)}")
-        ws.add_data_validation(dv)
+        pickers = [("confidence", '"low,medium,high"')]
+        if "not_applicable" in header and (matrix.allow_not_applicable or any(
+                e.allow_not_applicable for _, e in matrix.elements())):
+            pickers.append(("not_applicable", '"yes"'))
+        for h, formula in pickers:
+            col = ws.cell(1, header.index(h) + 1).column_letter
+            dv = DataValidation(type="list", formula1=formula, allow_blank=True)
+            dv.add(f"{col}2:{col}{max(n, 200)}")
+            ws.add_data_validation(dv)
     if guide:
         g = wb.create_sheet("Guide")
         for r in guide:

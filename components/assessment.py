@@ -5,30 +5,49 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assessments import matrix_choice as choice
+from assessments import organisations as orgs
 from assessments import ratings as assessing
-from assessments.model import PCN, Assessment
+from assessments.model import NATIONAL_MATRIX_ID, PCN, Assessment
 from assessments.store import Store
-from matrix import Catalog, Matrix
+from matrix import Catalog, Matrix, version_key
 
 from . import messages as M
 from .look import plain
 from .state import keep
 
 
-def pick_matrix(catalog: Catalog, pcn_code: str, year: str, this_year: list[Assessment]) -> tuple[str, str]:
-    """The matrix to show: the year's assessment's own matrix, or the latest one for a year not
-    started yet; chosen again whenever the PCN or year changes."""
-    matrices = sorted(catalog.matrices, key=lambda k: (k[0] != "nhse-pcn-maturity", k[0], k[1]))
+def first_matrix(store: Store, catalog: Catalog, pcn: PCN, this_year: list[Assessment]) -> tuple[str, str]:
+    """The matrix a page about one PCN and year starts on: the year's assessment's own (with several,
+    the one in the ICS default's family, else the one started last); for a year not started yet, the
+    ICS's default matrix (the national one unless the ICS chose another)."""
+    default = orgs.default_matrix(store, pcn.ics_code)
+    family = choice.families(catalog.matrices.values())
+    mine = choice.preferred(choice.in_use(this_year, family), default.id, family)
+    own = max((a for a in this_year if a.matrix_id == mine), key=lambda a: a.id, default=None)
+    return (own.matrix_id, own.matrix_version) if own else default.key
+
+
+def pick_matrix(store: Store, catalog: Catalog, pcn: PCN, year: str, this_year: list[Assessment]) -> tuple[str, str]:
+    """The matrix to show or start the year on (`first_matrix` when the PCN or year changes); a
+    picker only when more than one matrix is loaded. Options with an assessment this year say so."""
+    matrices = sorted(catalog.matrices, key=lambda k: (k[0] != NATIONAL_MATRIX_ID, k[0], version_key(k[1])))
     if not matrices:
         st.error("No maturity matrix is loaded: check the Matrices page.")
         st.stop()
-    if st.session_state.get("assess_matrix_for") != (pcn_code, year) or st.session_state.get("assess_matrix") not in matrices:
-        own = (this_year[0].matrix_id, this_year[0].matrix_version) if this_year else catalog.latest_matrix().key
+    if st.session_state.get("assess_matrix_for") != (pcn.code, year) or st.session_state.get("assess_matrix") not in matrices:
+        own = first_matrix(store, catalog, pcn, this_year)
         st.session_state["assess_matrix"] = own if own in matrices else matrices[0]
-        st.session_state["assess_matrix_for"] = (pcn_code, year)
+        st.session_state["assess_matrix_for"] = (pcn.code, year)
     else:
         keep("assess_matrix")
-    return st.selectbox("Matrix", matrices, key="assess_matrix", format_func=lambda k: catalog.matrices[k].label)
+    if len(matrices) == 1:
+        return matrices[0]
+    rated = {a.matrix_id: a.status for a in this_year}
+    return st.selectbox("Matrix", matrices, key="assess_matrix",
+                        format_func=lambda k: catalog.matrices[k].label + (
+                            f" · {rated[k[0]]} {year} assessment" if k[0] in rated else ""),
+                        help="New years start on your ICS's default matrix; choose another to rate against it.")
 
 
 def start_year(message: str, store: Store, matrix: Matrix, pcn: PCN, year: str, existing: list[Assessment],

@@ -13,8 +13,10 @@ import streamlit as st
 from assessments import exchange, organisations
 from assessments import organisations as orgs
 from assessments import ratings as assessing
+from assessments.model import NATIONAL_MATRIX_ID
 from assessments.store import Store
 from assessments.values import InputError, StoreError, check_year
+from matrix import Matrix, version_key
 
 from .catalog import get_catalog
 from .look import plain
@@ -87,14 +89,32 @@ def _run_import(run, refused) -> None:
         st.success(plain(result.summary()))
 
 
+def template_matrix(store: Store, ics_code: str | None) -> Matrix:
+    """Which matrix the template is for: any loaded one (every version), starting on the chosen ICS's
+    default matrix, else the national one. The file then lists that matrix's elements and stages."""
+    catalog = get_catalog()
+    keys = sorted(catalog.matrices, key=lambda k: (k[0] != NATIONAL_MATRIX_ID, k[0], version_key(k[1])))
+    if not keys:
+        st.error("No maturity matrix is loaded: check the Matrices page.")
+        st.stop()
+    default = orgs.default_matrix(store, ics_code).key
+    if st.session_state.get("tpl_matrix_for") != ics_code or st.session_state.get("tpl_matrix") not in keys:
+        st.session_state["tpl_matrix"] = default if default in keys else keys[0]
+        st.session_state["tpl_matrix_for"] = ics_code
+    key = st.selectbox("Matrix", keys, key="tpl_matrix", format_func=lambda k: catalog.matrices[k].label,
+                       help="The template lists this matrix's elements, and its stages in the guide.")
+    matrix = catalog.matrices[key]
+    st.caption(plain(f"{len(matrix.element_ids())} elements in {len(matrix.domains)} domain(s); stages: "
+                     + ", ".join(s.label for s in matrix.stages) + "."))
+    return matrix
+
+
 def import_ratings(store: Store) -> None:
     """Check a ratings file, then import it only when every row is good; and the Excel template."""
     st.markdown(
         "One row per PCN, year and element. Every row is checked first: a file with any bad row imports "
         "nothing and lists each problem with its line number, so you can fix the file and try again."
     )
-    catalog = get_catalog()
-    matrix = catalog.latest_matrix()
     with st.expander("Download a template"):
         tpl_ics = {i.code: f"{i.name} ({i.code})" for i in orgs.list_ics(store)}
         t_ics = st.selectbox("ICS (optional)", [None, *tpl_ics], key="tpl_ics",
@@ -102,6 +122,7 @@ def import_ratings(store: Store) -> None:
         pcn_names = {p.code: f"{p.name} ({p.code})" for p in orgs.pcns(store, t_ics)} if t_ics else {}
         t_pcn = st.selectbox("PCN (optional)", [None, *pcn_names], key="tpl_pcn", disabled=not t_ics,
                              format_func=lambda c: "Any PCN (fill in the code)" if c is None else pcn_names[c])
+        matrix = template_matrix(store, t_ics)
         t_year = st.text_input("Year (optional, like 2025/26)", key="tpl_year")
         try:
             t_year = check_year(t_year) if t_year.strip() else None
@@ -109,7 +130,8 @@ def import_ratings(store: Store) -> None:
             st.error(plain(exc))
         else:
             st.download_button(
-                "Download the Excel template", file_name="ratings-template.xlsx", mime=XLSX, on_click="ignore",
+                "Download the Excel template", mime=XLSX, on_click="ignore",
+                file_name=f"ratings-template-{matrix.id}-{matrix.version}.xlsx".replace("/", "-"),
                 data=lambda: _file_bytes(lambda p: exchange.write_template(
                     store, p, matrix=matrix, pcn_code=t_pcn, year=t_year), ".xlsx"))
     upload = st.file_uploader("Ratings file (.csv or .xlsx)", type=["csv", "xlsx"], key="ratings_upload")

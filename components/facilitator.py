@@ -23,6 +23,7 @@ from assessments.values import LockedError, StoreError
 from matrix import version_key
 
 from . import messages as M
+from .assessment import first_matrix
 from .catalog import get_catalog
 from .header import page_header
 from .look import PRESENT_KEY, is_large, plain
@@ -85,12 +86,13 @@ def open_new(message_key: str, store: Store, actor: str | None) -> None:
     ics, pcn, year, matrix_column = page_header(year_key="workshop_year", year_label="Assessment year", extra=True)
     catalog = get_catalog()
     matrices = sorted(catalog.matrices.values(), key=lambda m: (m.title, version_key(m.version)))
-    existing = assessing.find_assessment(store, pcn.code, year)
-    default = (catalog.matrices.get((existing.matrix_id, existing.matrix_version)) if existing else None) \
-        or catalog.latest_matrix()
+    this_year = assessing.assessments(store, pcn_code=pcn.code, year=year)
+    # The year's own assessment's matrix, else the ICS's default matrix (components.assessment).
+    default = catalog.matrices.get(first_matrix(store, catalog, pcn, this_year))
     with matrix_column:
         matrix = st.selectbox("Matrix", matrices, index=matrices.index(default) if default in matrices else 0,
                               format_func=lambda m: m.label)
+    existing = next((a for a in this_year if a.matrix_id == matrix.id), None)
     if existing is not None:
         st.caption(f"{plain(pcn.name)} already has a {existing.status} {year} assessment; the agreed ratings from "
                    "the workshop will be written into it.")

@@ -5,16 +5,20 @@ Each picker starts from this session's choice, then the address (?ics=, ?pcn=, ?
 its default; the ICS and PCN also follow the user from page to page (components/state.py). The
 years offered and the year a page starts on follow one rule (assessments/years.py). The choice is
 written back to the address, so a view can be shared or reloaded. On a projector (large text)
-more than two pickers take two rows, so each box stays readable.
+more than two pickers take two rows, so each box stays readable. A page whose PCN is rated against
+several matrices adds a matrix picker (`pick_matrix`) in its own column, shown only when there is
+a choice.
 """
 from __future__ import annotations
 
 from datetime import date
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from assessments import matrix_choice as choice
 from assessments import organisations as orgs
 from assessments import pathway as P
 from assessments import plan as plans
@@ -74,6 +78,30 @@ def pick_year(key: str, recorded: list[str], *, label: str = "Year", help: str |
     else:
         st.session_state[key] = default_year(recorded, today)
     return st.selectbox(label, years, key=key, help=help)
+
+
+def pick_matrix(key: str, options: Sequence[str], default: str | None, *, label: str = "Matrix",
+                help: str | None = None) -> str | None:
+    """The matrix picker, drawn only when there is a choice (two or more options): this session's
+    choice if still offered, else ?matrix= from the address, else `default`. With one option that
+    one is used and nothing is drawn. Options are matrix ids, shown by title (assessments.matrix_choice)."""
+    if len(options) < 2:
+        st.query_params.pop("matrix", None)
+        return options[0] if options else default
+    wanted = st.query_params.get("matrix")
+    if st.session_state.get(key) in options:
+        keep(key)
+    elif wanted in options:
+        st.session_state[key] = wanted
+    else:
+        st.session_state[key] = default if default in options else options[0]
+    store = get_store()
+    titles = {x: choice.title_of(store, x) for x in options}
+    twice = {t for t in titles.values() if list(titles.values()).count(t) > 1}
+    chosen = st.selectbox(label, list(options), key=key, help=help,
+                          format_func=lambda x: f"{titles[x]} ({x})" if titles[x] in twice else titles[x])
+    st.query_params["matrix"] = chosen
+    return chosen
 
 
 def _columns(names: list[str]) -> dict[str, DeltaGenerator]:

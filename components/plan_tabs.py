@@ -27,15 +27,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @cached(max_entries=32)
-def load_report(pcn_code: str, year: str) -> PlanReport:
-    """Everything the plan page and its downloads show for one PCN and year."""
-    return gather(get_store(), pcn_code, year)
+def load_report(pcn_code: str, year: str, matrix_id: str | None = None) -> PlanReport:
+    """Everything the plan page and its downloads show for one PCN and year (against one matrix)."""
+    return gather(get_store(), pcn_code, year, matrix_id=matrix_id)
 
 
 @cached(max_entries=8)
-def plan_workbook(pcn_code: str, year: str) -> bytes:
+def plan_workbook(pcn_code: str, year: str, matrix_id: str | None = None) -> bytes:
     from reports.excel import workbook
-    return workbook(load_report(pcn_code, year))
+    return workbook(load_report(pcn_code, year, matrix_id))
 
 
 def priorities(message: str, store: Store, report: PlanReport, pcn: PCN, year: str, actor: str | None) -> None:
@@ -200,7 +200,7 @@ def downloads(store: Store, report: PlanReport, ics: ICS, pcn: PCN, year: str, v
     with st.expander("What the summary page will say", expanded=False):
         for heading, text in summary_paragraphs(report):
             st.markdown(f"**{plain(heading)}**  \n{plain(text)}")
-    pdf_key = (pcn.code, year, version)
+    pdf_key = (pcn.code, year, report.matrix.id, version)
     prepared = st.session_state.get("plan_pdf")
     downloads = st.container(horizontal=True)
     if prepared is None or prepared[0] != pdf_key:
@@ -223,7 +223,7 @@ def downloads(store: Store, report: PlanReport, ics: ICS, pcn: PCN, year: str, v
                                   mime="application/pdf", on_click="ignore", type="primary", key="plan_pdf_download",
                                   icon=":material/picture_as_pdf:")
     downloads.download_button("Download the plan in Excel",
-                              data=plan_workbook(pcn.code, year),
+                              data=plan_workbook(pcn.code, year, report.matrix.id),
                               file_name=report.file_stem + ".xlsx", mime=XLSX, on_click="ignore",
                               key="plan_xlsx_download", icon=":material/table:")
     st.caption("Command line: `python cli.py export-plan --pcn CODE --year 2024/25 -o plan.pdf`.")

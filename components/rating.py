@@ -21,7 +21,7 @@ from typing import Any
 
 import streamlit as st
 
-from assessments.model import Assessment, Rating
+from assessments.model import NOT_APPLICABLE, Assessment, Rating
 
 from assessments.store import Store
 
@@ -31,16 +31,17 @@ from matrix import Domain, Element, Matrix
 from .look import plain
 from assessments import ratings as assessing
 
-FIELDS = ("current_stage", "target_stage", "confidence", "evidence", "note")
+FIELDS = ("current_stage", "target_stage", "confidence", "evidence", "note", "not_applicable")
 LABELS = {
     "current_stage": "Where are we now?",
     "target_stage": "Where do we want to be in a year?",
     "confidence": "Confidence",
     "evidence": "Evidence",
     "note": "Note",
+    "not_applicable": "Not applicable to this network",
 }
 _SHORT = {"current_stage": "now", "target_stage": "target", "confidence": "confidence", "evidence": "evidence",
-          "note": "note"}
+          "note": "note", "not_applicable": "not applicable"}
 CONFIDENCES = ("low", "medium", "high")
 TEXT_LIMIT = 20_000  # the store's limit, enforced in the box so nothing typed is refused later
 SAVE_CAPTION = ("Every change is saved as soon as you make it: a stage or confidence when you click it, a text box "
@@ -82,7 +83,8 @@ def widget_key(assessment_id: int, element_id: str, field: str) -> str:
 
 
 def is_rated(rating: Rating | None) -> bool:
-    return rating is not None and rating.current_stage is not None
+    """Answered: a current stage chosen, or rated not applicable."""
+    return rating is not None and (rating.current_stage is not None or rating.not_applicable)
 
 
 def rated_count(ratings: Mapping[str, Rating], elements: list[Element]) -> int:
@@ -95,6 +97,8 @@ def last_saved(ratings: Mapping[str, Rating]) -> Rating | None:
 
 def _widget_value(field: str, rating: Rating | None) -> Any:
     value = getattr(rating, field) if rating is not None else None
+    if field == "not_applicable":
+        return bool(value)
     return (value or "") if field in ("evidence", "note") else value
 
 
@@ -149,6 +153,8 @@ def _describe(matrix: Matrix, field: str, value: Any) -> str:
         return matrix.stage(value).label if value else "not set"
     if field == "confidence":
         return value or "not said"
+    if field == "not_applicable":
+        return "set" if value else "taken off: it applies"
     return "saved" if value else "cleared"
 
 
@@ -277,6 +283,12 @@ def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element:
                                 format_func=stage_name.get, wrap=True, args=args("target_stage"), **common)
         if current and target and matrix.stage_index(target) < matrix.stage_index(current):
             st.caption("The target is below where the network is now: is that intended?")
+        if matrix.allows_not_applicable(eid):
+            st.toggle(LABELS["not_applicable"], key=keys["not_applicable"], args=args("not_applicable"),
+                      help=f"{matrix.title} lets this element be rated not applicable: it then has no stage and "
+                           "is left out of the domain's score. Choosing a stage makes it apply again.", **common)
+            if st.session_state[keys["not_applicable"]]:
+                st.markdown(f":gray-badge[:material/block: {NOT_APPLICABLE}] No stage: left out of the domain's score.")
 
         conf, evidence, note = st.columns([1.7, 2, 2], gap="medium")
         conf.segmented_control(LABELS["confidence"], CONFIDENCES, key=keys["confidence"],
@@ -297,7 +309,9 @@ def domain_tabs_key(matrix: Matrix) -> str:
 def domain_tab(store: Store, matrix: Matrix, assessment: Assessment, domain: Domain, ratings: Mapping[str, Rating], *,
                by: str | None) -> None:
     rated = rated_count(ratings, domain.elements)
-    st.caption(plain(f"{domain.summary} {rated} of {len(domain.elements)} elements rated in this domain."))
+    na = sum(1 for e in domain.elements if (r := ratings.get(e.id)) is not None and r.not_applicable)
+    also = f" ({na} of them not applicable)" if na else ""
+    st.caption(plain(f"{domain.summary} {rated} of {len(domain.elements)} elements rated in this domain{also}."))
     for i, element in enumerate(domain.elements):
         if i:
             st.divider()

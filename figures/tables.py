@@ -4,9 +4,11 @@ no plotly): DataFrames in, DataFrames out, holding raw text for the page, or the
 (st.dataframe shows cell text literally). The text helpers here (`is_missing`, `labels_of`,
 `format_score`, `domains_of`) are the ones the figure builders use too.
 
-A score is a position on the stage scale (first stage = 0), so 1.4 reads "1.4 (between Step 1
-and Step 2)" and 2.0 reads "2.0 (Step 2)". The rounding shown decides the words, so a score is
-never printed as 2.0 but called "between Step 1 and Step 2".
+A score is on the matrix's stage scale (`scoring.stage_scale`: each stage's `score`, by default
+its position, first stage = 0), so 1.4 reads "1.4 (between Step 1 and Step 2)" and 2.0 reads
+"2.0 (Step 2)". The rounding shown decides the words, so a score is never printed as 2.0 but
+called "between Step 1 and Step 2". An element rated "not applicable" reads "Not applicable"
+wherever a stage would.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from typing import Sequence
 
 import pandas as pd
 
-from assessments.scoring import NOT_STARTED, Comparison
+from assessments.model import NOT_APPLICABLE
+from assessments.scoring import NOT_STARTED, Comparison, StageScale, stage_scale
 from matrix import Matrix
 
 
@@ -23,8 +26,10 @@ def is_missing(x) -> bool:
     return x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x))
 
 
-def labels_of(stages: Matrix | Sequence[str]) -> list[str]:
-    return [s.label for s in stages.stages] if isinstance(stages, Matrix) else [str(s) for s in stages]
+def labels_of(stages: Matrix | Sequence[str]) -> StageScale:
+    """The stage labels in scale order: a list that also carries each stage's score
+    (`.scores`, for chart axes) and says the scale in words (`.words()`)."""
+    return stage_scale(stages)
 
 
 def domains_of(frame: pd.DataFrame) -> pd.DataFrame:
@@ -33,7 +38,9 @@ def domains_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def format_score(score, n_rated: int | None = None, n_elements: int | None = None) -> str:
-    """'1.5 (2 of 3 rated)'; 'not rated' when nothing is."""
+    """'1.5 (2 of 3 rated)'; 'not rated' when nothing is; 'Not applicable' when no element applies."""
+    if n_elements == 0 and not n_rated:
+        return NOT_APPLICABLE
     if is_missing(score) or n_rated == 0:
         return "not rated"
     text = f"{score:.1f}"
@@ -45,13 +52,15 @@ def format_score(score, n_rated: int | None = None, n_elements: int | None = Non
 def stage_text(score, labels: Sequence[str], n_rated: int | None = None, n_elements: int | None = None,
                compact: bool = False) -> str:
     """'1.4 (between Step 1 and Step 2), 3 of 4 rated'; 'not rated' when nothing is.
-    Compact, for narrow table columns: '1.4 (Step 1 to Step 2)'."""
+    Compact, for narrow table columns: '1.4 (Step 1 to Step 2)'. 'Not applicable' when no
+    element applies (every one was rated not applicable)."""
+    if n_elements == 0 and not n_rated:
+        return NOT_APPLICABLE
     if is_missing(score) or n_rated == 0:
         return "not rated" if n_elements is None else f"not rated (0 of {n_elements})"
     shown = round(float(score), 1)
-    top = len(labels) - 1
-    low = max(0, min(top, math.floor(shown)))
-    if shown == low or low == top:
+    low, high = stage_scale(labels).locate(shown)
+    if low == high:
         where = labels[low]
     elif compact:
         where = f"{labels[low]} to {labels[low + 1]}"
@@ -73,8 +82,9 @@ def change_text(change) -> str:
     return f"+{shown:.1f}" if shown > 0 else f"\u2212{abs(shown):.1f}"
 
 
-def moved_text(change) -> str:
-    """An element's move in whole words: 'up 1 stage', 'down 0.5 stage', 'same stage'."""
+def moved_text(change, scale: Sequence[str] | None = None) -> str:
+    """An element's move in whole words: 'up 1 stage', 'down 0.5 stage', 'same stage'; on a
+    scale whose stages are not one point apart, in its points ('up 30 points')."""
     if is_missing(change):
         return ""
     c = round(float(change), 1)
@@ -82,7 +92,8 @@ def moved_text(change) -> str:
         return "same stage"
     n = abs(c)
     amount = f"{n:.0f}" if n == int(n) else f"{n:.1f}"
-    return f"{'up' if c > 0 else 'down'} {amount} stage{'s' if n > 1 else ''}"
+    unit = "stage" if scale is None or stage_scale(scale).steps_of_one else "point"
+    return f"{'up' if c > 0 else 'down'} {amount} {unit}{'s' if n > 1 else ''}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,20 +171,31 @@ def element_changes_table(comparison: Comparison, matrix: Matrix, labels: Sequen
         if only_moved and (is_missing(c.change) or round(float(c.change), 1) == 0):
             continue
         if c.comparable:
+            missing = [y for y, na in ((before, c.before_not_applicable), (after, c.after_not_applicable)) if na]
             note = "" if c.change is not None else (
+                f"not applicable in {' and '.join(missing)}" if missing else
                 "not rated in either year" if c.before is None and c.after is None else
                 f"not rated in {before}" if c.before is None else f"not rated in {after}")
         else:
             note = c.reason or ""
         if len(c.from_ids) > 1:
             note = (note + "; " if note else "") + f"{before} score is the mean of {len(c.from_ids)} earlier elements"
+        if c.before_not_applicable:
+            was = NOT_APPLICABLE
+        elif not is_missing(c.before):
+            was = stage_text(c.before, old_labels if retired else labels)
+        else:
+            was = "not rated" if c.comparable or retired else ""
+        if retired:
+            now = "not in this matrix"
+        else:
+            now = NOT_APPLICABLE if c.after_not_applicable else stage_text(c.after, labels)
         rows.append({
             "Domain": titles.get(c.domain_id, c.domain_id),
             "Element": c.element_title,
-            before: (stage_text(c.before, old_labels if retired else labels) if not is_missing(c.before) else
-                     "not rated" if c.comparable or retired else ""),
-            after: stage_text(c.after, labels) if not retired else "not in this matrix",
-            "Moved": moved_text(c.change) if c.comparable else "not comparable",
+            before: was,
+            after: now,
+            "Moved": moved_text(c.change, labels) if c.comparable else "not comparable",
             "Note": note,
         })
     return pd.DataFrame(rows, columns=["Domain", "Element", before, after, "Moved", "Note"])

@@ -107,6 +107,35 @@ def wrap(text: object, width: int = 18) -> str:
     return "<br>".join(chart_text(line) for line in lines)
 
 
+def fit(text: object, width: int = 18, lines: int = 3) -> str:
+    """Escaped text wrapped into at most `lines` lines of about `width` characters, the last cut
+    with "…" when there is more: for chart labels whose full text is in the table beside the chart."""
+    parts = textwrap.wrap(str(text if text is not None else ""), width=width, break_long_words=True) or [""]
+    if len(parts) > lines:
+        parts = parts[:lines]
+        parts[-1] = parts[-1][:max(1, width - 1)].rstrip() + "…"
+    return "<br>".join(chart_text(line) for line in parts)
+
+
+def line_count(label: str) -> int:
+    """How many lines a label made by `wrap` or `fit` takes."""
+    return label.count("<br>") + 1
+
+
+def stage_ticks(labels: list[str], width: int, lines: int, numbers: list[float] | None = None) -> list[str]:
+    """Stage labels for an axis with room for `lines` lines of `width` characters per stage.
+    Where shortening makes two stages read alike, each is prefixed with its number on the axis
+    (`numbers`, by default the positions 0, 1, 2, ...), so the axis stays unambiguous; with no
+    room for words at all, the numbers alone."""
+    numbers = [f"{x:g}" for x in numbers] if numbers is not None else [str(i) for i in range(len(labels))]
+    if lines < 1 or width < 8:  # too little room for a word: "Lev…" would tell nothing
+        return numbers
+    ticks = [fit(s, width, lines) for s in labels]
+    if len(set(ticks)) < len(ticks):
+        ticks = [fit(f"{k} {s}", width, lines) for k, s in zip(numbers, labels)]
+    return ticks
+
+
 def template() -> go.layout.Template:
     """White background, NHS font and colours; figures start from this."""
     t = go.layout.Template()

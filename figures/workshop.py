@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from assessments.scoring import domain_means
+from assessments.scoring import domain_means, stage_scale, stage_score
 from matrix import Matrix
 
 from .tables import format_score, is_missing, labels_of
@@ -108,10 +108,10 @@ def _rated(summary) -> list[str]:
 
 def _polar(labels: list[str], n_domains: int, theta_size: float, *, stage_ticks: bool, radial_size: float) -> dict:
     """As charts.radar's: the stage labels run up the top, between the last domain and the first."""
-    n = len(labels)
+    values = stage_scale(labels).scores  # each stage's score: the scale the domain means are on
     return dict(
         hole=0.05,
-        radialaxis=dict(range=[0, max(n - 1, 1)], tickvals=list(range(n)), showticklabels=stage_ticks,
+        radialaxis=dict(range=[values[0], values[-1]], tickvals=values, showticklabels=stage_ticks,
                         ticktext=[chart_text(s) for s in labels], tickfont=dict(size=radial_size, color=NHS_DARK_GREY),
                         gridcolor=NHS_PALE_GREY, showline=False, angle=90, tickangle=90, ticks=""),
         angularaxis=dict(type="category", rotation=90 - 180 / max(n_domains, 1), direction="clockwise",
@@ -214,7 +214,7 @@ def own_profile(matrix: Matrix, own: Mapping[str, str | None]) -> list:
     """A participant's domain scores from their ratings (element id -> stage id); anything not in
     the matrix is left out."""
     known = set(matrix.element_ids())
-    scores = {e: matrix.stage_index(s) for e, s in own.items() if e in known and s in matrix.stage_ids}
+    scores = {e: stage_score(matrix, s) for e, s in own.items() if e in known and s in matrix.stage_ids}
     return domain_means(matrix, scores)
 
 
@@ -255,7 +255,9 @@ def own_vs_group(matrix: Matrix, own: Mapping[str, str | None], summary, *, larg
         fig.add_annotation(text=f"<b>{wrap(d.domain_title, width)}</b>{note}", x=0, xref="paper",
                            xanchor="left", y=y + 0.2, yanchor="bottom", showarrow=False, align="left",
                            font=dict(size=round(14 * k), color=NHS_DARK_BLUE))
-    fig.update_xaxes(range=[-0.35, n - 0.65], tickvals=list(range(n)), side="top", fixedrange=True,
+    values = stages.scores
+    pad = 0.35 * (values[-1] - values[0]) / max(n - 1, 1)
+    fig.update_xaxes(range=[values[0] - pad, values[-1] + pad], tickvals=values, side="top", fixedrange=True,
                      ticktext=[wrap(s, 10) for s in stages], tickfont=dict(size=round(12 * k)), showgrid=True,
                      gridcolor=NHS_PALE_GREY, zeroline=False)
     fig.update_yaxes(range=[ys[-1] - 0.45 if ys else -0.5, 0.95], showticklabels=False, showgrid=False,

@@ -17,15 +17,30 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .schema import MODELS, DevelopmentFunding, Document, Matrix, Pathway, ServiceSpecifications, cross_check, path_str
+from .schema import (ID_MAX, MODELS, DevelopmentFunding, Document, Matrix, Pathway, ServiceSpecifications, cross_check,
+                     path_str)
 
 # Limits that make a hostile file cheap to refuse. The shipped matrix is 24 KB, about 530 values
 # and six levels deep; each limit leaves plenty of room for a richer matrix.
 MAX_BYTES = 200_000
 MAX_DEPTH = 40  # levels of nesting
 MAX_VALUES = 50_000  # YAML values (keys, scalars, lists, mappings), each alias counted as a full copy
+
+def _yaml12_booleans(base: type) -> type:
+    """`base` reading booleans by YAML 1.2's rules: only true/false (True, TRUE, False, FALSE),
+    so an unquoted No, Yes, On or Off (YAML 1.1 booleans, and PyYAML's) stays text."""
+    bool_tag = "tag:yaml.org,2002:bool"
+    loader = type(f"{base.__name__}12", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != bool_tag]
+        for first, resolvers in base.yaml_implicit_resolvers.items()}
+    loader.add_implicit_resolver(bool_tag, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+    return loader
+
+
 # libyaml parses about six times faster than PyYAML's own parser; PyYAML alone still works.
-_Parser = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+_Parser = _yaml12_booleans(getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader)
+_LIBYAML = _Parser.__mro__[1] is not yaml.SafeLoader
 PACKAGE_DIR = FsPath(__file__).resolve().parent
 ENV_DIR = "PCN_MATRIX_DIR"
 
@@ -84,9 +99,37 @@ def _line_for(path: tuple, lines: dict) -> int | None:
     return lines.get((), 1)
 
 
+def _found(value: Any) -> str:
+    """What a value is, in the words of someone writing YAML."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    if isinstance(value, str):
+        return "empty text" if not value.strip() else f"the text {_clip(value)!r}"
+    return type(value).__name__
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _items(n: int) -> str:
+    return f"{n} item{'s' if n != 1 else ''}"
+
+
 def _message(err: dict, model_fields: set[str] | None) -> tuple[tuple, str]:
+    """A pydantic error as (field path, message in plain words)."""
     loc = tuple(err["loc"])
     kind = err["type"]
+    value = err.get("input")
+    ctx = err.get("ctx") or {}
     if kind == "missing":
         return loc[:-1], f"missing required field '{loc[-1]}'"
     if kind == "extra_forbidden":
@@ -96,23 +139,49 @@ def _message(err: dict, model_fields: set[str] | None) -> tuple[tuple, str]:
             hint = f" (did you mean '{close[0]}'?)" if close else f" (allowed: {', '.join(sorted(model_fields))})"
         return loc, f"unknown field '{loc[-1]}'{hint}"
     if kind == "string_pattern_mismatch":
-        pattern = (err.get("ctx") or {}).get("pattern", "")
-        value = err.get("input")
-        if "a-z0-9" in pattern:
-            return loc, f"'{value}' is not a valid id: use lowercase letters, digits and single hyphens (e.g. 'step-1')"
+        pattern = ctx.get("pattern", "")
+        if "A-Za-z0-9" in pattern:
+            return loc, (f"'{_clip(str(value))}' is not a valid id: use letters, digits, '-', '_' and '.', starting "
+                         f"with a letter or digit (e.g. 'step-1' or 'G-SM')")
         if r"\d{4}" in pattern:
             return loc, f"'{value}' is not a financial year: write it like \"2024/25\""
+    if kind == "string_too_long":
+        limit = ctx.get("max_length")
+        what = "an id" if limit == ID_MAX else "this field"
+        return loc, f"'{_clip(str(value), 40)}' is {len(value):,} characters long; {what} may have at most {limit}"
+    if kind == "string_too_short":
+        return loc, "is empty: write some text here, or leave the field out if it is optional"
+    if kind == "too_short":
+        least, found = ctx.get("min_length", 1), ctx.get("actual_length", 0)
+        return loc, f"needs at least {_items(least)}, found {found}"
+    if kind == "too_long":
+        return loc, f"may have at most {_items(ctx.get('max_length', 0))}, found {ctx.get('actual_length')}"
     if kind == "literal_error" and loc == ("kind",):
-        return loc, f"unknown kind '{err.get('input')}': expected one of {', '.join(MODELS)}"
-    if kind == "string_type" and isinstance(err.get("input"), (int, float)):
-        return loc, f"expected text, found the number {err['input']!r} (put it in quotes)"
-    found = type(err.get("input")).__name__
-    found = {"dict": "a mapping", "list": "a list", "NoneType": "nothing", "str": "text"}.get(found, found)
+        return loc, f"unknown kind '{value}': expected one of {', '.join(MODELS)}"
+    if kind == "literal_error":
+        return loc, f"expected {ctx.get('expected')}, found {_found(value)}"
+    if kind == "string_type":
+        if isinstance(value, bool):
+            return loc, f"expected text, found {_found(value)} (put it in quotes if it is meant as text)"
+        if isinstance(value, (int, float)):
+            return loc, f"expected text, found {_found(value)} (put it in quotes)"
+        return loc, f"expected text, found {_found(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return loc, f"expected true or false, found {_found(value)}"
+    if kind in ("float_type", "float_parsing", "int_type", "int_parsing", "int_from_float", "finite_number"):
+        whole = kind.startswith("int")
+        what = "a whole number" if whole else "a number"
+        if kind == "finite_number":
+            return loc, f"expected a finite number, found {value!r}"
+        hint = " (without quotes)" if isinstance(value, str) and re.fullmatch(r"\s*[-+]?[0-9][0-9_.,]*\s*", value) else ""
+        return loc, f"expected {what}{hint}, found {_found(value)}"
     if kind in ("dict_type", "model_type"):
-        return loc, f"expected a mapping of fields (key: value lines), found {found}"
-    if kind == "list_type":
-        return loc, f"expected a list (lines starting with '- '), found {found}"
-    return loc, f"{err['msg'].rstrip('.')} (found {found})"
+        return loc, f"expected a mapping of fields (key: value lines), found {_found(value)}"
+    if kind in ("list_type", "tuple_type"):
+        if loc[:2] == ("supersedes", "elements"):
+            return loc, f"expected an element id or a list of them, found {_found(value)}"
+        return loc, f"expected a list (lines starting with '- '), found {_found(value)}"
+    return loc, f"{err['msg'].rstrip('.')} (found {_found(value)})"
 
 
 def _fields_at(model: type, loc: tuple) -> set[str] | None:
@@ -166,7 +235,7 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     too_deep = f"the YAML nests more than {MAX_DEPTH} levels deep; a matrix needs fewer than ten"
     loader = None
     try:
-        if _Parser is not yaml.SafeLoader:
+        if _LIBYAML:
             # libyaml composes nodes recursively in C: a file nested thousands deep would crash the
             # process, so the depth is checked on its flat stream of events first.
             deep_line = _deep_event_line(text)
@@ -180,10 +249,12 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     except yaml.reader.ReaderError as exc:
         # libyaml counts the position in UTF-8 bytes, PyYAML in characters.
         before = text.encode("utf-8", "surrogatepass")[:exc.position].decode("utf-8", "ignore") \
-            if _Parser is not yaml.SafeLoader else text[:exc.position]
+            if _LIBYAML else text[:exc.position]
         raise fail(f"character {exc.character!r} is not allowed in YAML ({exc.reason})",
                    before.count("\n") + 1) from None
     except yaml.MarkedYAMLError as exc:
+        if "duplicate anchor" in (exc.context or ""):
+            raise fail(_duplicate_anchor(text, exc), exc.problem_mark.line + 1 if exc.problem_mark else None) from None
         mark = exc.problem_mark or exc.context_mark
         detail = " ".join(x for x in (exc.context, exc.problem) if x)
         raise fail(f"YAML syntax error: {detail}", mark.line + 1 if mark else None) from None
@@ -232,6 +303,21 @@ def load_text(text: str | bytes, file: str = "<text>") -> Document:
     if problems:
         raise MatrixFileError(file, problems)
     return doc
+
+
+def _duplicate_anchor(text: str, exc: yaml.MarkedYAMLError) -> str:
+    """A plain message for an anchor (&name) defined twice. libyaml's own message leaves out
+    the name, so it is read from the line itself."""
+    first, second = exc.context_mark, exc.problem_mark
+    name = None
+    if second is not None:
+        lines = text.splitlines()
+        if second.line < len(lines):
+            found = re.match(r"&([^\s,\[\]{}]+)", lines[second.line][second.column:])
+            name = found.group(1) if found else None
+    what = f"the anchor &{name}" if name else "an anchor"
+    where = f" (first on line {first.line + 1})" if first is not None else ""
+    return f"{what} is defined twice{where}: give each anchor (&name) its own name"
 
 
 def _deep_event_line(text: str) -> int | None:

@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+# Letters, digits, '-', '_' and '.', starting with a letter or digit; case is kept ('G-SM' and
+# 'g-sm' are different ids). 200 characters: real models name activities in ids of 87.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+ID_MAX = 200
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=ID_MAX)]
+# A stage's score: a plain number (true/false or quoted text are refused, not read as 1 or 0).
+Score = Annotated[float, Field(strict=True, allow_inf_nan=False)]
+# true or false only: quoted "yes" or "no" is refused, not read as a boolean.
+Flag = Annotated[bool, Field(strict=True)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Year = Annotated[str, StringConstraints(pattern=r"^\d{4}/\d{2}$")]
 Path = tuple[Union[str, int], ...]
@@ -25,6 +33,9 @@ class Stage(_Model):
     id: Id
     label: Text
     meaning: Text
+    # What the stage counts as in means, gaps and progress; default its position (first = 0).
+    # Every stage has one or none does, rising from each stage to the next (cross_check).
+    score: Score | None = None
 
 
 class Element(_Model):
@@ -32,6 +43,8 @@ class Element(_Model):
     title: Text
     descriptors: dict[str, Text]
     evidence_prompts: list[Text] = Field(min_length=1)
+    # Whether this element may be rated "not applicable"; unset, the matrix's setting holds.
+    allow_not_applicable: Flag | None = None
 
 
 class Domain(_Model):
@@ -41,10 +54,21 @@ class Domain(_Model):
     elements: list[Element] = Field(min_length=1)
 
 
+def _one_or_more(value):
+    # `old: new` names one new element, `old: [new-a, new-b]` a split; stored as a tuple either way.
+    return [value] if isinstance(value, str) else value
+
+
 class Supersedes(_Model):
     matrix: Id
     version: Text
-    elements: dict[str, Id] = Field(default_factory=dict)
+    # Old element id -> the new element(s) that continue it. Several old ids naming one new id is
+    # a merge; a list is a split. Old ids neither named here nor kept in the new matrix are retired.
+    elements: dict[str, Annotated[tuple[Id, ...], BeforeValidator(_one_or_more), Field(min_length=1)]] = Field(
+        default_factory=dict)
+
+    def targets(self, old_id: str) -> tuple[str, ...]:
+        return self.elements.get(old_id, ())
 
 
 class Matrix(_Model):
@@ -58,6 +82,8 @@ class Matrix(_Model):
     stages: list[Stage] = Field(min_length=2)
     domains: list[Domain] = Field(min_length=1)
     supersedes: Supersedes | None = None
+    # The default for every element's allow_not_applicable.
+    allow_not_applicable: Flag = False
 
     @property
     def key(self) -> tuple[str, str]:
@@ -76,6 +102,15 @@ class Matrix(_Model):
 
     def stage(self, stage_id: str) -> Stage:
         return self.stages[self.stage_index(stage_id)]
+
+    @property
+    def stage_scores(self) -> list[float]:
+        """Each stage's score in scale order: its `score`, else its position (first = 0)."""
+        return [float(i) if s.score is None else s.score for i, s in enumerate(self.stages)]
+
+    def allows_not_applicable(self, element_id: str) -> bool:
+        own = self.element(element_id).allow_not_applicable
+        return self.allow_not_applicable if own is None else own
 
     def elements(self) -> list[tuple[Domain, Element]]:
         return [(d, e) for d in self.domains for e in d.elements]
@@ -161,7 +196,7 @@ class ServiceSpecifications(_Model):
 class FundingCategory(_Model):
     id: Id
     title: Text
-    eligible: bool
+    eligible: Flag
     description: Text | None = None
     reason: Text | None = None
     keywords: list[Text] = Field(default_factory=list)
@@ -248,12 +283,35 @@ def _check_matrix(m: Matrix) -> list[tuple[Path, str]]:
                     problems.append(
                         (here + ("descriptors", sid), f"element '{e.id}' names unknown stage '{sid}' (stages are: {', '.join(stage_ids)})")
                     )
+    problems += _check_scores(m)
     if m.supersedes is not None:
         if m.supersedes.matrix == m.id and m.supersedes.version == m.version:
             problems.append((("supersedes", "version"), "a matrix cannot supersede its own version"))
-        for old, new in m.supersedes.elements.items():
-            if new not in first_use:
-                problems.append((("supersedes", "elements", old), f"maps '{old}' to '{new}', which is not an element of this matrix"))
+        for old, news in m.supersedes.elements.items():
+            split = len(news) > 1
+            for i, new in enumerate(news):
+                where = ("supersedes", "elements", old) + ((i,) if split else ())
+                if new not in first_use:
+                    problems.append((where, f"maps '{old}' to '{new}', which is not an element of this matrix"))
+                elif new in news[:i]:
+                    problems.append((where, f"names '{new}' twice for '{old}'"))
+    return problems
+
+
+def _check_scores(m: Matrix) -> list[tuple[Path, str]]:
+    given = [i for i, s in enumerate(m.stages) if s.score is not None]
+    if not given:
+        return []
+    if len(given) < len(m.stages):
+        return [(("stages", i, "score"), f"stage '{s.id}' has no score: give every stage a score, or none "
+                 f"(then each counts as its position, 0 to {len(m.stages) - 1})")
+                for i, s in enumerate(m.stages) if s.score is None]
+    problems = []
+    for i in range(1, len(m.stages)):
+        before, here = m.stages[i - 1], m.stages[i]
+        if here.score <= before.score:
+            problems.append((("stages", i, "score"), f"stage '{here.id}' scores {here.score:g}, not more than "
+                             f"'{before.id}' before it ({before.score:g}): scores must rise from each stage to the next"))
     return problems
 
 

@@ -2,6 +2,7 @@
 
     python cli.py export-plan --pcn U99001 --year 2024/25 -o plan.pdf     (or -o plan.xlsx)
     python cli.py export-plans --ics QZZ --year 2024/25 -o plans/
+    ... --matrix ID[@VERSION]   the matrix to report against, when a PCN is rated against several
 
 Each prints where the files went and returns 0, or prints the problem and returns 1.
 """
@@ -12,8 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from assessments.values import StoreError
+from assessments.values import InputError, StoreError
+from assessments import matrix_choice as choice
 from assessments import organisations as orgs
+from assessments import ratings as assessing
 
 
 def _fail(message: str) -> int:
@@ -60,13 +63,48 @@ def _store():
     return Store()
 
 
+def _matrix(store, spec: str | None) -> tuple[str | None, str | None]:
+    """--matrix ID[@VERSION] as (id, version), checked against the loaded matrices."""
+    if not spec:
+        return None, None
+    matrix_id, version = choice.parse_spec(spec)
+    return choice.find_matrix(store, matrix_id, version).id, version
+
+
+def _version_check(store, matrix_id: str | None, version: str | None, year: str, *, pcn_code: str | None = None,
+                   ics_code: str | None = None) -> None:
+    """A version given with --matrix must be the one the year's assessments against it use."""
+    if version is None:
+        return
+    found = assessing.assessments(store, pcn_code=pcn_code, ics_code=ics_code, year=year)
+    wrong = sorted(f"{a.pcn_code} ({a.matrix_version})" for a in found
+                   if a.matrix_id == matrix_id and a.matrix_version != version)
+    if wrong:
+        raise InputError(f"these {year} assessments against {matrix_id} are not version {version}: "
+                         f"{', '.join(wrong)}; leave out @{version} to report each against the version it uses")
+
+
+def _not_rated_against(store, report, matrix_id: str) -> None:
+    """Say so when the PCN has no assessment that year against the matrix asked for, but has others."""
+    if report.assessment is not None:
+        return
+    others = sorted({a.matrix_id for a in assessing.assessments(store, pcn_code=report.pcn.code, year=report.year)})
+    if others:
+        print(f"Note: {report.pcn.code} has no {report.year} assessment against {matrix_id}; it is rated against "
+              f"{', '.join(others)} (use --matrix to choose)", file=sys.stderr)
+
+
 @_guard
 def cmd_export_plan(args: argparse.Namespace) -> int:
     from .data import gather
 
     out = Path(args.output)
     with _store() as store:
-        report = gather(store, args.pcn, args.year)
+        matrix_id, version = _matrix(store, args.matrix)
+        _version_check(store, matrix_id, version, args.year, pcn_code=args.pcn)
+        report = gather(store, args.pcn, args.year, matrix_id=matrix_id)
+        if matrix_id:
+            _not_rated_against(store, report, matrix_id)
         if out.suffix.lower() == ".xlsx":
             from .excel import workbook
             data = workbook(report)
@@ -92,15 +130,24 @@ def cmd_export_plans(args: argparse.Namespace) -> int:
         pcns = orgs.pcns(store, ics.code)
         if not pcns:
             return _fail(f"{ics.name} ({ics.code}) has no PCNs")
+        matrix_id, version = _matrix(store, args.matrix)
+        _version_check(store, matrix_id, version, args.year, ics_code=ics.code)
         folder.mkdir(parents=True, exist_ok=True)
-        for _, name, data in plan_pdfs(store, [p.code for p in pcns], args.year, ProgressBar()):
+        for _, name, data in plan_pdfs(store, [p.code for p in pcns], args.year, ProgressBar(), matrix_id=matrix_id):
             path = folder / name
             path.write_bytes(data)
             written.append(path)
-    print(f"Wrote {len(written)} development plans for {ics.name} ({ics.code}), {args.year}, to {folder.resolve()}:")
+    against = f" against {matrix_id}" if matrix_id else ""
+    print(f"Wrote {len(written)} development plans for {ics.name} ({ics.code}), {args.year}{against}, to "
+          f"{folder.resolve()}:")
     for path in written:
         print(f"  {path.name}")
     return 0
+
+
+MATRIX_HELP = ("the matrix to report against when a PCN is rated against more than one (default: the ICS's "
+               "default matrix if the PCN used it that year, else the latest it used); a version, if given, must "
+               "be the one the assessments use")
 
 
 def register(sub) -> None:
@@ -108,9 +155,11 @@ def register(sub) -> None:
     p.add_argument("--pcn", required=True, metavar="CODE", help="PCN code, like U12345")
     p.add_argument("--year", required=True, help="NHS financial year, like 2024/25")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="plan.pdf or plan.xlsx")
+    p.add_argument("--matrix", metavar="ID[@VERSION]", help=MATRIX_HELP)
     p.set_defaults(func=cmd_export_plan)
     p = sub.add_parser("export-plans", help="write the development plan PDF of every PCN of an ICS into a folder")
     p.add_argument("--ics", required=True, metavar="CODE", help="ICS (ICB) code, like QZZ")
     p.add_argument("--year", required=True, help="NHS financial year, like 2024/25")
     p.add_argument("-o", "--output", required=True, metavar="DIR", help="folder for the PDFs (created if needed)")
+    p.add_argument("--matrix", metavar="ID[@VERSION]", help=MATRIX_HELP)
     p.set_defaults(func=cmd_export_plans)

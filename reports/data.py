@@ -14,13 +14,15 @@ from typing import Any
 import pandas as pd
 
 from assessments import plan as plans
-from assessments.scoring import Comparison, DomainGap, DomainScore, Snapshot, compare, domain_gaps, profile, progress_series
+from assessments.scoring import (Comparison, DomainGap, DomainScore, Snapshot, compare, domain_gaps, profile,
+                                 progress_series, stage_scale)
 from assessments.access import AccessDenied
-from assessments.model import ICS, PCN, Assessment
+from assessments.model import ICS, NOT_APPLICABLE, PCN, Assessment, AssessmentRecord
 from assessments.pathway import pathway_status
 from assessments.store import Store
 from assessments.values import check_year
 from matrix import DevelopmentFunding, Matrix, Pathway, ServiceSpecifications
+from assessments import matrix_choice as choice
 from assessments import ratings as assessing
 from assessments import organisations as orgs
 
@@ -135,17 +137,17 @@ def money(amount: Decimal | None) -> str:
 
 
 def score_words(score: float | None, matrix: Matrix) -> str:
-    """'Step 1' for a whole stage, 'between Step 1 and Step 2' otherwise, 'not rated' for None."""
+    """'Step 1' for a whole stage, 'between Step 1 and Step 2' otherwise, 'not rated' for None
+    (on the matrix's scale: `scoring.stage_scale`)."""
     if score is None:
         return "not rated"
-    low = int(score)
-    labels = [s.label for s in matrix.stages]
-    if abs(score - round(score)) < 0.05:
-        return labels[min(round(score), len(labels) - 1)]
-    return f"between {labels[low]} and {labels[min(low + 1, len(labels) - 1)]}"
+    scale = stage_scale(matrix)
+    low, high = scale.locate(round(score, 1))
+    return scale[low] if low == high else f"between {scale[low]} and {scale[high]}"
 
 
-def _change_words(change: float | None, comparable: bool, before: float | None, after: float | None) -> str:
+def _change_words(change: float | None, comparable: bool, before: float | None, after: float | None,
+                  matrix: Matrix | None = None) -> str:
     if not comparable:
         return "new element"
     if after is None:
@@ -155,7 +157,8 @@ def _change_words(change: float | None, comparable: bool, before: float | None, 
     if change is None or abs(change) < 0.05:
         return "no change"
     n = f"{abs(change):g}" if abs(change) != int(abs(change)) else str(int(abs(change)))
-    unit = "stage" if abs(change) == 1 else "stages"
+    unit = "stage" if matrix is None or stage_scale(matrix).steps_of_one else "point"
+    unit += "" if abs(change) == 1 else "s"
     return f"up {n} {unit}" if change > 0 else f"down {n} {unit}"
 
 
@@ -171,23 +174,38 @@ def _label(matrix: Matrix, stage: str | None) -> str:
 # ---------------------------------------------------------------------------------------------
 # Gathering
 
-def _snapshots(store: Store, pcn_code: str, year: str) -> list[Snapshot]:
+def _snapshots(store: Store, pcn: PCN, year: str, matrix_id: str | None
+               ) -> tuple[list[Snapshot], Assessment | None, str]:
+    """The years up to `year` against one matrix (family), the year's own assessment, and the matrix
+    id chosen: `matrix_id`, else (assessments.matrix_choice) the ICS default's family if the PCN used
+    it this year (or, with nothing this year, before), else the latest used."""
     matrices = store.matrices()
+    family = choice.store_families(store)
+    records = [r for r in assessing.history(store, pcn.code) if r.assessment.year <= year]
+    ics_default = orgs.default_matrix(store, pcn.ics_code).id
+    if matrix_id is None:
+        this_year = [r.assessment for r in records if r.assessment.year == year]
+        options = choice.in_use(this_year or [r.assessment for r in records], family)
+        matrix_id = choice.preferred(options, ics_default, family) or ics_default
+    order = [matrix_id, ics_default]
+
+    def rank(a: Assessment) -> int:
+        return order.index(a.matrix_id) if a.matrix_id in order else len(order)
+
+    # One per year; several in a year are ids of one family (a renamed matrix): the chosen id first.
+    by_year: dict[str, AssessmentRecord] = {}
+    for r in records:
+        if choice.same_family(r.assessment.matrix_id, matrix_id, family):
+            known = by_year.get(r.assessment.year)
+            if known is None or rank(r.assessment) < rank(known.assessment):
+                by_year[r.assessment.year] = r
     out = []
-    for r in assessing.history(store, pcn_code):
-        a = r.assessment
-        if a.year > year:
-            continue
+    for y in sorted(by_year):
+        a = by_year[y].assessment
         m = matrices.get((a.matrix_id, a.matrix_version))
-        if m is None:
-            continue
-        out.append(Snapshot(a.year, m, r.ratings, a.status))
-    # One per year: several matrices in one year would be ambiguous; keep the default matrix's.
-    by_year: dict[str, Snapshot] = {}
-    for s in out:
-        if s.year not in by_year or s.matrix.id == store.default_matrix().id:
-            by_year[s.year] = s
-    return [by_year[y] for y in sorted(by_year)]
+        if m is not None:
+            out.append(Snapshot(a.year, m, by_year[y].ratings, a.status))
+    return out, by_year[year].assessment if year in by_year else None, matrix_id
 
 
 def _pathway_steps(store: Store, pcn_code: str, year: str, pathway: Pathway | None) -> tuple[StepLine, ...] | None:
@@ -209,9 +227,14 @@ def _pathway_steps(store: Store, pcn_code: str, year: str, pathway: Pathway | No
 
 
 def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
-           produced: datetime | None = None) -> PlanReport:
-    """The report for one PCN and year: works with no assessment and no plan (it says so)."""
+           produced: datetime | None = None, matrix_id: str | None = None) -> PlanReport:
+    """The report for one PCN and year: works with no assessment and no plan (it says so).
+
+    `matrix_id` names the matrix when the PCN is rated against more than one (NotFoundError when no
+    such matrix is loaded); without it, the choice of `_snapshots`."""
     year = check_year(year)
+    if matrix_id is not None:
+        matrix_id = choice.find_matrix(store, matrix_id).id
     pcn = orgs.pcn(store, pcn_code)
     ics = orgs.ics(store, pcn.ics_code)
     catalog = store.catalog()
@@ -219,12 +242,12 @@ def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
     specs: ServiceSpecifications | None = catalog.default_specifications()
     funding: DevelopmentFunding | None = catalog.default_funding()
 
-    snaps = _snapshots(store, pcn.code, year)
+    snaps, assessment, matrix_id = _snapshots(store, pcn, year, matrix_id)
     current = next((s for s in snaps if s.year == year), None)
     earlier = [s for s in snaps if s.year < year]
     previous = earlier[-1] if earlier else None
-    assessment = assessing.find_assessment(store, pcn.code, year)
-    matrix = current.matrix if current else (previous.matrix if previous else store.default_matrix())
+    matrix = current.matrix if current else (previous.matrix if previous else
+                                             choice.newest(store, matrix_id) or store.default_matrix())
     matrices = store.matrices()
     series = progress_series(snaps, matrices) if snaps else progress_series([])
     radar_years = [s for s in (previous, current) if s is not None]
@@ -241,13 +264,15 @@ def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
             r = current.ratings.get(e.id) if current else None
             cur = _label(matrix, getattr(r, "current_stage", None))
             tgt = _label(matrix, getattr(r, "target_stage", None)) if r is not None and r.target_stage else "not set"
+            if getattr(r, "not_applicable", False):
+                cur = tgt = NOT_APPLICABLE
             if comparison is None:
                 change = "first year" if current and not previous else "not rated"
                 if current and getattr(r, "current_stage", None) is None:
                     change = "not rated"
             else:
                 c = changes.get(e.id)
-                change = _change_words(c.change, c.comparable, c.before, c.after) if c else "not rated"
+                change = _change_words(c.change, c.comparable, c.before, c.after, matrix) if c else "not rated"
             lines.append(ElementLine(e.id, e.title, cur, tgt, change))
         score = prof.current[i] if prof else DomainScore(d.id, d.title, None, 0, len(d.elements))
         domains.append(DomainSection(d.id, d.title, score, tuple(lines)))
@@ -259,6 +284,8 @@ def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
 
     def stage_pair(eid: str) -> tuple[str, str]:
         r = ratings.get(eid)
+        if getattr(r, "not_applicable", False):
+            return NOT_APPLICABLE, NOT_APPLICABLE
         return (_label(matrix, getattr(r, "current_stage", None)),
                 _label(matrix, getattr(r, "target_stage", None)) if r is not None and r.target_stage else "not set")
 
@@ -317,7 +344,7 @@ def summary_paragraphs(r: PlanReport) -> list[tuple[str, str]]:
             strongest = [d for d in scored if abs(d.score.score - best) < 1e-9]
             out.append(("Where the network is strongest",
                         f"{_names([d.title for d in strongest])}: on average {score_words(best, m)} "
-                        f"({best:.1f} on a scale of 0 to {len(m.stages) - 1})."))
+                        f"({best:.1f} {stage_scale(m).words()})."))
         gaps = [g for g in r.gaps if g.gap is not None and g.gap > 0]
         if gaps:
             top = max(g.gap for g in gaps)
@@ -326,7 +353,8 @@ def summary_paragraphs(r: PlanReport) -> list[tuple[str, str]]:
             parts = []
             for g in wanted:
                 parts.append(f"{g.domain_title} (now {score_words(now.get(g.domain_id), m)}; the targets are on "
-                             f"average {top:.1f} stage{'s' if round(top, 1) != 1 else ''} higher)")
+                             f"average {top:.1f} {'stage' if stage_scale(m).steps_of_one else 'point'}"
+                             f"{'s' if round(top, 1) != 1 else ''} higher)")
             out.append(("Where it most wants to move", _names(parts) + "."))
         else:
             out.append(("Where it most wants to move", "No targets above the current stages have been set yet."))

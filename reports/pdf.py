@@ -103,6 +103,7 @@ class PlanPDF(FPDF):
         self.set_text_color(*TEXT)
         self.set_font("DejaVu", "", 10)
         self.long: list[_Long] = []
+        self.contents_lh = 5.6  # the cover sets it to what its room allows
         r = report
         self.set_title(f"Development plan {r.year}: {r.pcn.name}")
         self.set_author(r.pcn.name)
@@ -118,15 +119,38 @@ class PlanPDF(FPDF):
         return super().multi_cell(*args, **kwargs)
 
     # -- page furniture ----------------------------------------------------------------------
+    def shorten(self, text: str, width: float) -> str:
+        """`text` as it fits in `width` mm in the current font: cut at a word with "…" when too
+        long (for running headers and footers; the cover gives names in full)."""
+        text = _t(text)
+        if self.get_string_width(text) <= width:
+            return text
+        words = text.split()
+        while len(words) > 1 and self.get_string_width(" ".join(words) + "…") > width:
+            words.pop()
+        short = " ".join(words)
+        while short and self.get_string_width(short + "…") > width:  # one long word: cut it
+            short = short[:-1]
+        return short.rstrip(" ,;:·-") + "…"
+
+    def furniture(self, left_parts: tuple[str, str], right: str) -> None:
+        """One line of a running header or footer: `right` in full at the right, and at the
+        left the first part (a name) shortened as needed so that the second part still fits."""
+        right_w = self.get_string_width(right) + 6
+        name, rest = left_parts
+        rest = _CONTROL.sub("", rest)  # not _t(): its leading space is wanted
+        name = self.shorten(name, WIDTH - right_w - self.get_string_width(rest))
+        self.cell(WIDTH - right_w, 5, name + rest, align="L")
+        self.cell(right_w, 5, right, align="R")
+
     def header(self) -> None:
         if self.page_no() == 1:
             return
         self.set_y(10)
         self.set_font("DejaVu", "", 8)
         self.set_text_color(*SECONDARY)
-        left = f"{self.r.pcn.name} ({self.r.pcn.code}) · Development plan {self.r.year}"
-        self.cell(WIDTH * 0.72, 5, _t(left), align="L")
-        self.cell(WIDTH * 0.28, 5, f"Assessment: {self.r.status}", align="R")
+        self.furniture((self.r.pcn.name, f" ({self.r.pcn.code}) · Development plan {self.r.year}"),
+                       f"Assessment: {self.r.status}")
         self.set_draw_color(*BLUE)
         self.set_line_width(0.6)
         self.line(MARGIN, 16.5, 210 - MARGIN, 16.5)
@@ -139,11 +163,24 @@ class PlanPDF(FPDF):
         self.set_y(-13)
         self.set_font("DejaVu", "", 8)
         self.set_text_color(*SECONDARY)
-        self.cell(WIDTH / 2, 5, f"Produced {_day(self.r.produced.date())} · {_t(self.r.ics.name)}", align="L")
-        self.cell(WIDTH / 2, 5, f"Page {self.page_no()} of {{nb}}", align="R")
+        # {nb} becomes the page count only at the end: leave room for a four-digit one.
+        page = f"Page {self.page_no()} of {{nb}}"
+        self.set_x(MARGIN)
+        right_w = self.get_string_width(f"Page {self.page_no()} of 9999") + 6
+        name = self.shorten(self.r.ics.name, WIDTH - right_w - self.get_string_width(f"Produced {_day(self.r.produced.date())} · "))
+        self.cell(WIDTH - right_w, 5, f"Produced {_day(self.r.produced.date())} · {name}", align="L")
+        self.cell(right_w, 5, page, align="R")
         self.set_text_color(*TEXT)
 
     # -- building blocks ----------------------------------------------------------------------
+    def lines(self, text: str, width: float, size: float, *, bold: bool = False) -> int:
+        """How many lines `text` takes in a `width` mm column at `size` pt (the font is kept)."""
+        family, style, kept = self.font_family, self.font_style, self.font_size_pt
+        self.set_font("DejaVu", "B" if bold else "", size)
+        n = len(self.multi_cell(width, 1, _t(text) or " ", dry_run=True, output="LINES"))
+        self.set_font(family, style, kept)
+        return n
+
     def need(self, height: float) -> None:
         """Start a new page unless `height` mm still fit on this one (keeps headings with their text)."""
         if self.get_y() + height > self.page_break_trigger:
@@ -243,63 +280,119 @@ class PlanPDF(FPDF):
         self.ln(3)
         self.set_font("DejaVu", "", 10)
 
-    def chart(self, png: bytes | None, alt: str, width_mm: float, px: tuple[int, int], problem: str | None) -> None:
-        h = width_mm * px[1] / px[0]
+    def no_chart(self, problem: str | None) -> None:
+        self.note_box(f"The chart could not be drawn on this computer: {problem} The table below gives the same figures.")
+
+    def chart(self, fig, draw: _Drawer, alt: str, width_mm: float, px: tuple[int, int]) -> None:
+        """One figure drawn `px` pixels and printed `width_mm` wide, centred, on this page if it fits."""
+        png = draw(fig, *px)
         if png is None:
-            self.note_box(f"The chart could not be drawn on this computer: {problem} The table below gives the same figures.")
+            self.no_chart(draw.problem)
             return
+        h = width_mm * px[1] / px[0]
         self.need(h + 2)
         self.image(io.BytesIO(png), x=MARGIN + (WIDTH - width_mm) / 2, w=width_mm, h=h, alt_text=alt)
         self.ln(2)
+
+    def split_chart(self, build: Callable[[list[str]], object], height: Callable[[list[str]], float],
+                    ids: Sequence[str], draw: _Drawer, alt: str, *, step: int = 1) -> None:
+        """A figure of many domains in pieces that fit the pages: `build(some ids)` makes the figure
+        of those domains and `height(some ids)` says how tall (px) it will be, without building it.
+        As many domains as fit (a multiple of `step`: a row of small charts) go in the room left on
+        this page, the rest on the pages after, each piece printed WIDTH mm wide from CHART_PX
+        pixels. A piece of one step taller than a whole page (never seen) is scaled down to fit."""
+        px_per_mm = CHART_PX / WIDTH
+        rest = list(ids)
+        while rest:
+            room = (self.page_break_trigger - self.get_y() - 2) * px_per_mm
+            k = -(-len(rest) // step)
+            while k > 1 and height(rest[:k * step]) > room:
+                k -= 1
+            if height(rest[:k * step]) > room and self.get_y() > TOP + 1:
+                self.add_page()
+                continue
+            fig = build(rest[:k * step])
+            png = draw(fig, CHART_PX, fig.layout.height)
+            if png is None:
+                self.no_chart(draw.problem)
+                return
+            h = min(fig.layout.height, room) / px_per_mm
+            w = WIDTH * h / (fig.layout.height / px_per_mm)
+            self.image(io.BytesIO(png), x=MARGIN + (WIDTH - w) / 2, w=w, h=h, alt_text=alt)
+            self.ln(2)
+            rest = rest[k * step:]
+
+
+class _Drawer:
+    """Figures to PNG through kaleido, or None and `problem` when there is no image to be had
+    (charts turned off, or no browser: then every later figure is skipped at once)."""
+
+    def __init__(self, problem: str | None = None):
+        self.problem = problem
+
+    def __call__(self, fig, width: int, height: int) -> bytes | None:
+        from .images import ChartError, png
+
+        if self.problem is not None:
+            return None
+        try:
+            return png(fig, width=width, height=round(height))
+        except ChartError as exc:
+            self.problem = str(exc)
+            return None
 
 
 # ---------------------------------------------------------------------------------------------
 # Sections
 
 RADAR_PX = (700, 540)
+CHART_PX = 820  # the width the dot chart and the small charts are drawn at, printed WIDTH mm wide
 PROGRESS_COLS = 3
 
 
-def _progress_px(report: PlanReport) -> tuple[int, int]:
-    rows = -(-len(report.matrix.domains) // PROGRESS_COLS)
-    return (820, 110 + 330 * rows)
+def _of_domains(series, ids: Sequence[str]):
+    return series[series["domain_id"].isin(set(ids))]
 
 
-def _figures(report: PlanReport) -> tuple[tuple[bytes | None, bytes | None], str | None]:
-    """(radar PNG, progress PNG), or Nones and the reason when there is nothing or no browser."""
-    from .images import ChartError, png
-
-    if report.series.empty:
-        return (None, None), "there is no assessment to draw yet."
-    try:
-        radar = charts.radar(report.radar_series, report.matrix, title=None)
-        radar.update_layout(height=RADAR_PX[1], margin=dict(l=80, r=80, t=40, b=60))
-        w, h = _progress_px(report)
-        progress = charts.domain_progress(report.series, report.matrix, title=None, columns=PROGRESS_COLS)
-        progress.update_layout(height=h, margin=dict(l=100, r=20, t=50, b=70))
-        return (png(radar, width=RADAR_PX[0], height=RADAR_PX[1]), png(progress, width=w, height=h)), None
-    except ChartError as exc:
-        return (None, None), str(exc)
+COVER_NOTE = ("Prepared for joint discussion between the primary care network and the integrated care system. The "
+              "assessment is the network's own view of its development; it is not a performance measure and is not "
+              "for comparing networks.")
+CONTENTS_ENTRIES = 10  # the most sections the plan has (the level-0 headings), reserved on the cover
 
 
 def _cover(pdf: PlanPDF) -> None:
+    """The cover: a blue band with the name (its height measured from the text, so a long name
+    stays white on blue), the facts, the contents and a note at the foot. When long names leave
+    too little room for the contents, the facts drop the ICS and PCN rows, which the band gives
+    in full already."""
     r = pdf.r
     pdf.add_page()
+    name = _t(r.pcn.name)
+    size = 26
+    pdf.set_font("DejaVu", "B", size)
+    while size > 16 and len(pdf.multi_cell(WIDTH, 1, name, dry_run=True, output="LINES")) > 3:
+        size -= 2
+        pdf.set_font("DejaVu", "B", size)
+    name_lh = size * 0.46
+    name_lines = len(pdf.multi_cell(WIDTH, name_lh, name, dry_run=True, output="LINES"))
+    sub = _t(f"Primary care network {r.pcn.code}\n{r.ics.name} ({r.ics.code})")
+    pdf.set_font("DejaVu", "", 13)
+    sub_lines = len(pdf.multi_cell(WIDTH, 6.5, sub, dry_run=True, output="LINES"))
+    band = max(100.0, 30 + 7 + 4 + name_lines * name_lh + 2 + sub_lines * 6.5 + 12)
     pdf.set_fill_color(*BLUE)
-    pdf.rect(0, 0, 210, 100, style="F")
+    pdf.rect(0, 0, 210, band, style="F")
     pdf.set_text_color(*WHITE)
     pdf.set_xy(MARGIN, 30)
     pdf.set_font("DejaVu", "B", 12)
     pdf.cell(WIDTH, 7, "DEVELOPMENT PLAN " + r.year, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    pdf.set_font("DejaVu", "B", 26)
-    pdf.multi_cell(WIDTH, 12, _t(r.pcn.name), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "B", size)
+    pdf.multi_cell(WIDTH, name_lh, name, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_font("DejaVu", "", 13)
-    pdf.multi_cell(WIDTH, 7, _t(f"Primary care network {r.pcn.code}\n{r.ics.name} ({r.ics.code})"),
-                   new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(WIDTH, 6.5, sub, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*TEXT)
-    pdf.set_y(114)
+
     status = {"agreed": "Agreed", "draft": "Draft (not yet agreed)"}.get(r.status, "Not started")
     facts = [
         ("Year", r.year),
@@ -310,25 +403,42 @@ def _cover(pdf: PlanPDF) -> None:
         ("Assessment status", status),
         ("Date produced", _day(r.produced.date())),
     ]
+    pdf.set_font("DejaVu", "", 9)
+    note_h = len(pdf.multi_cell(WIDTH, 4.8, COVER_NOTE, dry_run=True, output="LINES")) * 4.8
+    note_y = 297 - 20 - note_h
+    pdf.set_font("DejaVu", "B", 10.5)
+
+    def height(rows) -> float:
+        return sum(len(pdf.multi_cell(WIDTH - 55, 5.5, _t(v), dry_run=True, output="LINES")) * 5.5 + 1.5
+                   for _, v in rows)
+
+    facts_y = band + 12
+    room = note_y - 6 - (facts_y + height(facts) + 8 + 7)
+    if room < CONTENTS_ENTRIES * 5.0:
+        facts = [f for f in facts if f[0] not in ("Integrated care system", "Primary care network")]
+    pdf.set_y(facts_y)
     for label, value in facts:
+        y = pdf.get_y()
         pdf.set_font("DejaVu", "", 10)
         pdf.set_text_color(*SECONDARY)
-        pdf.cell(55, 7, label)
+        pdf.set_xy(MARGIN, y + 0.75)
+        pdf.cell(55, 5.5, label)
         pdf.set_font("DejaVu", "B", 10.5)
         pdf.set_text_color(*TEXT)
-        pdf.multi_cell(WIDTH - 55, 7, _t(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_xy(MARGIN + 55, y + 0.75)
+        pdf.multi_cell(WIDTH - 55, 5.5, _t(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_y(pdf.get_y() + 0.75)
         pdf.set_draw_color(*PALE)
         pdf.set_line_width(0.3)
         pdf.line(MARGIN, pdf.get_y(), 210 - MARGIN, pdf.get_y())
-    pdf_y_after_facts = pdf.get_y() + 8
-    pdf.set_y(255)
+    contents_y = max(pdf.get_y() + 8, 182 if band <= 100 else 0)
+    pdf.contents_lh = max(4.4, min(5.6, (note_y - 6 - contents_y - 7) / CONTENTS_ENTRIES))
+    pdf.set_y(note_y)
     pdf.set_font("DejaVu", "", 9)
     pdf.set_text_color(*SECONDARY)
-    pdf.multi_cell(WIDTH, 4.8, "Prepared for joint discussion between the primary care network and the integrated care "
-                   "system. The assessment is the network's own view of its development; it is not a performance "
-                   "measure and is not for comparing networks.", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(WIDTH, 4.8, COVER_NOTE, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*TEXT)
-    pdf.set_y(max(pdf_y_after_facts, 182))
+    pdf.set_y(contents_y)
     pdf.set_font("DejaVu", "B", 11)
     pdf.set_text_color(*DARK_BLUE)
     pdf.cell(WIDTH, 7, "In this plan", new_x="LMARGIN", new_y="NEXT")
@@ -338,16 +448,16 @@ def _cover(pdf: PlanPDF) -> None:
 
 
 def _contents(pdf: PlanPDF, outline) -> None:
-    pdf.set_font("DejaVu", "", 9.5)
+    pdf.set_font("DejaVu", "", 9.5 if pdf.contents_lh >= 5 else 8.5)
     pdf.set_x(MARGIN)
     for section in outline:
         if section.level:
             continue
         link = pdf.add_link(page=section.page_number)
         pdf.set_text_color(*TEXT)
-        pdf.cell(WIDTH - 20, 5.6, section.name, link=link)
+        pdf.cell(WIDTH - 20, pdf.contents_lh, section.name, link=link)
         pdf.set_text_color(*SECONDARY)
-        pdf.cell(20, 5.6, str(section.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(20, pdf.contents_lh, str(section.page_number), align="R", link=link, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*TEXT)
 
 
@@ -389,16 +499,34 @@ def _summary(pdf: PlanPDF) -> None:
         pdf.para(text, gap=3)
 
 
-def _charts(pdf: PlanPDF, images: tuple[bytes | None, bytes | None], problem: str | None) -> None:
+def _stage_key(r: PlanReport) -> str:
+    values = charts.stage_values(r.matrix)
+    return "; ".join(f"{v:g} = {s.label}" for v, s in zip(values, r.matrix.stages))
+
+
+def _charts(pdf: PlanPDF, draw: _Drawer) -> None:
     r = pdf.r
-    radar_png, progress_png = images
     pdf.h1("Maturity by domain")
     years = sorted(r.radar_series["year"].unique()) if not r.radar_series.empty else []
     shown = " and ".join(years) if years else "no year"
+    ids = list(tables.domains_of(r.radar_series)["domain_id"]) if years else []
+    radar = charts.uses_radar(len(ids))
+    where = "The further out, the more mature." if radar else "The further right, the more mature."
+    target = "dashed" if radar else "as open diamonds"
     pdf.para(f"The average stage of each domain in {shown}, with the targets for {years[-1] if years else r.year} "
-             f"dashed. The further out, the more mature. Scores run from 0 ({r.matrix.stages[0].label}) to "
-             f"{len(r.matrix.stages) - 1} ({r.matrix.stages[-1].label}).", colour=GREY, size=9.5)
-    pdf.chart(radar_png, f"Radar chart of domain scores for {shown}, with targets", 150, RADAR_PX, problem)
+             f"{target}. {where} The stages: {_stage_key(r)}.", colour=GREY, size=9.5)
+    if r.series.empty:
+        pdf.no_chart("there is no assessment to draw yet.")
+    elif radar:
+        fig = charts.radar(r.radar_series, r.matrix, title=None)
+        fig.update_layout(height=RADAR_PX[1])
+        pdf.chart(fig, draw, f"Radar chart of domain scores for {shown}, with targets", 150, RADAR_PX)
+    else:
+        pdf.split_chart(lambda part: charts.profile_dots(_of_domains(r.radar_series, part), r.matrix, title=None,
+                                                         width=CHART_PX),
+                        lambda part: charts.profile_dots_height(_of_domains(r.radar_series, part), r.matrix,
+                                                                title=None, width=CHART_PX),
+                        ids, draw, f"Dot chart of domain scores for {shown}, with targets")
     if not r.radar_series.empty:
         table = tables.profile_table(r.radar_series)
         if "Notes" in table and not table["Notes"].astype(str).str.strip().any():
@@ -411,8 +539,12 @@ def _charts(pdf: PlanPDF, images: tuple[bytes | None, bytes | None], problem: st
         pdf.h1("Progress by domain")
         pdf.para("Each domain's average stage in every year assessed, with the target dashed. Points are labelled "
                  "with the score.", colour=GREY, size=9.5)
-        pdf.chart(progress_png, "Line charts of each domain's score by year, with targets", WIDTH,
-                  _progress_px(r), problem)
+        pdf.split_chart(lambda part: charts.domain_progress(_of_domains(r.series, part), r.matrix, title=None,
+                                                            columns=PROGRESS_COLS, width=CHART_PX),
+                        lambda part: charts.domain_progress_height(_of_domains(r.series, part), r.matrix, title=None,
+                                                                   columns=PROGRESS_COLS, width=CHART_PX),
+                        list(tables.domains_of(r.series)["domain_id"]), draw,
+                        "Line charts of each domain's score by year, with targets", step=PROGRESS_COLS)
 
 
 def _domains(pdf: PlanPDF) -> None:
@@ -425,10 +557,16 @@ def _domains(pdf: PlanPDF) -> None:
         s = d.score
         score = (f"average {score_words(s.score, r.matrix)} ({s.score:.1f}; {s.n_rated} of {s.n_elements} rated)"
                  if s.score is not None else "not rated")
-        pdf.h2(f"{d.title}", keep=45)
+        rows = [(e.title, e.current, e.target, e.change) for e in d.elements]
+        widths = [74, 28, 28, 40]
+        # The heading stays with its table's first row, however many lines each takes.
+        # (grid() asks for 27 mm itself; the heading row and padding take 11 mm around the first row.)
+        first = max(pdf.lines(v, w - 3.2, 8.5) for v, w in zip(rows[0], widths)) * 4.3
+        keep = (pdf.lines(d.title, WIDTH, 12.5, bold=True) * 6.5 + pdf.lines(score, WIDTH, 9) * 4.5 + 6
+                + max(27, 11 + first))
+        pdf.h2(f"{d.title}", keep=keep)
         pdf.para(score[:1].upper() + score[1:], colour=SECONDARY, size=9, gap=1.5)
-        pdf.grid(["Element", "Now", "Target", since], [(e.title, e.current, e.target, e.change) for e in d.elements],
-                  [74, 28, 28, 40])
+        pdf.grid(["Element", "Now", "Target", since], rows, widths)
 
 
 def _priorities(pdf: PlanPDF) -> None:
@@ -564,11 +702,18 @@ def _sign_off(pdf: PlanPDF) -> None:
     pdf.h2("Agreement", keep=110)
     pdf.para(f"We have discussed and agree this development plan for {r.year}.", size=10)
     col = (WIDTH - 8) / 2
+    signers = (("Clinical director", f"for {r.pcn.name}"), ("ICS lead", f"for {r.ics.name}"))
+    pdf.set_font("DejaVu", "", 8.5)
+    # The signature lines start below the longer of the two names, however many lines it takes.
+    first_line = max(26.0, 10 + max(len(pdf.multi_cell(col - 8, 4.3, _t(org), dry_run=True, output="LINES"))
+                                    for _, org in signers) * 4.3 + 4)
+    box = first_line + 4 * 13 + 4
+    pdf.need(box + 4)
     top = pdf.get_y() + 2
-    for i, (who, org) in enumerate((("Clinical director", f"for {r.pcn.name}"), ("ICS lead", f"for {r.ics.name}"))):
+    for i, (who, org) in enumerate(signers):
         x = MARGIN + i * (col + 8)
         pdf.set_fill_color(*PALE)
-        pdf.rect(x, top, col, 82, style="F")
+        pdf.rect(x, top, col, box, style="F")
         pdf.set_xy(x + 4, top + 4)
         pdf.set_font("DejaVu", "B", 11)
         pdf.set_text_color(*DARK_BLUE)
@@ -577,7 +722,7 @@ def _sign_off(pdf: PlanPDF) -> None:
         pdf.set_font("DejaVu", "", 8.5)
         pdf.set_text_color(*SECONDARY)
         pdf.multi_cell(col - 8, 4.3, _t(org), new_x="LEFT", new_y="NEXT")
-        y = top + 26
+        y = top + first_line
         for label in ("Name", "Role", "Signature", "Date"):
             pdf.set_xy(x + 4, y)
             pdf.set_font("DejaVu", "", 9)
@@ -587,7 +732,7 @@ def _sign_off(pdf: PlanPDF) -> None:
             pdf.set_line_width(0.3)
             pdf.line(x + 26, y + 5.5, x + col - 4, y + 5.5)
             y += 13
-    pdf.set_y(top + 88)
+    pdf.set_y(top + box + 6)
     pdf.set_text_color(*TEXT)
 
 
@@ -596,11 +741,10 @@ def _sign_off(pdf: PlanPDF) -> None:
 
 def render(report: PlanReport, *, charts: bool = True) -> bytes:
     """The PDF for a gathered report, as bytes."""
-    images, problem = _figures(report) if charts else ((None, None), "charts were turned off.")
     pdf = PlanPDF(report)
     _cover(pdf)
     _summary(pdf)
-    _charts(pdf, images, problem)
+    _charts(pdf, _Drawer(None if charts else "charts were turned off."))
     _domains(pdf)
     _priorities(pdf)
     _actions(pdf)
@@ -618,9 +762,9 @@ def plan_pdf(store: Store, pcn_code: str, year: str, **kw) -> bytes:
 
 
 def plan_pdfs(store: Store, pcn_codes: Sequence[str], year: str,
-              progress: Callable[[int, int, str], None] | None = None, *, workers: int = 2
-              ) -> Iterator[tuple[str, str, bytes]]:
-    """(PCN code, file name, PDF bytes) for each PCN, in order.
+              progress: Callable[[int, int, str], None] | None = None, *, workers: int = 2,
+              matrix_id: str | None = None) -> Iterator[tuple[str, str, bytes]]:
+    """(PCN code, file name, PDF bytes) for each PCN, in order, against `matrix_id` if given.
 
     Two workers by default: while one waits for the browser to draw its charts, the other
     lays out its PDF, which on a 2-core machine cuts a batch's time by about a third.
@@ -631,7 +775,7 @@ def plan_pdfs(store: Store, pcn_codes: Sequence[str], year: str,
     codes = list(pcn_codes)
 
     def one(code: str) -> tuple[str, str, bytes]:
-        report = gather(store, code, year)
+        report = gather(store, code, year, matrix_id=matrix_id)
         return code, report.file_stem + ".pdf", render(report)
 
     names = {p.code: p.name for p in orgs.pcns(store)} if progress else {}

@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 
 from assessments import access as A
-from assessments import exchange, matrix_files, pathway, people, plan, ratings, workshop
+from assessments import exchange, health, matrix_files, pathway, people, plan, ratings, workshop
 from assessments import organisations as orgs
 from assessments.access import AccessDenied, Grant, Principal
 from assessments.demo import load_demo
+from assessments.model import NATIONAL_MATRIX_ID
 from assessments.store import Store
 from assessments.values import StoreError
 
@@ -208,6 +209,12 @@ CALLS = [
          lambda s, p, _: _past_the_check(lambda: exchange.restore(s, {"format": "nonsense"}))),
     Call("add a matrix file", A.ADMINISTER, lambda s, p: None,
          lambda s, p, _: matrix_files.add_matrix_file(s, f"extra-{p}-{next(_n)}.yaml", SMALL)),
+    Call("see the system's health", A.ADMINISTER, lambda s, p: None,
+         lambda s, p, _: health.health(s, backup_dir=None), ok=lambda checks: len(checks) == 4),
+    Call("choose the ICS's default matrix", A.ADMINISTER,
+         lambda s, p: (orgs.ics(s, ICS_OF[p]).version,
+                       None if orgs.default_matrix_id(s, ICS_OF[p]) else NATIONAL_MATRIX_ID),  # a real change each time
+         lambda s, p, now: orgs.set_default_matrix(s, ICS_OF[p], now[1], expected_version=now[0])),
 ]
 
 TMP: Path = Path(tempfile.mkdtemp(prefix="pcn-access-"))

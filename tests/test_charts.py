@@ -10,8 +10,8 @@ import pytest
 
 from assessments import scoring as sc
 from figures import charts, tables
-from figures.theme import chart_text, relative_luminance, stage_colours, text_colour_on, wrap
-from tests.test_scoring import FOUR, PCNS, V1, V3, WORKSHOP, snap
+from figures.theme import chart_text, fit, relative_luminance, stage_colours, stage_ticks, text_colour_on, wrap
+from tests.test_scoring import FOUR, PCNS, V1, V3, WORKSHOP, make_matrix, snap
 
 LABELS = ["Starting", "Developing", "Embedded"]
 
@@ -59,20 +59,72 @@ def test_figure_modules_do_not_import_streamlit_or_the_app():
 # --- radar ---------------------------------------------------------------------------------------
 
 def test_radar_one_trace_per_year_plus_dashed_target():
-    series = _series()
-    fig = charts.radar(series, V3)
-    names = [t.name for t in fig.data]
-    assert names == ["2022/23", "2023/24", "2024/25", "Target (2024/25)"]
+    m = make_matrix(3, [1, 1, 2])
+    series = sc.progress_series([snap("2023/24", m, d0_e0="s0", d1_e0="s1"),
+                                 snap("2024/25", m, d0_e0=("s1", "s2"), d1_e0=("s1", "s2"), d2_e0=("s2", "s2"),
+                                      d2_e1=("s0", "s1"))])
+    fig = charts.radar(series, m)
+    assert [t.type for t in fig.data] == ["scatterpolar"] * 3
+    assert [t.name for t in fig.data] == ["2023/24", "2024/25", "Target (2024/25)"]
     # r values are the domain scores, closed back to the first domain
-    assert list(fig.data[0].r) == [0.0, 0.0, 0.0]
-    assert list(fig.data[1].r) == [1.0, 0.5, 1.0]  # data: (0 + 1) / 2
-    assert list(fig.data[2].r) == [2.0, 1.0, 2.0]
-    assert list(fig.data[3].r) == [2.0, 1.5, 2.0]  # targets (2 + 1) / 2 for data
-    assert fig.data[3].line.dash == "dash"
-    assert fig.data[2].line.dash is None and fig.data[2].line.width > fig.data[1].line.width
-    assert fig.data[0].line.dash and fig.data[1].line.dash  # older years dotted, readable in greyscale
-    assert list(fig.data[0].theta) == ["Leadership", "Use of data", "Leadership"]
-    assert list(fig.layout.polar.radialaxis.ticktext) == LABELS
+    assert list(fig.data[0].r) == [0.0, 1.0, None, 0.0]
+    assert list(fig.data[1].r) == [1.0, 1.0, 1.0, 1.0]
+    assert list(fig.data[2].r) == [2.0, 2.0, 1.5, 2.0]
+    assert fig.data[2].line.dash == "dash"
+    assert fig.data[1].line.dash is None and fig.data[1].line.width > fig.data[0].line.width
+    assert fig.data[0].line.dash  # older years dotted, readable in greyscale
+    assert list(fig.data[0].theta) == ["Domain 0", "Domain 1", "Domain 2", "Domain 0"]
+    assert list(fig.layout.polar.radialaxis.ticktext) == ["Stage 0", "Stage 1", "Stage 2"]
+
+
+def test_the_profile_is_a_dot_chart_below_three_domains_and_beyond_the_radar_limit():
+    # Behaviour changed with issue 12: two domains were a radar (a line), now they are dots.
+    fig = charts.radar(_series(), V3)
+    years = [t for t in fig.data if t.name]
+    assert {t.type for t in fig.data} == {"scatter"}
+    assert [t.name for t in years] == ["2022/23", "2023/24", "2024/25", "Target (2024/25)"]
+    assert [list(t.x) for t in years] == [[0.0, 0.0], [1.0, 0.5], [2.0, 1.0], [2.0, 1.5]]
+    assert list(years[0].y) == ["Leadership", "Use of data"]
+    assert years[3].marker.symbol == "diamond-open" and years[2].marker.size > years[1].marker.size
+    move = fig.data[0]  # the grey line from the year before to the latest, under the dots
+    assert move.showlegend is False and list(move.x) == [1.0, 2.0, None, 0.5, 1.0, None]
+    assert list(fig.layout.xaxis.ticktext) == LABELS and fig.layout.xaxis.side == "top"
+    many = make_matrix(4, [1] * (charts.RADAR_MAX_SPOKES + 1))
+    wide = sc.progress_series([snap("2024/25", many, **{f"d{d}_e0": "s1" for d in range(charts.RADAR_MAX_SPOKES + 1)})])
+    assert charts.radar(wide, many).data[0].type == "scatter"
+    assert charts.profile_dots_height(wide, many, title=None) == charts.profile_dots(wide, many, title=None).layout.height
+    few = make_matrix(4, [1] * charts.RADAR_MAX_SPOKES)
+    full = sc.progress_series([snap("2024/25", few, d0_e0="s1")])
+    assert charts.radar(full, few).data[0].type == "scatterpolar"
+
+
+def test_long_labels_are_fitted_and_the_full_text_stays_in_the_table():
+    m = make_matrix(10, [1, 1, 1])
+    raw = m.model_dump()
+    for i, stage in enumerate(raw["stages"]):
+        stage["label"] = f"Level {i}: partly in place in some practices"  # 40 characters
+    raw["domains"][0]["title"] = "Population health management, data sharing and the analytics the network needs to plan " * 2
+    m = type(m).model_validate(raw)
+    series = sc.progress_series([snap("2024/25", m, d0_e0="s3", d1_e0="s9", d2_e0="s0")])
+    radar = charts.radar(series, m)
+    assert list(radar.layout.polar.radialaxis.ticktext) == [str(i) for i in range(10)]  # numbers, words in the key
+    first = radar.data[0].theta[0]
+    assert first.count("<br>") == 2 and first.endswith("…")
+    assert tables.profile_table(series)["Domain"][0] == raw["domains"][0]["title"].strip()
+    progress = charts.domain_progress(series, m)
+    ticks = list(progress.layout.yaxis.ticktext)
+    assert len(set(ticks)) == 10 and all(len(line) <= 22 for t in ticks for line in t.split("<br>"))
+    assert progress.layout.annotations[0].text.count("<br>") <= 3
+
+
+def test_fitting_text_and_stage_ticks():
+    assert fit("Use of data and population health management", 18, 2) == "Use of data and<br>population health…"
+    assert fit("<b>short</b>", 18, 2) == "&lt;b&gt;short&lt;/b&gt;"
+    assert stage_ticks(["Foundation", "Step 1"], 12, 1) == ["Foundation", "Step 1"]
+    # Cut alike, so numbered; no room for words at all, numbers alone.
+    assert stage_ticks(["Partly in place in some", "Partly in place in all"], 12, 1) == ["0 Partly in…", "1 Partly in…"]
+    assert stage_ticks(["Foundation", "Step 1"], 4, 3) == ["0", "1"]
+    assert stage_ticks(["A", "B", "C"], 4, 3, [0, 20, 100]) == ["0", "20", "100"]
 
 
 def test_radar_leaves_out_years_on_another_scale_and_says_so():
@@ -106,6 +158,10 @@ def test_domain_progress_small_multiples():
     assert sum(bool(t.showlegend) for t in fig.data) == 2  # one legend entry each for score and target
     assert list(fig.layout.yaxis.ticktext) == LABELS
     assert [a.text for a in fig.layout.annotations] == ["Leadership", "Use of data"]
+    # The first and last years sit inside their panel, and the legend above every panel title.
+    assert list(fig.layout.xaxis.range) == [-0.5, 2.5]
+    assert (fig.layout.legend.yref, fig.layout.legend.y, fig.layout.legend.yanchor) == ("container", 1, "top")
+    assert charts.domain_progress_height(_series(), V3) == fig.layout.height
     table = tables.domain_years_table(_series())
     assert len(table) == 6 and list(table["Domain"][:3]) == ["Leadership"] * 3
     assert table.iloc[5][["Year", "Score", "Rated", "Target"]].tolist() == ["2024/25", "1.0", "1 of 2", "1.5"]

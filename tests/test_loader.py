@@ -156,6 +156,34 @@ BROKEN = [
      ["more than 40 levels"]),
     ("nested-500-deep", "kind: maturity-matrix\nx: " + "[" * 500 + "]" * 500 + "\n", 2, "(file)",
      ["more than 40 levels"]),
+    # Ids: 200 characters at most, said in words with the length found.
+    ("id-too-long", _replace("      - id: vision", "      - id: " + "Activity_" * 23), 29, "domains[0].elements[1].id",
+     ["is 207 characters long; an id may have at most 200"]),
+    ("id-starting-with-a-dot", _replace("      - id: vision", "      - id: .vision"), 29, "domains[0].elements[1].id",
+     ["not a valid id", "letters, digits, '-', '_' and '.'"]),
+    # YAML 1.2 booleans: true is a boolean (not text); quoted "yes" is not a boolean.
+    ("true-where-text-belongs", _replace("    label: Embedded", "    label: true"), 14, "stages[2].label",
+     ["expected text, found true", "quotes"]),
+    ("yes-where-a-boolean-belongs", _replace("        title: Governance", "        title: Governance\n"
+                                             "        allow_not_applicable: yes"), 23,
+     "domains[0].elements[0].allow_not_applicable", ["expected true or false, found the text 'yes'"]),
+    ("duplicate-anchor", _replace("    label: Developing", "    label: &l Developing").replace(
+        "    label: Embedded", "    label: &l Embedded"), 14, "(file)",
+     ["the anchor &l is defined twice (first on line 11)"]),
+    # Stage scores: numbers, all or none, rising.
+    ("score-in-quotes", _replace("    meaning: First steps taken.", '    meaning: First steps taken.\n    score: "20"'), 10,
+     "stages[0].score", ["expected a number (without quotes), found the text '20'"]),
+    ("score-for-some-stages-only", _replace("    meaning: First steps taken.", "    meaning: First steps taken.\n"
+                                            "    score: 1"), 11, "stages[1].score",
+     ["stage 'developing' has no score", "give every stage a score, or none"]),
+    ("scores-not-rising", _replace("    meaning: First steps taken.", "    meaning: First steps taken.\n    score: 0")
+     .replace("    meaning: Working in most places.", "    meaning: Working in most places.\n    score: 50")
+     .replace("    meaning: How things are done everywhere.", "    meaning: How things are done everywhere.\n"
+              "    score: 20"), 18, "stages[2].score", ["scores 20, not more than 'developing' before it (50)"]),
+    ("supersedes-split-unknown-part", GOOD + "supersedes:\n  matrix: example-matrix\n  version: \"0.9\"\n  elements:\n"
+     "    old-gov: [governance, nowhere]\n", 53, "supersedes.elements.old-gov[1]", ["'nowhere'", "not an element"]),
+    ("supersedes-mapping-as-target", GOOD + "supersedes:\n  matrix: example-matrix\n  version: \"0.9\"\n  elements:\n"
+     "    old-gov: {a: b}\n", 53, "supersedes.elements.old-gov", ["an element id or a list of them", "mapping"]),
 ]
 
 
@@ -259,11 +287,16 @@ def test_loader_never_crashes_on_mutated_matrix(start, length, insert):
     _load_or_own_error(GOOD[:start] + insert + GOOD[start + length:])
 
 
+PYDANTIC_WORDS = ("Input should", "String should", "List should", "should be a valid", "should have at")
+
+
 def _load_or_own_error(text):
     try:
         doc = load_text(text, "fuzz.yaml")
     except MatrixFileError as exc:
         assert exc.problems and all(p.file == "fuzz.yaml" and p.message for p in exc.problems)
+        # Every message in plain words: none of pydantic's own phrasing gets through.
+        assert not [p.message for p in exc.problems if any(w in p.message for w in PYDANTIC_WORDS)]
     else:
         assert doc.kind in ("maturity-matrix", "development-pathway", "service-specifications", "development-funding")
 
@@ -301,3 +334,37 @@ def test_the_latest_matrix_is_the_highest_version_by_number_not_by_text(tmp_path
         (tmp_path / f"m-{version}.yaml").write_text(_replace('version: "1.0"', f'version: "{version}"'))
     catalog = discover([tmp_path])
     assert len(catalog.matrices) == 3 and catalog.latest_matrix("example-matrix").version == "10.0.0"
+
+
+def test_no_yes_on_and_off_are_text_as_yaml_1_2_says():
+    text = _replace("    label: Embedded", "    label: No").replace("    label: Starting", "    label: On")
+    text = text.replace("        title: Governance", "        title: Yes")
+    m = load_text(text, "words.yaml")
+    assert [s.label for s in m.stages] == ["On", "Developing", "No"] and m.element("governance").title == "Yes"
+    flagged = _replace("        title: Governance", "        title: Governance\n        allow_not_applicable: TRUE")
+    assert load_text(flagged, "flag.yaml").allows_not_applicable("governance") is True
+
+
+def test_ids_keep_their_case_and_may_hold_capitals_dots_and_underscores():
+    guid = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
+    long = "Activity_" + "x" * 191  # 200 characters
+    text = _replace("      - id: vision", f"      - id: {guid}").replace("      - id: data-sharing", f"      - id: {long}")
+    text = text.replace("  - id: leadership", "  - id: G-SM").replace("  - id: data\n", "  - id: g-sm.v2_0\n")
+    m = load_text(text, "ids.yaml")
+    assert m.element_ids() == ["governance", guid, long] and [d.id for d in m.domains] == ["G-SM", "g-sm.v2_0"]
+    # Case is kept: ids differing only in case are different ids.
+    two = _replace("      - id: vision", "      - id: GOVERNANCE")
+    assert load_text(two, "case.yaml").element_ids() == ["governance", "GOVERNANCE", "data-sharing"]
+
+
+def test_stage_scores_and_not_applicable_are_read():
+    text = GOOD
+    for stage, score in (("First steps taken.", 0), ("Working in most places.", 20), ("How things are done everywhere.", 100)):
+        text = _replace(f"    meaning: {stage}", f"    meaning: {stage}\n    score: {score}", text)
+    text = _replace("title: Example matrix", "title: Example matrix\nallow_not_applicable: true", text)
+    text = _replace("        title: Shared vision", "        title: Shared vision\n        allow_not_applicable: false", text)
+    m = load_text(text, "scored.yaml")
+    assert m.stage_scores == [0, 20, 100]
+    assert [m.allows_not_applicable(e) for e in m.element_ids()] == [True, False, True]
+    plain = load_text(GOOD, "plain.yaml")
+    assert plain.stage_scores == [0, 1, 2] and not any(plain.allows_not_applicable(e) for e in plain.element_ids())

@@ -113,8 +113,8 @@ def test_bad_shapes(store, good):
     refused(store, with_tables(rating=7), 'table rating: expected an object with "columns" and "rows", found 7')
     refused(store, with_tables(ics={**ics, "rows": "QZZ"}), 'table ics: "rows" is not a list of rows (found text)')
     refused(store, with_tables(ics={**ics, "rows": [{"code": "QZZ"}, 5]}),
-            "table ics, row 1: expected a list of 4 values, found an object",
-            "table ics, row 2: expected a list of 4 values, found 5")
+            f"table ics, row 1: expected a list of {len(ics['columns'])} values, found an object",
+            f"table ics, row 2: expected a list of {len(ics['columns'])} values, found 5")
     refused(store, with_tables(ics={**ics, "rows": [ics["rows"][0][:2]]}), "table ics, row 1: 2 values where")
     refused(store, with_tables(ics={"columns": [*ics["columns"], "colour"], "rows": [[*r, "red"] for r in ics["rows"]]}),
             "table ics: column 'colour': this database has no such column")

@@ -514,3 +514,106 @@ def test_the_same_ratings_on_a_longer_scale_agree_at_least_as_much(case, more):
     # d grows, so each |X - mu| / d shrinks: this is how the measure knows the scale's length.
     n_stages, xs = case
     assert sc.agreement(xs, n_stages + more) >= sc.agreement(xs, n_stages) - 1e-12
+
+
+# --- stage scores and "not applicable" ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class NA:
+    element_id: str
+    current_stage: str | None = None
+    target_stage: str | None = None
+    not_applicable: bool = True
+
+
+def scored_matrix(scores: list[float] | None, n_elements: int = 3, version: str = "1.0") -> Matrix:
+    m = make_matrix(len(scores) if scores else 4, [n_elements], version)
+    data = m.model_dump()
+    if scores is not None:
+        for s, score in zip(data["stages"], scores):
+            s["score"] = score
+    data["allow_not_applicable"] = True
+    return Matrix.model_validate(data)
+
+
+def test_a_stage_scores_its_score_when_the_matrix_gives_one():
+    pct = scored_matrix([0, 20, 50, 100])
+    assert [sc.stage_score(pct, f"s{i}") for i in range(4)] == [0, 20, 50, 100]
+    assert [sc.stage_position(pct, f"s{i}") for i in range(4)] == [0, 1, 2, 3]
+    s = Snapshot("2024/25", pct, [R("d0-e0", "s1", "s3"), R("d0-e1", "s2", "s2"), R("d0-e2", None)])
+    d = sc.domain_score(s, "d0")
+    # (20 + 50) / 2 = 35 over 2 of 3 rated; the gap is the mean of (100 - 20) and (50 - 50) = 40
+    assert (d.score, d.n_rated, d.n_elements) == (35, 2, 3)
+    assert sc.element_gaps(s) == {"d0-e0": 80, "d0-e1": 0}
+    assert sc.domain_gaps(s)[0].gap == 40
+    # Ordinal uses still count stages: positions 1 and 2.
+    assert sc.element_positions(s) == {"d0-e0": 1, "d0-e1": 2, "d0-e2": None}
+
+
+def test_a_three_level_model_starting_at_level_one_reports_on_its_own_scale():
+    levels = scored_matrix([1, 2, 3])
+    scale = sc.stage_scale(levels)
+    assert (scale.low, scale.high, scale.words(), list(scale)) == (1, 3, "on a scale of 1 to 3",
+                                                                     ["Stage 0", "Stage 1", "Stage 2"])
+    s = Snapshot("2024/25", levels, [R("d0-e0", "s0"), R("d0-e1", "s1"), R("d0-e2", "s1")])
+    assert sc.domain_score(s, "d0").score == pytest.approx(5 / 3)  # (1 + 2 + 2) / 3, not 0.67 on 0 to 2
+    assert scale.locate(5 / 3) == (0, 1) and scale.locate(2.0) == (1, 1) and scale.locate(0.2) == (0, 0)
+    assert sc.stage_scale(scored_matrix([0, 20, 50, 100])).words() == "on a scale of 0 to 100"
+    assert sc.stage_scale(V1).words() == "on a scale of 0 to 2" and sc.stage_scale(V1).positional
+
+
+def test_not_applicable_is_left_out_of_means_counts_and_gaps():
+    m = scored_matrix(None, n_elements=4)
+    s = Snapshot("2024/25", m, [R("d0-e0", "s1", "s3"), NA("d0-e1"), R("d0-e2", "s3", "s3"), R("d0-e3", None)])
+    d = sc.domain_score(s, "d0")
+    # (1 + 3) / 2 over 2 rated of the 3 elements that apply
+    assert (d.score, d.n_rated, d.n_elements, d.n_not_applicable) == (2, 2, 3, 1)
+    assert s.not_applicable == {"d0-e1"} and sc.element_scores(s)["d0-e1"] is None
+    assert sc.domain_gaps(s)[0].n_elements == 3
+    frame = sc.profile_frame(sc.profile(s))
+    assert list(frame["n_elements"]) == [3]
+    # A stage left on a rating marked not applicable is not counted either.
+    odd = Snapshot("2024/25", m, [NA("d0-e0", "s3", "s3"), R("d0-e1", "s1")])
+    assert sc.domain_score(odd, "d0").score == 1
+
+
+def test_not_applicable_in_the_portfolio_and_the_distribution():
+    m = scored_matrix(None, n_elements=2)
+    snaps = {"U1": Snapshot("2024/25", m, [R("d0-e0", "s2"), NA("d0-e1")]),
+             "U2": Snapshot("2024/25", m, [R("d0-e0", "s0"), R("d0-e1", "s2")])}
+    p = sc.portfolio(snaps, [{"code": "U1"}, {"code": "U2"}])
+    assert list(zip(p["code"], p["score"], p["n_rated"], p["n_elements"])) == [("U1", 2.0, 1, 1), ("U2", 1.0, 2, 2)]
+    dist = sc.stage_distribution(snaps, m)
+    # 4 element ratings: s0 once, s2 twice, one not applicable (left out: shares are of the 3 that apply)
+    assert dict(zip(dist["stage_id"], dist["count"])) == {"s0": 1, "s1": 0, "s2": 2, "s3": 0, "not-rated": 0}
+    assert dist["share"].sum() == pytest.approx(1.0) and dist.attrs["not_applicable"] == {"d0": 1}
+
+
+def test_the_distribution_places_scored_stages_by_their_scores():
+    pct = scored_matrix([0, 20, 50, 100], n_elements=1)
+    snaps = {"U1": Snapshot("2024/25", pct, [R("d0-e0", "s2")]), "U2": Snapshot("2024/25", pct, [R("d0-e0", "s3")])}
+    dist = sc.stage_distribution(snaps, pct).set_index("stage_id")
+    assert [dist.at[s, "count"] for s in ("s0", "s1", "s2", "s3")] == [0, 0, 1, 1]
+
+
+def test_matrices_scoring_their_stages_differently_are_not_compared():
+    a, b = scored_matrix([0, 20, 50, 100]), scored_matrix(None, version="2.0")
+    data = b.model_dump()
+    data["supersedes"] = {"matrix": "gen", "version": "1.0", "elements": {}}
+    b = Matrix.model_validate(data)
+    t = sc.translation(a, b)
+    assert not t.comparable and "scores its stages 0/20/50/100" in t.reason and "0/1/2/3" in t.reason
+
+
+def test_a_split_gives_each_new_element_the_old_score_and_a_merge_the_mean():
+    old = scored_matrix(None, n_elements=3)
+    data = make_matrix(4, [3], "2.0").model_dump()
+    data["domains"][0]["elements"] = [dict(e, id=i) for e, i in zip(data["domains"][0]["elements"],
+                                                                     ("a", "b", "merged"))]
+    data["supersedes"] = {"matrix": "gen", "version": "1.0",
+                          "elements": {"d0-e0": ["a", "b"], "d0-e1": "merged", "d0-e2": "merged"}}
+    new = Matrix.model_validate(data)
+    t = sc.translation(old, new)
+    assert t.sources == {"a": ("d0-e0",), "b": ("d0-e0",), "merged": ("d0-e1", "d0-e2")} and t.retired == ()
+    before = Snapshot("2024/25", old, [R("d0-e0", "s1"), R("d0-e1", "s0"), R("d0-e2", "s3")])
+    assert t.apply(sc.element_scores(before)) == {"a": 1, "b": 1, "merged": 1.5}

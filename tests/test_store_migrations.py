@@ -135,3 +135,103 @@ def test_a_workshop_from_before_longer_codes_keeps_its_participants_and_ratings(
         e = ws.summary(store, 1).element("vision")
         assert [(r.participant, r.stage, r.comment) for r in e.ratings] == [("Ann", "developing", "so far")]
         assert (e.agreed.stage, e.agreed.note) == ("developing", "agreed")
+
+
+def _long_id_matrix(small_matrix):
+    """The small matrix with every id as long as the schema allows (200 characters), capitals,
+    dots and underscores included."""
+    import yaml
+
+    from matrix import load_text
+
+    from tests.store_fixtures import FIXTURES
+
+    text = (FIXTURES / "small_matrix.yaml").read_text(encoding="utf-8")
+    long = {old: (f"{old.upper()}_v1.0-" + "x" * 200)[:200] for old in
+            ["example-matrix", "starting", "developing", "embedded", "governance", "vision", "data-sharing"]}
+    data = yaml.safe_load(text)
+    data["id"] = long["example-matrix"]
+    for s in data["stages"]:
+        s["id"] = long[s["id"]]
+    for d in data["domains"]:
+        for e in d["elements"]:
+            e["id"] = long[e["id"]]
+            e["descriptors"] = {long[k]: v for k, v in e["descriptors"].items()}
+    return load_text(yaml.safe_dump(data, sort_keys=False), "long.yaml"), long
+
+
+def test_a_database_at_0007_upgrades_to_0008_without_loss_and_holds_200_character_ids(db_url, small_matrix, tmp_path):
+    from assessments import exchange
+    from assessments import workshop as ws
+
+    _old_workshop(db_url, "0007_workshop_targets", "ABCDEFGH", 2)
+    when = datetime(2024, 6, 1, 10, 0, 0)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO assessment (pcn_code, year, matrix_id, matrix_version, status, created_by, "
+                          "created_at, updated_by, updated_at) VALUES ('U90001', '2024/25', 'example-matrix', '1.0', "
+                          "'draft', 'old', :t, 'old', :t)"), {"t": when})
+        for element, stage, target in (("governance", "starting", "embedded"), ("vision", "developing", None)):
+            conn.execute(text("INSERT INTO rating (assessment_id, element_id, current_stage, target_stage, evidence, "
+                              "note, confidence, updated_by, updated_at) VALUES (1, :e, :s, :g, 'ev', 'n', 'high', "
+                              "'old', :t)"), {"e": element, "s": stage, "g": target, "t": when})
+        conn.execute(text("INSERT INTO plan (pcn_code, year, service_spec, created_by, created_at, updated_by, "
+                          "updated_at) VALUES ('U90001', '2024/25', 'medication-review', 'old', :t, 'old', :t)"),
+                     {"t": when})
+        conn.execute(text("INSERT INTO plan_priority (plan_id, element_id, position, reason) "
+                          "VALUES (1, 'vision', 1, 'why')"))
+        conn.execute(text("INSERT INTO pathway_step (pcn_code, year, pathway_id, step_number, status, ticks, "
+                          "created_by, created_at, updated_by, updated_at) VALUES ('U90001', '2024/25', "
+                          "'pcn-development-support', 1, 'done', '[\"a\"]', 'old', :t, 'old', :t)"), {"t": when})
+        conn.execute(text("INSERT INTO audit_log (at, who, entity, entity_key, field, before, after) "
+                          "VALUES (:t, 'old', 'rating', '1/vision', 'current_stage', NULL, 'developing')"), {"t": when})
+    engine.dispose()
+
+    long_matrix, long = _long_id_matrix(small_matrix)
+    with Store(db_url, matrices=[small_matrix, long_matrix]) as store:
+        assert store.schema_revision() == head_revision()
+        # Every row is still there, as it was; ratings made before were all rated (not "not applicable").
+        assert [(r.element_id, r.current_stage, r.target_stage, r.evidence, r.note, r.confidence, r.version,
+                 r.not_applicable) for r in assessing.ratings(store, 1).values()] == [
+            ("governance", "starting", "embedded", "ev", "n", "high", 1, False),
+            ("vision", "developing", None, "ev", "n", "high", 1, False)]
+        e = ws.summary(store, 1).element("vision")
+        assert [(r.participant, r.stage, r.comment) for r in e.ratings] == [("Ann", "developing", "so far")]
+        assert (e.agreed.stage, e.agreed.note) == ("developing", "agreed")
+        with store.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT service_spec FROM plan")).all() == [("medication-review",)]
+            assert conn.execute(text("SELECT element_id, position, reason FROM plan_priority")).all() == [
+                ("vision", 1, "why")]
+            assert conn.execute(text("SELECT pathway_id, step_number, status FROM pathway_step")).all() == [
+                ("pcn-development-support", 1, "done")]
+            assert conn.execute(text("SELECT entity_key, after FROM audit_log WHERE who = 'old'")).all() == [
+                ("1/vision", "developing")]
+            assert conn.execute(text("SELECT code, default_matrix_id FROM ics")).all() == [("QZZ", None)]
+            # The database's own schema says 200 (on SQLite too), so restore's checks read the real room.
+            sizes = {(t, c["name"]): c["type"].length for t in ("assessment", "rating", "plan", "plan_priority",
+                                                                 "plan_action", "pathway_step", "workshop",
+                                                                 "workshop_rating", "workshop_consensus", "audit_log")
+                     for c in inspect(conn).get_columns(t) if getattr(c["type"], "length", None)}
+        for column in [("assessment", "matrix_id"), ("rating", "element_id"), ("rating", "current_stage"),
+                       ("rating", "target_stage"), ("plan", "service_spec"), ("plan_priority", "element_id"),
+                       ("plan_action", "funding_category"), ("pathway_step", "pathway_id"),
+                       ("workshop", "matrix_id"), ("workshop_rating", "element_id"), ("workshop_rating", "stage"),
+                       ("workshop_rating", "target_stage"), ("workshop_consensus", "element_id"),
+                       ("workshop_consensus", "stage"), ("workshop_consensus", "target_stage")]:
+            assert sizes[column] == 200, column
+        assert sizes[("audit_log", "entity_key")] == 300 and sizes[("assessment", "matrix_version")] == 40
+
+        # 200-character ids are stored whole, audited, and go through a backup and a restore.
+        new = assessing.create_assessment(store, "U90001", "2024/25", long_matrix, by="new")
+        assert len(new.matrix_id) == 200
+        saved = assessing.save_rating(store, new.id, long["vision"], by="new", expected_version=0,
+                                      current_stage=long["developing"], target_stage=long["embedded"])
+        assert (saved.element_id, saved.current_stage, saved.target_stage) == (
+            long["vision"], long["developing"], long["embedded"])
+        assert [x.entity_key for x in assessing.rating_history(store, new.id, long["vision"])][:1] == [
+            f"{new.id}/{long['vision']}"]
+        data = exchange.backup(store)
+    with Store(f"sqlite:///{tmp_path / 'restored.db'}", matrices=[small_matrix, long_matrix]) as restored:
+        exchange.restore(restored, data)
+        assert exchange.backup(restored) == data
+        assert assessing.rating(restored, new.id, long["vision"]).current_stage == long["developing"]

@@ -32,6 +32,11 @@ def assessment_ratings(assessment_id: int) -> dict[str, Rating]:
     return assessing.ratings(get_store(), assessment_id)
 
 
+def _title(a: Assessment) -> str:
+    m = catalog.matrices.get((a.matrix_id, a.matrix_version))
+    return m.label if m else f"{a.matrix_id} {a.matrix_version}"
+
+
 R.page_started()  # the rating editors trust widget changes only after a run that reached the end
 store = get_store()
 catalog = get_catalog()
@@ -44,7 +49,7 @@ ics, pcn, year, matrix_column = page_header(year_key="assess_year", extra=True)
 existing = pcn_assessments(pcn.code)
 this_year = [a for a in existing if a.year == year]
 with matrix_column:
-    chosen = A.pick_matrix(catalog, pcn.code, year, this_year)
+    chosen = A.pick_matrix(store, catalog, pcn, year, this_year)
 
 actor = require_actor()
 editor = actor if can(EDIT, pcn=pcn) else None  # who may change this PCN's drafts (the services check too)
@@ -52,6 +57,10 @@ R.show_toasts()
 M.show(M.take(MESSAGE), reload_key="assess_reload", reload_help="Show the assessment as it is saved now")
 
 assessment = next((a for a in this_year if a.matrix_id == chosen[0]), None)
+others = [a for a in this_year if a is not assessment]
+if others:  # every assessment of the year is named, the one not shown too
+    st.caption(plain(f"{pcn.name} also has a {year} assessment against "
+                     + "; ".join(f"{_title(a)} ({a.status})" for a in others) + ": choose it under Matrix above."))
 
 # ---------------------------------------------------------------------------------------------
 # No assessment for this year yet: start one

@@ -1,13 +1,17 @@
 """Development plan: priorities (suggested from the assessment, then chosen and ordered), the
 service-improvement priority, the actions with their funding checks, and the plan as PDF,
-Excel, or a zip of every PCN's PDF for an ICS."""
+Excel, or a zip of every PCN's PDF for an ICS. A PCN rated against more than one matrix this year
+chooses which the plan reads from (the ICS's default matrix first)."""
 from __future__ import annotations
 
 import streamlit as st
 
 from components import messages as M
 from components import plan_tabs as tabs
-from components.header import page_header
+from assessments.matrix_choice import title_of
+from assessments.progress import matrix_options
+from components.cache import cached
+from components.header import page_header, pick_matrix
 from components.look import plain
 from assessments import plan as plans
 from assessments.access import EDIT, SUBMIT
@@ -15,13 +19,23 @@ from components.state import can, data_version, get_store, require_actor
 
 MESSAGE = "plan_message"  # shown once at the top after a change (components.messages)
 
+
+@cached()
+def year_matrices(pcn_code: str, year: str) -> tuple[list[str], str | None]:
+    return matrix_options(get_store(), pcn_code, year)
+
+
 store = get_store()
 st.title("Development plan")
 st.markdown("Choose the network's priorities from its self-assessment, agree the actions and the support they "
             "need, and download the plan for the joint discussion with the ICS.")
 
-ics, pcn, year, _ = page_header(year_key="plan_year")
-report = tabs.load_report(pcn.code, year)
+ics, pcn, year, matrix_column = page_header(year_key="plan_year", extra=True)
+options, default = year_matrices(pcn.code, year)
+with matrix_column:
+    chosen = pick_matrix("plan_matrix", options, default,
+                         help=f"{pcn.name} has more than one {year} assessment: choose the one the plan reads from.")
+report = tabs.load_report(pcn.code, year, chosen)
 plan = report.plan
 actor = require_actor() if can(EDIT, pcn=pcn) else None  # who may change the plan (the service checks again)
 
@@ -33,6 +47,10 @@ if plan.saved:
     who = plan.updated_by if last == plan.updated_at else next(a.updated_by for a in plan.actions if a.updated_at == last)
     line += f" Plan last changed by {who} on {last:%d %b %Y at %H:%M} UTC."
 st.caption(plain(line) + " The plan stays open for changes all year, also after the assessment is agreed.")
+others = [x for x in options if x != chosen]
+if others:
+    st.caption(plain(f"{pcn.name} is also rated against {', '.join(title_of(store, x) for x in others)} in {year}: "
+                     "choose it under Matrix above to plan from those ratings. The plan itself is one for the year."))
 
 M.show(M.take(MESSAGE), reload_key="reload_after_conflict", reload_help="Show the plan as it is saved now")
 if plan.saved and can(SUBMIT, pcn=pcn):

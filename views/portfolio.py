@@ -1,13 +1,15 @@
 """ICS portfolio: where each PCN of one ICS says it is in a year, for planning development
 conversations with the networks. One ICS at a time, so the page stays quick at national scale.
-PCNs are listed by name, code or list size, never ranked by score."""
+PCNs are listed by name, code or list size, never ranked by score. One matrix at a time: the
+ICS's default matrix first; PCNs rated against another are counted and shown by choosing it."""
 from __future__ import annotations
 
 import streamlit as st
 
 from assessments.progress import Portfolio, ics_portfolio
 from components.cache import cached
-from components.header import page_header
+from assessments.matrix_choice import title_of
+from components.header import page_header, pick_matrix
 from components.look import plain
 from components.state import get_store
 from figures import charts
@@ -18,16 +20,16 @@ PROGRESS_PAGE = "views/progress.py"
 
 
 @cached()
-def load_portfolio(ics_code: str, year: str) -> Portfolio:
-    return ics_portfolio(get_store(), ics_code, year)
+def load_portfolio(ics_code: str, year: str, matrix_id: str | None = None) -> Portfolio:
+    return ics_portfolio(get_store(), ics_code, year, matrix_id)
 
 
 @cached(shared=True)
-def figures(ics_code: str, year: str, order: str) -> dict:
+def figures(ics_code: str, year: str, order: str, matrix_id: str | None) -> dict:
     """The charts and tables of one ICS, year and order, built once per data version and shared by every
     session: building plotly figures was most of this page's run. Nothing changes them afterwards
     (st.plotly_chart sends a copy), so sharing them is safe."""
-    data = load_portfolio(ics_code, year)
+    data = load_portfolio(ics_code, year, matrix_id)
     stage_labels = T.labels_of(get_store().matrix(*data.matrix_key))
     frame = T.reorder(data.frame, T.pcn_order(data.frame, order))
     # The chart names each PCN with its list size and area, so context sits beside the colours.
@@ -51,17 +53,28 @@ ics, _, year, order_column = page_header(pcn=False, year_key="portfolio_year", e
 with order_column:
     order = st.selectbox("List PCNs by", list(T.ORDERS), format_func=T.ORDERS.get, key="portfolio_order")
 
-pf = load_portfolio(ics.code, year)
+first = load_portfolio(ics.code, year)  # the ICS's default matrix (or the one most PCNs used), and the options
+with st.columns([1, 2])[0] if len(first.matrix_ids) > 1 else st.container():
+    chosen = pick_matrix("portfolio_matrix", first.matrix_ids, first.matrix_id,
+                         help="The PCNs of this ICS are rated against more than one matrix this year: the portfolio "
+                              "shows one at a time.")
+asked = None if chosen == first.matrix_id else chosen  # the same cached read as `first` when not another
+pf = load_portfolio(ics.code, year, asked)
 for note in pf.left_out:
     st.warning(plain(f"Left out: {note}."))
+store = get_store()
+for other, n in pf.others.items():
+    st.info(plain(f"{n} PCN(s) of {ics.name} have a {year} assessment against {title_of(store, other)}: choose it "
+                  "under Matrix above to see them."))
 
 m1, m2, m3 = st.columns(3)
 m1.metric("Agreed assessments", f"{pf.n_agreed} of {pf.n_pcns}", border=True,
           help="Assessments the network has agreed for this year (locked)")
 m2.metric("Drafts", pf.n_draft, border=True, help="Assessments started but not agreed yet")
-m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year")
+m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year against any matrix")
 if not pf.n_agreed + pf.n_draft:
-    st.info(plain(f"No PCN of {ics.name} has a {year} assessment yet."))
+    st.info(plain(f"No PCN of {ics.name} has a {year} assessment yet." if not pf.n_elsewhere else
+                  f"No PCN of {ics.name} has a {year} assessment against {title_of(store, pf.matrix_id)}."))
     st.stop()
 matrix = get_store().matrix(*pf.matrix_key)
 labels = T.labels_of(matrix)
@@ -71,7 +84,7 @@ st.subheader("Domain scores by PCN", anchor=False)
 st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}) "
                  "with how many elements were rated; darker is further along. Scores are what each network said "
                  "about itself, to start a conversation, not to compare networks."))
-built = figures(ics.code, year, order)
+built = figures(ics.code, year, order, asked)
 st.plotly_chart(built["heat"], config=PLOTLY_CONFIG, key="portfolio_heatmap",
                 alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
                     "The same figures are in the table below.")
@@ -87,17 +100,18 @@ event = st.dataframe(
                    **{d: st.column_config.TextColumn(d, help=plain(f"{d}: mean stage of the rated elements"))
                       for d in table.columns[6:]}})
 picked = event.selection.rows if event else []
+on_matrix = {"matrix": pf.matrix_id} if pf.matrix_id else {}  # the PCN's progress opens on the same matrix
 if picked:
     code = str(table["Code"].iloc[picked[0]])
     # Both: the progress page's picker reads its session value first, and the URL makes the view shareable.
     st.session_state["ics"], st.session_state["pcn"] = ics.code, code
-    st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code})
+    st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code, **on_matrix})
 
 with st.expander("Open a PCN's progress (links)"):
     cols = st.columns(3)
     for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
-        cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", query_params={"ics": ics.code, "pcn": code},
-                              icon=":material/trending_up:")
+        cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", icon=":material/trending_up:",
+                              query_params={"ics": ics.code, "pcn": code, **on_matrix})
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Stages reached across the ICS", anchor=False)

@@ -1,12 +1,15 @@
 """PCN progress: one network's domain scores across years, what moved since the year before,
-and each domain's path, every chart with its table. Links such as ?ics=QZZ&pcn=U99001 open a PCN."""
+and each domain's path, every chart with its table. Links such as ?ics=QZZ&pcn=U99001 open a PCN.
+A PCN rated against more than one matrix gets a matrix picker (?matrix= in links); the other
+matrices' years are named, never dropped."""
 from __future__ import annotations
 
 import streamlit as st
 
 from assessments.progress import PcnProgress, pcn_progress
 from components.cache import cached
-from components.header import page_header
+from assessments.matrix_choice import title_of
+from components.header import page_header, pick_matrix
 from components.look import plain
 from components.state import get_store
 from figures import charts
@@ -27,16 +30,16 @@ def show_table(df, alt: str) -> None:
 
 
 @cached()
-def load_progress(pcn_code: str) -> PcnProgress:
-    return pcn_progress(get_store(), pcn_code)
+def load_progress(pcn_code: str, matrix_id: str | None = None) -> PcnProgress:
+    return pcn_progress(get_store(), pcn_code, matrix_id)
 
 
 @cached(shared=True)
-def figures(pcn_code: str) -> dict:
+def figures(pcn_code: str, matrix_id: str | None) -> dict:
     """The charts and their tables, built once per PCN and data version and shared by every session:
     building plotly figures was most of this page's run. Nothing changes them afterwards
     (st.plotly_chart sends a copy), so sharing them is safe."""
-    data = load_progress(pcn_code)
+    data = load_progress(pcn_code, matrix_id)
     labels = T.labels_of(get_store().matrix(*data.matrix_key))
     radar = charts.radar(data.series, labels, title=None).update_layout(margin=dict(t=50), height=540)
     # The legend goes above the small charts: below them it sits on the last row's year labels.
@@ -51,10 +54,23 @@ st.title("PCN progress")
 st.markdown("How the network's self-assessment has moved from year to year, domain by domain: a starting point "
             "for the conversation about what helped and what to work on next.")
 
-ics, pcn, _, _ = page_header()
-data = load_progress(pcn.code)
+ics, pcn, _, matrix_column = page_header(extra=True)
+first = load_progress(pcn.code)  # the default matrix, and the options
+with matrix_column:
+    chosen = pick_matrix("progress_matrix", first.matrix_ids, first.matrix_id,
+                         help="This PCN is rated against more than one matrix: choose which to follow.")
+asked = None if chosen == first.matrix_id else chosen  # the same cached read as `first` when not another
+data = load_progress(pcn.code, asked)
 for note in data.left_out:
     st.warning(plain(f"Left out: {note}."))
+store = get_store()
+years_on: dict[str, list[str]] = {}
+for year, others in data.elsewhere.items():
+    for x in others:
+        years_on.setdefault(x, []).append(year)
+for x, years in years_on.items():
+    st.info(plain(f"{pcn.name} is also rated against {title_of(store, x)} in {', '.join(years)}: choose it under "
+                  "Matrix above to see those years."))
 if not data.years:
     st.info(plain(f"{pcn.name} has no assessments yet. Once a year has been rated it shows here, and from the "
                   "second year on, what moved."))
@@ -72,7 +88,7 @@ st.subheader("Maturity by domain", anchor=False)
 not_comparable = data.series[~data.series["comparable"]].drop_duplicates("year")
 for r in not_comparable.itertuples():
     st.warning(plain(f"{r.year} cannot be shown with the later years: {r.reason}."))
-built = figures(pcn.code)
+built = figures(pcn.code, asked)
 st.plotly_chart(built["radar"], config=PLOTLY_CONFIG, key="progress_radar",
                 alt=f"Radar chart of {pcn.name}'s domain scores, one line per year, with the latest target dashed. "
                     "The same figures are in the table below.")

@@ -23,7 +23,7 @@ ASSESSMENT_COLS = [AssessmentRow.id, AssessmentRow.pcn_code, AssessmentRow.year,
                    AssessmentRow.submitted_at]
 RATING_COLS = [RatingRow.assessment_id, RatingRow.element_id, RatingRow.current_stage, RatingRow.target_stage,
                RatingRow.evidence, RatingRow.note, RatingRow.confidence, RatingRow.updated_by,
-               RatingRow.updated_at, RatingRow.version]
+               RatingRow.updated_at, RatingRow.version, RatingRow.not_applicable]
 
 
 def as_ics(r) -> ICS:
@@ -42,7 +42,7 @@ def as_assessment(r) -> Assessment:
 
 def as_rating(r) -> Rating:
     return Rating(r.assessment_id, r.element_id, r.current_stage, r.target_stage, r.evidence, r.note,
-                  r.confidence, r.updated_by, r.updated_at, r.version)
+                  r.confidence, r.updated_by, r.updated_at, r.version, bool(r.not_applicable))
 
 
 def as_audit_entry(r) -> AuditEntry:

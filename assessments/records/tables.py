@@ -15,6 +15,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from ..model import DRAFT
 
+# Room for an id from a file in matrix/ (matrix, element, stage, pathway, ...): the schema allows
+# 200 characters (migration 0008 widened these columns from 80).
+ID = 200
+
 
 class UTCDateTime(TypeDecorator):
     """Stored as naive UTC (same on SQLite and PostgreSQL), returned as aware UTC."""
@@ -62,6 +66,7 @@ class IcsRow(Counted, Base):
     code: Mapped[str] = mapped_column(String(3), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     region: Mapped[str | None] = mapped_column(String(100))
+    default_matrix_id: Mapped[str | None] = mapped_column(String(ID))  # the matrix new years start on (0008)
 
 
 class PcnRow(Counted, Base):
@@ -82,7 +87,7 @@ class AssessmentRow(Created, Versioned, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
     year: Mapped[str] = mapped_column(String(7), index=True)
-    matrix_id: Mapped[str] = mapped_column(String(80))
+    matrix_id: Mapped[str] = mapped_column(String(ID))
     matrix_version: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(10), server_default=DRAFT)
     revision_of: Mapped[int | None] = mapped_column(Integer)
@@ -98,12 +103,14 @@ class AssessmentRow(Created, Versioned, Base):
 class RatingRow(Versioned, Base):
     __tablename__ = "rating"
     assessment_id: Mapped[int] = mapped_column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"), primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    current_stage: Mapped[str | None] = mapped_column(String(80))
-    target_stage: Mapped[str | None] = mapped_column(String(80))
+    element_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    current_stage: Mapped[str | None] = mapped_column(String(ID))
+    target_stage: Mapped[str | None] = mapped_column(String(ID))
     evidence: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[str | None] = mapped_column(String(6))
+    # Rated "does not apply here" (an element whose matrix allows it; 0008): no stage, left out of means.
+    not_applicable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class AuditRow(Base):
@@ -112,7 +119,7 @@ class AuditRow(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     who: Mapped[str] = mapped_column(String(100))
     entity: Mapped[str] = mapped_column(String(40))
-    entity_key: Mapped[str] = mapped_column(String(200))
+    entity_key: Mapped[str] = mapped_column(String(300))  # widened in 0008
     field: Mapped[str] = mapped_column(String(80))
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
@@ -131,7 +138,7 @@ class PlanRow(Created, Versioned, Base):
     pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
     year: Mapped[str] = mapped_column(String(7))
     service_priority: Mapped[str | None] = mapped_column(Text)
-    service_spec: Mapped[str | None] = mapped_column(String(80))
+    service_spec: Mapped[str | None] = mapped_column(String(ID))
     notes: Mapped[str | None] = mapped_column(Text)
     shared: Mapped[bool] = mapped_column(Boolean, server_default="0")  # with the ICS and commissioners (0006)
     shared_by: Mapped[str | None] = mapped_column(String(100))
@@ -142,7 +149,7 @@ class PlanRow(Created, Versioned, Base):
 class PlanPriorityRow(Base):
     __tablename__ = "plan_priority"
     plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
     position: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
 
@@ -161,7 +168,7 @@ class PlanActionRow(Versioned, Base):
     support_from: Mapped[str | None] = mapped_column(String(300))
     cost_pence: Mapped[int | None] = mapped_column(BigInteger)
     funding_source: Mapped[str | None] = mapped_column(String(80))
-    funding_category: Mapped[str | None] = mapped_column(String(80))
+    funding_category: Mapped[str | None] = mapped_column(String(ID))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -172,7 +179,7 @@ class PathwayStepRow(Created, Versioned, Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
     year: Mapped[str] = mapped_column(String(7), index=True)
-    pathway_id: Mapped[str] = mapped_column(String(80))
+    pathway_id: Mapped[str] = mapped_column(String(ID))
     step_number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), server_default="not started")
     date: Mapped[date | None] = mapped_column(Date)
@@ -191,7 +198,7 @@ class WorkshopRow(Created, Base):
     code: Mapped[str] = mapped_column(String(12))
     pcn_code: Mapped[str] = mapped_column(String(6), ForeignKey("pcn.code"))
     year: Mapped[str] = mapped_column(String(7))
-    matrix_id: Mapped[str] = mapped_column(String(80))
+    matrix_id: Mapped[str] = mapped_column(String(ID))
     matrix_version: Mapped[str] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(8), default="open")
     revealed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -228,9 +235,9 @@ class ParticipantRatingRow(Base):
     workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
     participant_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop_participant.id", ondelete="CASCADE"),
                                                 primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(80))
-    target_stage: Mapped[str | None] = mapped_column(String(80))  # migration 0007
+    element_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(ID))
+    target_stage: Mapped[str | None] = mapped_column(String(ID))  # migration 0007
     comment: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -238,9 +245,9 @@ class ParticipantRatingRow(Base):
 class ConsensusRow(Base):
     __tablename__ = "workshop_consensus"
     workshop_id: Mapped[int] = mapped_column(Integer, ForeignKey("workshop.id", ondelete="CASCADE"), primary_key=True)
-    element_id: Mapped[str] = mapped_column(String(80), primary_key=True)
-    stage: Mapped[str] = mapped_column(String(80))
-    target_stage: Mapped[str | None] = mapped_column(String(80))  # migration 0007
+    element_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(ID))
+    target_stage: Mapped[str | None] = mapped_column(String(ID))  # migration 0007
     note: Mapped[str | None] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(100))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
