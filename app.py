@@ -24,17 +24,18 @@ PATHWAY = st.Page("views/pathway.py", title="Pathway", icon=":material/route:")
 PEOPLE = st.Page("views/people.py", title="People and access", icon=":material/manage_accounts:")
 DATA = st.Page("views/data.py", title="Data", icon=":material/database:")
 MATRICES = st.Page("views/matrices.py", title="Matrices", icon=":material/description:")
+HEALTH = st.Page("views/health.py", title="System health", icon=":material/monitor_heart:")
 
 # Which pages each role uses; a person with several roles gets every page of each.
 ROLE_PAGES = {
-    ADMINISTRATOR: [HOME, ASSESS, WORKSHOP, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, DATA, MATRICES],
+    ADMINISTRATOR: [HOME, ASSESS, WORKSHOP, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, DATA, MATRICES, HEALTH],
     FACILITATOR: [HOME, ASSESS, WORKSHOP, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, MATRICES],
     LEAD: [HOME, ASSESS, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, PEOPLE, MATRICES],
     MEMBER: [HOME, ASSESS, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, MATRICES],
     COMMISSIONER: [HOME, PROGRESS, PORTFOLIO, PLAN, MATRICES],
 }
 SECTIONS = {"Matrix": [HOME], "Assess": [ASSESS, WORKSHOP, JOIN], "Progress": [PROGRESS, PORTFOLIO],
-            "Plan": [PLAN, PATHWAY], "Settings": [PEOPLE, DATA, MATRICES]}
+            "Plan": [PLAN, PATHWAY], "Settings": [PEOPLE, DATA, MATRICES, HEALTH]}
 
 
 

@@ -1,5 +1,5 @@
-"""Commands for the records: `python cli.py demo | backup | restore | import-ratings |
-export-ratings | template | grant | revoke | who`. The command line acts as an administrator
+"""Commands for the records: `python cli.py demo | backup | check | restore | import-ratings |
+export-ratings | template | grant | revoke | who | default-matrix`. The command line acts as an administrator
 (whoever can run it can open the database file or its URL anyway). Each prints what it did and returns 0, or prints the problems and
 returns 1; user errors never show a traceback."""
 from __future__ import annotations
@@ -58,13 +58,50 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_backup(args: argparse.Namespace) -> int:
+    from .backup_files import ENV_BACKUP_DIR, configured_dir, write_to_dir
     from .exchange import write_backup
 
+    if args.output and (args.dir or args.keep is not None):
+        return _fail("give either -o FILE or --dir DIR [--keep N], not both")
+    folder = None if args.output else (args.dir or configured_dir())
+    if not args.output and folder is None:
+        return _fail(f"say where the backup goes: -o FILE, or --dir DIR (or set {ENV_BACKUP_DIR})")
+    removed: tuple = ()
     with _store() as store:
-        data = write_backup(store, args.output)
+        if args.output:
+            target, data = args.output, write_backup(store, args.output)
+        else:
+            written = write_to_dir(store, folder, keep=args.keep)
+            target, data, removed = written.path, written.data, written.removed
     counts = ", ".join(f"{name} {len(t['rows']):,}" for name, t in data["tables"].items())
-    print(f"Wrote {args.output} (schema {data['schema_revision']}; rows: {counts})")
+    print(f"Wrote {target} (schema {data['schema_revision']}; rows: {counts})")
+    if removed:
+        print(f"Removed {len(removed)} older backup(s), keeping the newest {args.keep}: "
+              + ", ".join(p.name for p in removed))
     return 0
+
+
+@_guard
+def cmd_check(args: argparse.Namespace) -> int:
+    """Health checks for the operator: a line per check, exit 1 if any found a problem."""
+    if args.max_backup_age <= 0:
+        return _fail(f"--max-backup-age must be more than 0 hours (it was {args.max_backup_age:g})")
+    # libpq waits for an unreachable host as long as TCP does (minutes); a check should answer soon.
+    os.environ.setdefault("PGCONNECT_TIMEOUT", "10")
+    from .health import health, unopened
+    from .store import Store
+
+    try:
+        store = Store(upgrade=False)  # the check reports an old schema rather than upgrading it
+    except Exception as exc:  # a URL that cannot even be parsed, or a missing driver: that is the finding
+        checks = unopened(str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+                          max_backup_age=args.max_backup_age)
+    else:
+        with store:
+            checks = health(store, max_backup_age=args.max_backup_age)
+    for c in checks:
+        print(c.line())
+    return 0 if all(c.ok for c in checks) else 1
 
 
 @_guard
@@ -108,15 +145,39 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_template(args: argparse.Namespace) -> int:
     from .exchange import write_template
 
+    from . import matrix_choice
+    from .organisations import default_matrix, pcn
+
     with _store() as store:
-        matrix = None
         if args.matrix:
-            matrix_id, _, version = args.matrix.partition("@")
-            matrix = store.matrix(matrix_id, version) if version else max(
-                (m for (i, _v), m in store.matrices().items() if i == matrix_id), key=lambda m: m.version,
-                default=None) or store.matrix(matrix_id, "?")
+            matrix = matrix_choice.find_matrix(store, *matrix_choice.parse_spec(args.matrix))
+        else:  # the PCN's ICS's default matrix, else the national one
+            matrix = default_matrix(store, pcn(store, args.pcn).ics_code if args.pcn else None)
         n = write_template(store, args.output, matrix=matrix, pcn_code=args.pcn, year=args.year)
-    print(f"Wrote a template with {n} element row(s) to {args.output}")
+    print(f"Wrote a template with {n} element row(s) of {matrix.label} to {args.output}")
+    return 0
+
+
+@_guard
+def cmd_default_matrix(args: argparse.Namespace) -> int:
+    from .matrix_choice import title_of
+    from .organisations import default_matrix, default_matrix_id, ics, set_default_matrix
+
+    with _store() as store:
+        found = ics(store, args.ics)
+        if args.matrix_id or args.national:
+            set_default_matrix(store, found.code, None if args.national else args.matrix_id, by=_who(args),
+                               expected_version=found.version, source="command line")
+        chosen = default_matrix_id(store, found.code)
+        used = default_matrix(store, found.code)
+    if chosen is None:
+        print(f"{found.name} ({found.code}): new years and workshops start on the national matrix, {used.label}")
+    elif chosen != used.id:
+        print(f"{found.name} ({found.code}): the default is {chosen}, which is not loaded, so new years and "
+              f"workshops start on {used.label}")
+    else:
+        print(f"{found.name} ({found.code}): new years and workshops start on {title_of(store, chosen)} ({chosen}), "
+              f"its newest version {used.version}")
     return 0
 
 
@@ -191,9 +252,19 @@ def register(sub) -> None:
     p = sub.add_parser("demo", help="load the fictional demonstration ICS, PCNs and four years of assessments")
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("backup", help="write the whole database to a JSON file")
-    p.add_argument("-o", "--output", required=True, metavar="FILE.json")
+    p = sub.add_parser("backup", help="write the whole database to a JSON file (-o), or to a new "
+                                      "pcn-backup-TIME.json in a folder, keeping the newest N (--dir, --keep)")
+    p.add_argument("-o", "--output", metavar="FILE.json")
+    p.add_argument("--dir", metavar="DIR", help="folder of timestamped backups (default: $PCN_BACKUP_DIR)")
+    p.add_argument("--keep", type=int, metavar="N", help="then delete the oldest backups in DIR beyond N "
+                                                         "(default: keep all)")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("check", help="health checks: database reachable, migrations current, matrix files "
+                                     "valid, last backup's age (exit 1 if any problem)")
+    p.add_argument("--max-backup-age", type=float, default=26.0, metavar="HOURS",  # health.DEFAULT_MAX_BACKUP_AGE
+                   help="a backup older than this is a problem (default: 26)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("restore", help="load a JSON backup into an EMPTY database")
     p.add_argument("file", metavar="FILE.json")
@@ -242,5 +313,15 @@ def register(sub) -> None:
     p.add_argument("-o", "--output", required=True, metavar="FILE", type=_table_file)
     p.add_argument("--pcn", metavar="CODE", help="fill in this PCN's code")
     p.add_argument("--year", metavar="YYYY/YY", help="fill in this year")
-    p.add_argument("--matrix", metavar="ID[@VERSION]", help="matrix to use (default: the latest NHS matrix)")
+    p.add_argument("--matrix", metavar="ID[@VERSION]",
+                   help="matrix to use (default: the PCN's ICS's default matrix, else the latest national one)")
     p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("default-matrix", help="show or set the matrix an ICS's new years and workshops start on")
+    p.add_argument("--ics", required=True, metavar="CODE", help="ICS (ICB) code, like QZZ")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("matrix_id", nargs="?", metavar="MATRIX_ID",
+                       help="a loaded matrix id (its newest version is used); leave out to show the current one")
+    which.add_argument("--national", action="store_true", help="go back to the national matrix")
+    p.add_argument("--by", help=f"whose change this is, for the audit log (default: ${USER_ENV} or your login)")
+    p.set_defaults(func=cmd_default_matrix)

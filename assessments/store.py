@@ -9,10 +9,14 @@ already open, so several services can share one transaction.
 The catalog (matrices, the pathway, the service specifications, the funding rules) comes from
 the matrix folders and is read again when a file there changes, so a long-running server never
 prints stale rules; a Store made with `matrices=` keeps exactly what it was given.
+`catalog_generation()` names the catalog as loaded now: it moves whenever the catalog is read
+again from changed files, so caches keyed on it (components.cache) notice a matrix file added by
+another process or dropped into the folder, which moves no data version.
 """
 from __future__ import annotations
 
 import copy
+import hashlib
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -53,6 +57,14 @@ class _Reference:
         self.checked = 0.0
         self.dirs: list[Path] | None = None
         self.added: dict[tuple[str, str], Matrix] = {}
+        self.generation = ""
+
+    def name_it(self) -> str:
+        """A short name for what the catalog holds now: the files (path, size, time) it was read
+        from, and the matrices given or added. Equal catalogs get equal names in every Store."""
+        given = sorted(self.fixed.matrices) if self.fixed is not None and self.only_matrices else None
+        text = repr((self.signature, given, sorted(self.added)))
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
 class Store:
@@ -138,8 +150,20 @@ class Store:
                 found = discover(dirs)
                 if ref.fixed is not None:
                     found.matrices = dict(ref.fixed.matrices)
+                # The catalog before its name: a reader that sees the new name finds the new catalog.
                 ref.found, ref.signature = found, signature
+                ref.generation = ref.name_it()
         return ref.found
+
+    def catalog_generation(self) -> str:
+        """Moves whenever the catalog is read again from changed files or a matrix is added to
+        it (checked as `catalog()` checks, at most every few seconds): with `data_version()`, what
+        keys the pages' cached reads."""
+        ref = self._ref
+        if ref.fixed is not None and not ref.only_matrices:
+            return f"fixed:{id(ref.fixed):x}:{len(ref.added)}"
+        self.catalog()
+        return ref.generation
 
     def refresh_catalog(self) -> Catalog:
         """Read the matrix folders now (after the app itself saved a file there)."""
@@ -169,6 +193,7 @@ class Store:
         known = self.matrices().get(matrix.key)
         if known is None:
             self._ref.added[matrix.key] = matrix
+            self._ref.generation = self._ref.name_it()
         elif known != matrix:
             raise InputError(f"a different matrix '{matrix.id}' version {matrix.version} is already in use")
         return matrix

@@ -51,6 +51,16 @@ class BusyError(StoreError):
         super().__init__(message or self.DEFAULT)
 
 
+class UnreachableError(StoreError):
+    """The database could not be opened: its server refused or did not answer, the sign-in was
+    refused, or the SQLite file cannot be opened. The message names where (host and port, or the
+    file) and the driver's reason, never the password. `orig` is the driver's own error."""
+
+    def __init__(self, where: str, reason: str, what_to_do: str, orig: BaseException | None = None):
+        self.where, self.reason, self.orig = where, reason, orig
+        super().__init__(f"Cannot open the database ({where}): {reason}. {what_to_do}")
+
+
 class ConflictError(StoreError):
     """Someone else saved the record since you read it. Nothing was written.
 

@@ -30,7 +30,7 @@ from matrix import Matrix
 
 from .scoring import (DomainScore, agreement_words, consensus, consensus_profile, participant_profiles, workshop_frame,
                       workshop_summary)
-from . import guard
+from . import guard, oplog
 from . import organisations as orgs
 from .access import LEAD, RUN_WORKSHOP, AccessDenied, Grant, allowed
 from .limits import RateLimiter
@@ -532,6 +532,8 @@ def join(store, code: str, name: str, role: str, *, client: str | None = None) -
     except DuplicateError:
         raise DuplicateError(f"Someone has already joined as '{name}'. If that was you on another device, carry on "
                              "there (or use its link); otherwise add an initial or your practice to your name.") from None
+    oplog.event("change", who=f"participant:{row.id}", role="participant", action="add",
+                entity="workshop_participant", key=f"{w.id}/{row.id}", fields="name,role")
     return w, _participant(row, token)
 
 
@@ -565,9 +567,14 @@ def rate(store, token: str, element_id: str, stage: Any, comment: Any = None, ta
         _lock(conn, w.id, require_open=True, what=f"your rating of '{title}'")
         if stage is None:
             rows.delete_rating(conn, w.id, p.id, element_id)
-            return None
-        rows.upsert_rating(conn, dict(workshop_id=w.id, participant_id=p.id, element_id=element_id, stage=stage,
-                                      target_stage=target, comment=comment, updated_at=at))
+        else:
+            rows.upsert_rating(conn, dict(workshop_id=w.id, participant_id=p.id, element_id=element_id, stage=stage,
+                                          target_stage=target, comment=comment, updated_at=at))
+    oplog.event("change", who=f"participant:{p.id}", role="participant", action="remove" if stage is None else "update",
+                entity="workshop_rating", key=f"{w.id}/{p.id}/{element_id}",
+                fields="stage,target_stage,comment" if w.rate_target else "stage,comment")
+    if stage is None:
+        return None
     return ParticipantRating(p.id, p.name, p.role, element_id, stage, comment, at, target)
 
 

@@ -7,8 +7,10 @@
     pcn_assessments("U99001")  # read once per database URL and data version
 
 The result is kept per database URL, `data_version()` (which moves on every write, in any
-browser tab), the reader (their subject and roles: the services show each reader only their
-scope) and the arguments, so a page never needs to pass the URL or the version itself.
+browser tab and any app process), the catalog's generation (which moves when the matrix files
+change: a file added through another process, or dropped into the folder, writes nothing to
+the database), the reader (their subject and roles: the services show each reader only their
+scope) and the arguments, so a page never needs to pass the URL or the versions itself.
 Arguments must be hashable by Streamlit (codes, years, tuples). With `version=` another cheap
 number keys the cache instead (a workshop's own version, which moves on every rating), and
 `shared=True` keeps the result in st.cache_resource: one object for every session, for things
@@ -39,14 +41,14 @@ def _source_key(fn: Callable) -> str:
 
 
 def cached(*, max_entries: int = 64, version: Callable[..., int] | None = None, shared: bool = False) -> Callable[[F], F]:
-    """Decorate a read so it runs once per database URL, data version and arguments.
+    """Decorate a read so it runs once per database URL, data version, catalog and arguments.
 
     `version`, if given, is called with the read's own arguments and keys the cache in place of
     `data_version()`."""
     def wrap(fn: F) -> F:
         source = _source_key(fn)
 
-        def read(url: str, version_now: int, who: tuple, args: tuple, kwargs: tuple) -> Any:
+        def read(url: str, version_now: int, catalog_now: str, who: tuple, args: tuple, kwargs: tuple) -> Any:
             return fn(*args, **dict(kwargs))
 
         # Streamlit keeps one cache per function module, name and source. Every page runs as
@@ -63,8 +65,11 @@ def cached(*, max_entries: int = 64, version: Callable[..., int] | None = None, 
         @functools.wraps(fn)
         def call(*args: Any, **kwargs: Any) -> Any:
             now = version(*args, **kwargs) if version is not None else state.data_version()
+            # Both versions are taken before the read runs, so what is kept is never older than its key.
+            catalog_now = state.base_store().catalog_generation()
             # Keyed on who asks too: what a read returns depends on the reader's roles.
-            return store_read(state.database_url(), now, state.principal_key(), args, tuple(sorted(kwargs.items())))
+            return store_read(state.database_url(), now, catalog_now, state.principal_key(), args,
+                              tuple(sorted(kwargs.items())))
 
         call.clear = store_read.clear  # type: ignore[attr-defined]
         return call  # type: ignore[return-value]

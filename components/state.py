@@ -59,6 +59,16 @@ def client_address() -> str | None:
     return ip
 
 
+# Headers a reverse proxy adds. Behind one, every browser reaches the app from the proxy's address,
+# often loopback: a request that came through a proxy is never the laptop's own browser.
+PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded", "via")
+
+
+def proxied() -> bool:
+    headers = st.context.headers or {}
+    return any(headers.get(h) for h in PROXY_HEADERS)
+
+
 def _from(addresses: set[str]) -> bool:
     ip = client_address()
     if ip is None:  # Streamlit's own spelling of the two loopback addresses
@@ -143,7 +153,7 @@ def principal() -> Principal | None:
     """Who this browser is. None: signed-in mode and not signed in yet."""
     m = mode()
     if m == LAPTOP:
-        if not _from(_addresses(LAPTOP_ENV)):
+        if proxied() or not _from(_addresses(LAPTOP_ENV)):
             return Principal(f"device:{client_address()}", "Workshop participant", None, (), "phone")
         name = _laptop_name() or "This laptop"
         return Principal(f"laptop:{getpass.getuser() if hasattr(os, 'getuid') else 'user'}", name, None,

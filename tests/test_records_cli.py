@@ -155,3 +155,51 @@ def test_synthetic_data_loads_in_bulk_and_the_store_carries_on(nhs_store):
     assessing.discard_draft(nhs_store, draft.id, by="t", expected_version=draft.version)
     again = assessing.start_year(nhs_store, draft.pcn_code, "2024/25", by="t")
     assert again.id == summary.assessments + 1
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on once it is closed
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("command", [("backup", "--dir", "backups"), ("demo",), ("export-plans", "--ics", "QZZ",
+                                                                                "--year", "2024/25", "-o", "out")])
+def test_an_unreachable_postgresql_server_is_a_plain_message(tmp_path, command):
+    port = free_port()
+    r = cli(*command, url=f"postgresql://pcn:s3cret-pass@127.0.0.1:{port}/pcn", cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr and "sqlalchemy" not in r.stderr.lower(), r.stderr
+    assert r.stderr.strip().splitlines()[-1] == (
+        f"Cannot open the database (server 127.0.0.1 port {port}, database pcn, user pcn): Connection refused. "
+        "Check that the server is running and that PCN_DATABASE_URL (host, port, name, user, password) is right.")
+    assert "s3cret-pass" not in r.stdout + r.stderr
+
+
+def test_an_unopenable_sqlite_path_is_a_plain_message(tmp_path):
+    (tmp_path / "a-folder.db").mkdir()  # SQLite cannot open a folder as its file
+    (tmp_path / "a-file").write_text("not a folder")
+    cases = {tmp_path / "a-folder.db": "SQLite cannot open the file",
+             tmp_path / "a-file" / "pcn.db": f"cannot make its folder {tmp_path / 'a-file'}: File exists"}
+    for path, reason in cases.items():
+        r = cli("backup", "--dir", tmp_path / "backups", url=f"sqlite:///{path}", cwd=tmp_path)
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "Traceback" not in r.stderr, r.stderr
+        assert r.stderr.strip() == (f"Cannot open the database (SQLite file {path}): {reason}. Check that its folder "
+                                    "exists and may be written to, that the path names a file, not a folder, and "
+                                    "that PCN_DATABASE_URL is right.")
+    assert not (tmp_path / "backups").exists()
+
+
+def test_a_database_the_server_does_not_have_is_a_plain_message(postgres_server, tmp_path):
+    """A real server that answers and refuses: the connection fails at sign-in."""
+    url = f"postgresql://postgres:s3cret-pass@127.0.0.1:{postgres_server.port}/no_such_db"
+    r = cli("backup", "--dir", tmp_path / "backups", url=url, cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr, r.stderr
+    assert r.stderr.strip() == (
+        f"Cannot open the database (server 127.0.0.1 port {postgres_server.port}, database no_such_db, user postgres): "
+        'database "no_such_db" does not exist. Check that the server is running and that PCN_DATABASE_URL (host, '
+        "port, name, user, password) is right.")
+    assert "s3cret-pass" not in r.stdout + r.stderr

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Date, DateTime, LargeBinary, MetaData, Numeric, func, insert, select, text
 
+from .. import oplog
 from ..values import StoreError
 from .backup_checks import Known, check_backup, converter, shown
 from .engine import alembic_config, head_revision, reset_sequences
@@ -74,6 +75,10 @@ def _convert_rows(rows: list, cols: list, fn) -> list:
 def backup(store) -> dict:
     """Every table (but Alembic's own) as {"columns": [...], "rows": [[...], ...]}, in a stable order."""
     with store.db.engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # One snapshot for every table: under read committed each SELECT would see the commits
+            # other processes make between them, and a PCN could land in the backup without its ICS.
+            conn.execution_options(isolation_level="REPEATABLE READ")
         tables = _reflect(conn)
         revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         out: dict[str, Any] = {}
@@ -163,4 +168,5 @@ def restore(store, data: dict, *, known: Known | None = None) -> dict[str, int]:
         reset_sequences(conn)
         if revision != here:
             command.upgrade(alembic_config(conn), "head")
+    oplog.bulk("restore", store, counts, schema=revision)
     return counts

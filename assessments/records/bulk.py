@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from .. import oplog
 from .engine import reset_sequences
 from .tables import AssessmentRow, AuditRow, IcsRow, PcnRow, RatingRow
 
@@ -21,3 +22,4 @@ def insert_rows(store, rows_by_table: dict[str, Sequence[dict[str, Any]]], chunk
             for i in range(0, len(rows), chunk):
                 conn.execute(insert(table), rows[i:i + chunk])
         reset_sequences(conn)
+    oplog.bulk("bulk-load", store, {name: len(rows) for name, rows in rows_by_table.items()})

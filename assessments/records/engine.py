@@ -8,10 +8,13 @@ Two pools per database (`make_engine(url, burst=...)`): the pages' pool, and a s
 burst writes (participants' ratings and joins, restores, bulk loads), so however many phones save
 at once the facilitator's controls and every page's reads still find a free connection. A pool
 that stays full past its timeout raises the core's BusyError, never SQLAlchemy's TimeoutError.
+A database that cannot be opened (no server at that address, a refused sign-in, an SQLite file
+that cannot be opened) raises the core's UnreachableError, naming where but never the password.
 """
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import QueuePool
 
-from ..values import BusyError
+from ..values import BusyError, UnreachableError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -76,7 +79,11 @@ def make_engine(url: str | URL, *, burst: bool = False) -> Engine:
         return _busy_is_core_error(create_engine(u, pool_pre_ping=True, **_pool_args("postgresql", burst)))
     db = u.database
     if db and db != ":memory:" and not db.startswith("file:"):
-        Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(db).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:  # a file where a folder should be, or no right to make one
+            folder = error.filename or Path(db).expanduser().parent
+            raise unreachable(u, OSError(f"cannot make its folder {folder}: {error.strerror or error}")) from None
     pooling = {} if in_memory(u) else _pool_args("sqlite", burst)
     engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT}, **pooling)
 
@@ -116,14 +123,53 @@ def is_busy(error: BaseException) -> bool:
     return "database is locked" in text_ or "database table is locked" in text_
 
 
+_SQLITE_UNOPENABLE = "unable to open database file"
+# libpq repeats the address the message names already: 'connection failed: connection to server at
+# "127.0.0.1", port 1 failed: Connection refused'.
+_PG_PREFIX = re.compile(r'^(connection failed: )?(connection to server (at|on) .*? failed: )?(FATAL: +)?')
+
+
+def unreachable(url: URL, error: BaseException) -> UnreachableError:
+    """The core's error for a database that cannot be opened: where it is (host and port, or the
+    file) and the driver's reason, with the password taken out wherever it appears."""
+    driver = getattr(error, "orig", None) or error
+    if url.get_backend_name() == "sqlite":
+        where = f"SQLite file {url.database}" if url.database else "SQLite in memory"
+        reason = "SQLite cannot open the file" if _SQLITE_UNOPENABLE in str(driver) else str(driver)
+        what_to_do = (f"Check that its folder exists and may be written to, that the path names a file, not a "
+                      f"folder, and that {ENV_URL} is right.")
+    else:
+        host = url.host or "the local socket"
+        where = f"server {host} port {url.port or 5432}, database {url.database or '(none)'}, user {url.username or '(none)'}"
+        reason = _PG_PREFIX.sub("", str(driver).strip())
+        what_to_do = f"Check that the server is running and that {ENV_URL} (host, port, name, user, password) is right."
+    reason = (reason.strip().splitlines() or [""])[0].strip()[:300].rstrip(".") or type(driver).__name__
+    if url.password:
+        where, reason = where.replace(str(url.password), "***"), reason.replace(str(url.password), "***")
+    return UnreachableError(where, reason, what_to_do, driver)
+
+
+def _at_connect(context) -> bool:
+    """Whether the error came from opening a connection (no connection or statement yet)."""
+    return (context.connection is None and context.statement is None
+            and isinstance(context.sqlalchemy_exception, (exc.OperationalError, exc.InterfaceError)))
+
+
 def _busy_is_core_error(engine: Engine) -> Engine:
     """Every statement (reads, unit of work, bulk paths, migrations) that meets a busy database
-    raises the core's BusyError, so no page ever shows "database is locked"."""
+    raises the core's BusyError, so no page ever shows "database is locked"; a database that
+    cannot be opened raises UnreachableError, so the command line and the pages say so plainly."""
+    url = engine.url
 
     @event.listens_for(engine, "handle_error")
     def _busy(context):
-        if not context.is_pre_ping and is_busy(context.original_exception):
-            raise BusyError() from context.original_exception
+        if context.is_pre_ping:
+            return  # the pool tries a fresh connection itself; its failure comes back here
+        original = context.original_exception
+        if is_busy(original):
+            raise BusyError() from original
+        if _at_connect(context) or _SQLITE_UNOPENABLE in str(original):
+            raise unreachable(url, original) from original
 
     if engine.dialect.name == "postgresql":
         @event.listens_for(engine, "connect")

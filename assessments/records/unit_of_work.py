@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import oplog
 from ..values import ConflictError, DuplicateError, check_name, check_text
 from .engine import database_url, in_memory, make_engine, migrate, schema_revision
 from .tables import AuditRow, PcnRow
@@ -149,6 +150,20 @@ class UnitOfWork(Reader):
         self.subject = subject  # the sign-in subject of whoever acts
         self.role: str | None = None  # the role the change is made under (set by the access check)
         self.principal = getattr(store, "principal", None)  # who acts; a service may widen it for one transaction
+        # For the operator's log once committed: (entity, key) -> [every before empty, every after empty, fields].
+        self.logged: dict[tuple[str, str], list] = {}
+
+    def _log(self, entity: str, key: str, names: list[str], all_before_empty: bool, all_after_empty: bool) -> None:
+        seen = self.logged.setdefault((entity, str(key)), [True, True, set()])
+        seen[0] &= all_before_empty
+        seen[1] &= all_after_empty
+        seen[2].update(names)
+
+    def log_commit(self) -> None:
+        """One operator's log line per record changed (names of fields only, see assessments.oplog)."""
+        if self.logged:
+            oplog.commit(subject=self.subject, role=self.role, changes={
+                k: (oplog.action_of(b, a), names) for k, (b, a, names) in self.logged.items()})
 
     @contextmanager
     def batch(self, *, by: str | None = None, source: str | None = None, at: datetime | None = None) -> Iterator[UnitOfWork]:
@@ -162,12 +177,17 @@ class UnitOfWork(Reader):
     # -- writes -------------------------------------------------------------------------------
     def audit(self, entity: str, key: str, changes: Mapping[str, tuple[Any, Any]]) -> None:
         """An audit row for every field whose value changed: {field: (before, after)}."""
+        names, no_before, no_after = [], True, True
         for name, (before, after) in changes.items():
             b, a = audit_text(before), audit_text(after)
             if b != a:
+                names.append(name)
+                no_before, no_after = no_before and b is None, no_after and a is None
                 self.session.add(AuditRow(at=self.at, who=self.by, entity=entity, entity_key=key, field=name,
                                           before=b, after=a, source=self.source, actor_subject=self.subject,
                                           actor_role=self.role))
+        if names:
+            self._log(entity, key, names, no_before, no_after)
 
     def add(self, row, *, duplicate: str | Callable[[], Exception]):
         """Insert a row now (its generated id is then known). A unique clash raises DuplicateError
@@ -317,10 +337,15 @@ class UnitOfWork(Reader):
                 "actor_role": self.role}
         rows = []
         for entity, key, fields in changes:
+            names, no_before, no_after = [], True, True
             for name, (before, after) in fields.items():
                 b, a = audit_text(before), audit_text(after)
                 if b != a:
+                    names.append(name)
+                    no_before, no_after = no_before and b is None, no_after and a is None
                     rows.append({**base, "entity": entity, "entity_key": key, "field": name, "before": b, "after": a})
+            if names:
+                self._log(entity, key, names, no_before, no_after)
         self.insert_many(AuditRow, rows, duplicate="the change log could not be written")
 
     def last_change(self, entity: str, key: str) -> tuple[str | None, datetime | None]:
@@ -374,7 +399,9 @@ class Database:
         at = at or datetime.now(UTC)
         at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
         with Session(self._writer, expire_on_commit=False) as s, s.begin():
-            yield UnitOfWork(s, by, source, at, store, subject)
+            uow = UnitOfWork(s, by, source, at, store, subject)
+            yield uow
+        uow.log_commit()  # only once committed: a rolled-back change is not one
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
