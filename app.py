@@ -5,7 +5,8 @@ from pathlib import Path
 import streamlit as st
 
 from assessments.access import ADMINISTRATOR, COMMISSIONER, FACILITATOR, LEAD, MEMBER
-from components.look import apply_look
+from assessments.values import UnreachableError
+from components.look import apply_look, plain
 from components.state import actor_input, offer_demo, principal
 
 # The icon is the app's own file: a Material icon name makes the browser fetch it from Google's font
@@ -38,29 +39,36 @@ SECTIONS = {"Matrix": [HOME], "Assess": [ASSESS, WORKSHOP, JOIN], "Progress": [P
             "Plan": [PLAN, PATHWAY], "Settings": [PEOPLE, DATA, MATRICES, HEALTH]}
 
 
-
-def only(script: str, title: str, icon: str) -> list:
-    """One page, shown whatever address is opened (no "page not found" in front of it)."""
-    return [st.Page(script, title=title, icon=icon, url_path="start", default=True),
+def only(script: str, title: str, icon: str, keep: tuple = ()) -> list:
+    """One page, shown whatever address is opened (no "page not found" in front of it), except the
+    pages in `keep`, which stay at their own address."""
+    return [st.Page(script, title=title, icon=icon, url_path="start", default=True), *keep,
             *[st.Page(script, title=title, url_path=p.url_path) for p in ROLE_PAGES[ADMINISTRATOR]
-              if not p.url_path == ""]]
+              if p.url_path != "" and p.url_path not in {k.url_path for k in keep}]]
 
 
-who = principal()
-if who is None:
-    pages = only("views/sign_in.py", "Sign in", ":material/login:")
-elif who.via == "phone":
-    # Laptop mode: another device on the network is a workshop participant, whatever it opens.
-    pages = only("views/join.py", "Join a workshop", ":material/login:")
-elif not who.grants:
-    pages = only("views/no_role.py", "No access yet", ":material/lock:")
-else:
+def pages_for(who) -> list | dict:
+    """What this person may open: the pages of their roles, or the one page that is theirs."""
+    if who is None:
+        # A workshop participant needs no account: the join code is their capability for that
+        # workshop alone, so the join page stays open to people who are not signed in.
+        return only("views/sign_in.py", "Sign in", ":material/login:", keep=(JOIN,))
+    if who.via == "phone":
+        # Laptop mode: another device on the network is a workshop participant, whatever it opens.
+        return only("views/join.py", "Join a workshop", ":material/login:")
+    if not who.grants:
+        return only("views/no_role.py", "No access yet", ":material/lock:", keep=(JOIN,))
     allowed = {p.url_path for g in who.grants for p in ROLE_PAGES[g.role]}
     pages = {section: [p for p in items if p.url_path in allowed] for section, items in SECTIONS.items()}
-    pages = {section: items for section, items in pages.items() if items}
+    return {section: items for section, items in pages.items() if items}
 
-page = st.navigation(pages, position="sidebar" if isinstance(pages, dict) else "hidden")
-apply_look()
-actor_input()
-offer_demo()
-page.run()
+
+try:
+    pages = pages_for(principal())
+    page = st.navigation(pages, position="sidebar" if isinstance(pages, dict) else "hidden")
+    apply_look()
+    actor_input()
+    offer_demo()
+    page.run()
+except UnreachableError as exc:  # the database is down: say so plainly, never a traceback
+    st.error(plain(str(exc)))

@@ -97,3 +97,43 @@ def test_the_header_from_anyone_but_the_proxy_is_ignored(browser, proxied_app):
             expect(page.get_by_role("checkbox", name=ITEM)).to_have_count(0)
         finally:
             context.close()
+
+
+def test_a_participant_joins_a_workshop_without_an_account(browser, proxied_app):
+    """Not signed in, a browser gets the sign-in page everywhere except the join page, where the
+    workshop's code is all a participant needs."""
+    from assessments import workshop as ws
+
+    url, db = proxied_app
+    store = Store(db)
+    try:
+        w = ws.open_workshop(store, "U99001", "2024/25", by="Fran Facilitator")
+    finally:
+        store.close()
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(url + "/data")
+        wait_for_app(page)
+        expect(page.get_by_text("did not say who you are")).to_be_visible()
+        expect(page.get_by_role("heading", name="Data")).to_have_count(0)
+        page.goto(url + f"/join?code={w.code}")
+        wait_for_app(page)
+        page.get_by_label("Your name, as the group will see it").fill("Nat No-Account")
+        page.get_by_label("Your role").click()
+        page.get_by_role("option", name="GP", exact=True).click()
+        page.get_by_role("button", name="Join").click()
+        wait_for_app(page)
+        expect(page.get_by_text("You joined workshop")).to_be_visible()
+        page.get_by_role("radio").first.check(force=True)
+        page.get_by_text("Saved:").first.wait_for()
+    finally:
+        context.close()
+    store = Store(db)
+    try:
+        [person] = ws.participants(store, w.id)
+        assert person.name == "Nat No-Account"
+        assert sum(e.n for e in ws.summary(store, w.id).elements) == 1
+    finally:
+        store.close()
