@@ -1,5 +1,5 @@
 """Commands for the records: `python cli.py demo | backup | check | restore | import-ratings |
-export-ratings | template | grant | revoke | who | default-matrix`. The command line acts as an administrator
+export-ratings | template | grant | revoke | who | default-matrix | years`. The command line acts as an administrator
 (whoever can run it can open the database file or its URL anyway). Each prints what it did and returns 0, or prints the problems and
 returns 1; user errors never show a traceback."""
 from __future__ import annotations
@@ -147,12 +147,15 @@ def cmd_template(args: argparse.Namespace) -> int:
 
     from . import matrix_choice
     from .organisations import default_matrix, pcn
+    from .years import check_startable
 
     with _store() as store:
         if args.matrix:
             matrix = matrix_choice.find_matrix(store, *matrix_choice.parse_spec(args.matrix))
         else:  # the PCN's ICS's default matrix, else the national one
             matrix = default_matrix(store, pcn(store, args.pcn).ics_code if args.pcn else None)
+        if args.year:  # the import would refuse a year that cannot be started yet (assessments.years)
+            check_startable(args.year)
         n = write_template(store, args.output, matrix=matrix, pcn_code=args.pcn, year=args.year)
     print(f"Wrote a template with {n} element row(s) of {matrix.label} to {args.output}")
     return 0
@@ -178,6 +181,44 @@ def cmd_default_matrix(args: argparse.Namespace) -> int:
     else:
         print(f"{found.name} ({found.code}): new years and workshops start on {title_of(store, chosen)} ({chosen}), "
               f"its newest version {used.version}")
+    return 0
+
+
+def _day(value: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date: write it like 2026-12-01") from None
+
+
+@_guard
+def cmd_years(args: argparse.Namespace) -> int:
+    from . import years as Y
+    from .organisations import ics, pcn
+    from .ratings import assessments
+
+    with _store() as store:
+        if args.pcn:
+            found = pcn(store, args.pcn)
+            recorded = Y.recorded_years(store, pcn_code=found.code)
+            assessed = {a.year for a in assessments(store, pcn_code=found.code)}
+            print(f"{found.name} ({found.code})")
+        else:
+            found = ics(store, args.ics)
+            recorded = Y.recorded_years(store, ics_code=found.code)
+            assessed = None
+            print(f"{found.name} ({found.code}), all its PCNs")
+    rule = Y.year_choice(recorded, args.on)
+    for line in rule.lines():
+        print(f"  {line}")
+    if assessed is not None:
+        steps = Y.comparisons(assessed)
+        print(f"  Progress compares: {'; '.join(c.label for c in steps) if steps else 'nothing yet (one year or none assessed)'}")
+        since = Y.not_assessed_since(assessed, args.on)
+        if since:
+            print(f"  Not assessed since the latest assessment: {', '.join(since)}")
     return 0
 
 
@@ -316,6 +357,14 @@ def register(sub) -> None:
     p.add_argument("--matrix", metavar="ID[@VERSION]",
                    help="matrix to use (default: the PCN's ICS's default matrix, else the latest national one)")
     p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("years", help="the assessment years of a PCN or ICS: this year, the years that can be "
+                                     "started, the year pages open on and what progress compares")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--pcn", metavar="CODE", help="one PCN")
+    which.add_argument("--ics", metavar="CODE", help="every PCN of one ICS")
+    p.add_argument("--on", type=_day, metavar="YYYY-MM-DD", help="apply the rule on another day (default: today)")
+    p.set_defaults(func=cmd_years)
 
     p = sub.add_parser("default-matrix", help="show or set the matrix an ICS's new years and workshops start on")
     p.add_argument("--ics", required=True, metavar="CODE", help="ICS (ICB) code, like QZZ")

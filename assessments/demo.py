@@ -1,25 +1,29 @@
-"""Demonstration data: one fictional ICS with eight fictional PCNs and four years of assessments.
+"""Demonstration data: one fictional ICS with eight fictional PCNs, four years of assessments and
+the pathway history of five of them (assessments/demo_pathway.py).
 
 Every name is invented. The stories are the ones people ask about when they first see the
 tool: steady progress, a stall, a dip after a merger, a fast improver, a network that was
 already mature, a late starter, and one strong on leadership but weak on data. Years before the
 latest are agreed; the latest year is a mix of agreed and draft. The same seed gives the same
 data every time (timestamps included), and the data goes in through the store's own write
-calls, so it carries the same checks and audit rows as anything typed in the app.
+calls, so it carries the same checks and audit rows as anything typed in the app. Each year is
+rated against the national matrix version of its time (the newest not later than the year, so
+2019/20 for every demo year, not the 2026/27 wording), unless a matrix is given.
 """
 from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from matrix import Matrix
+from matrix import Matrix, version_key
 
-from .model import DRAFT
+from .model import DRAFT, NATIONAL_MATRIX_ID
 
 from .store import Store
 
 from .values import InputError
+from . import demo_evidence
 from . import ratings as assessing
 from . import organisations as orgs
 
@@ -99,10 +103,12 @@ class DemoSummary:
     years: tuple[str, ...]
     assessments: int
     ratings: int
+    pathway_records: int = 0
 
     def lines(self) -> list[str]:
         return [f"ICS {self.ics_code}: {self.ics_name}", f"PCNs: {', '.join(self.pcn_codes)}",
-                f"Years: {', '.join(self.years)}", f"{self.assessments} assessments, {self.ratings} ratings"]
+                f"Years: {', '.join(self.years)}", f"{self.assessments} assessments, {self.ratings} ratings",
+                f"{self.pathway_records} pathway step records"]
 
 
 class DemoExistsError(InputError):
@@ -139,9 +145,21 @@ def plan_ratings(story: Story, matrix: Matrix, year_index: int) -> dict[str, dic
     return out
 
 
+def matrix_of_year(store: Store, year: str) -> Matrix:
+    """The national matrix version in use in a year: the newest loaded one not later than the year
+    (versions and years compare by their numbers, matrix.version_key), else the oldest loaded."""
+    national = sorted((m for m in store.matrices().values() if m.id == NATIONAL_MATRIX_ID),
+                      key=lambda m: version_key(m.version))
+    if not national:
+        return store.default_matrix()
+    then = [m for m in national if version_key(m.version) <= version_key(year)]
+    return then[-1] if then else national[0]
+
+
 def load_demo(store: Store, matrix: Matrix | None = None) -> DemoSummary:
-    """Add the demonstration ICS, PCNs and assessments. Refuses if they are there already."""
-    matrix = store.use_matrix(matrix)
+    """Add the demonstration ICS, PCNs, assessments and pathway history. Refuses if they are there
+    already. With `matrix`, every year is rated against it; else each against `matrix_of_year`."""
+    given = store.use_matrix(matrix) if matrix is not None else None
     code, name, region = DEMO_ICS
     if any(i.code == code for i in orgs.list_ics(store)):
         raise DemoExistsError(f"the demonstration data is already loaded (ICS {code}, {name}); nothing was added")
@@ -157,6 +175,7 @@ def load_demo(store: Store, matrix: Matrix | None = None) -> DemoSummary:
     last = len(YEARS) - 1
     for pi, s in enumerate(STORIES):
         for yi, year in enumerate(YEARS):
+            matrix = given or matrix_of_year(store, year)
             start = int(year[:4])
             opened = datetime(start, 9, 10 + pi, 10, 30, tzinfo=UTC)
             rated = datetime(start, 11, 3 + pi, 14, 0, tzinfo=UTC)
@@ -177,8 +196,15 @@ def load_demo(store: Store, matrix: Matrix | None = None) -> DemoSummary:
                     assessing.save_rating(b, a.id, element_id, expected_version=r.version if r else 0, **values)
                     n_ratings += 1
             n_assessments += 1
+            # Dated evidence items, and the agreement in two steps (assessments/demo_evidence.py).
             status = s.latest_status if yi == last else "agreed"
+            demo_evidence.year_evidence(store, s.manager, s.code, s.name, a.id, matrix, year, planned, rated,
+                                        final=status == DRAFT)
             if status != DRAFT:
-                with store.batch(by=s.manager, source="demo", at=agreed) as b:
-                    assessing.agree_assessment(b, a.id, expected_version=assessing.assessment(store, a.id).version)
-    return DemoSummary(code, name, tuple(s.code for s in STORIES), YEARS, n_assessments, n_ratings)
+                demo_evidence.agree(store, s.manager, a.id, rated + timedelta(days=21), agreed)
+            elif s.code == demo_evidence.RETURNED[0]:
+                demo_evidence.returned(store, s.manager, a.id, rated + timedelta(days=21))
+    from .demo_pathway import load_pathway_history
+
+    n_steps = load_pathway_history(store) if store.pathway() is not None else 0
+    return DemoSummary(code, name, tuple(s.code for s in STORIES), YEARS, n_assessments, n_ratings, n_steps)

@@ -31,6 +31,7 @@ from .model import AGREED, DRAFT, RATING_FIELDS, SUPERSEDED, rating_audit_value
 from .organisations import pcn as get_pcn
 from .organisations import pcns as all_pcns
 from . import guard
+from .years import check_startable
 from .access import ADMINISTER
 from .records import backup as dump
 from .records.backup import BACKUP_FORMAT, RestoreError
@@ -335,6 +336,8 @@ def _check_row(store, line: int, cells: dict, pcns: set[str], live: dict, by_pcn
         if existing.matrix_version != matrix.version:
             raise InputError(f"the {year} assessment of {pcn} uses {matrix.id} version {existing.matrix_version}, "
                              f"not {matrix.version}")
+    else:
+        check_startable(year)  # a new assessment: only in a year that can be started
     element = check_element(matrix, cells["element_id"])
     current = cells.get("current_stage")
     na_stage = current is not None and str(current).strip().lower() in _NA_STAGE

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum
 
 DRAFT, AGREED, SUPERSEDED = "draft", "agreed", "superseded"
@@ -66,6 +66,11 @@ class Assessment:
     version: int
     submitted_by: str | None = None  # a draft submitted for agreement with the ICS
     submitted_at: datetime | None = None
+    confirmed_by: str | None = None  # the ICS confirmed it: it became agreed
+    confirmed_at: datetime | None = None
+    returned_by: str | None = None  # the ICS returned it to the PCN as a draft, saying why
+    returned_at: datetime | None = None
+    return_comment: str | None = None
 
     @property
     def locked(self) -> bool:
@@ -89,6 +94,7 @@ class Rating:
     updated_at: datetime
     version: int
     not_applicable: bool = False  # rated "does not apply here": no stages, left out of every mean
+    carried_over: bool = False  # copied from an earlier year and not reviewed since
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +116,73 @@ class AssessmentRecord:
     pcn: PCN
     assessment: Assessment
     ratings: Mapping[str, Rating] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence items and the agreement (assessments.evidence, assessments.ratings)
+
+CURRENT, CARRIED, REVIEW_DUE = "current", "carried over", "review due"  # an evidence item's freshness
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceFile:
+    """An attached file, without its bytes (evidence.file_content reads those)."""
+    id: int
+    name: str
+    media_type: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceItem:
+    id: int
+    assessment_id: int
+    element_id: str
+    description: str
+    link: str | None
+    file: EvidenceFile | None
+    review_by: date
+    carried_from_year: str | None  # copied by "copy last year" from that year's assessment
+    confirmed_by: str | None  # someone confirmed a carried-over item still holds
+    confirmed_at: datetime | None
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    version: int
+
+    @property
+    def carried_over(self) -> bool:
+        """Copied from an earlier year and not yet confirmed to still hold."""
+        return self.carried_from_year is not None and self.confirmed_at is None
+
+    def freshness(self, today: date) -> str:
+        """CARRIED until confirmed, REVIEW_DUE once its review-by date has passed, else CURRENT."""
+        if self.carried_over:
+            return CARRIED
+        return REVIEW_DUE if self.review_by < today else CURRENT
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceCoverage:
+    """How many of an assessment's elements have current evidence. Elements rated not applicable
+    are left out; `carried` counts elements with a carried-over rating or item not yet reviewed."""
+    current: int
+    elements: int
+    carried: int = 0
+    review_due: int = 0
+    without: tuple[str, ...] = ()  # element ids with no current evidence, in matrix order
+    unreviewed: tuple[str, ...] = ()  # element ids with something carried over not yet reviewed
+
+    @property
+    def text(self) -> str:
+        return f"{self.current} of {self.elements} elements have current evidence"
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """What submitting an assessment for agreement returns: the assessment, and what the PCN lead
+    was warned about (elements without current evidence, carried-over ratings not reviewed)."""
+    assessment: Assessment
+    warnings: tuple[str, ...] = ()

@@ -110,7 +110,8 @@ def default_matrix(store, ics_code: str | None) -> Matrix:
     """The matrix an ICS's new years and workshops start on: the newest loaded version of the ICS's
     choice, else (none chosen, or its file is gone) the national matrix."""
     chosen = default_matrix_id(store, ics_code) if ics_code else None
-    return matrix_choice.newest(store, chosen) or store.default_matrix()
+    loaded = getattr(store, "store", store)  # a unit of work reads the catalog of its store
+    return matrix_choice.newest(loaded, chosen) or loaded.default_matrix()
 
 
 def set_default_matrix(store, ics_code: str, matrix_id: str | None, *, by: str | None = None,

@@ -1,9 +1,16 @@
 """Pathway tracking: where each PCN is on the six-step development-support pathway.
 
-Per PCN, year and step of the pathway (matrix/development_pathway.yaml): a status (not started,
-in progress, done), one date (the date the step was done; before that, its target date), which
+Per PCN, year and step of the pathway (matrix/development_pathway*.yaml): a status (not started,
+in progress, done), one date (the day the step was done; before that, its target date), which
 checklist items are ticked, and a note. Nothing is stored for a step until someone records
-something: `pathway_status` fills the gaps with "not started".
+something.
+
+The pathway carries forward: a year with nothing recorded for a step shows the step as it was
+last recorded in an earlier year (`StepStatus.carried_from` names that year), so a step done
+stays done in later years until someone reopens it there. A step recorded in no year up to the
+one read is "not recorded", never "not started": nobody has said it has not started. A change to
+a carried step is recorded in the year it is made in, starting from what was carried, and the
+earlier year keeps its own record.
 
 Stored the records' way: each save is one transaction (a unit of work) with an audit row per
 changed field (entity "pathway_step", key "PCN/year/step"), each step row carries a `version`,
@@ -12,9 +19,14 @@ nothing. Pathway records are not locked when the year's assessment is agreed: th
 all year.
 
 Rules kept here, whoever calls:
-- a step marked done without a date is dated the day it was marked done (UTC);
+- the day a step was done is chosen, never stamped: marking a step done needs its date, and a
+  target date set earlier is not taken for it (a step of a past year marked done today would
+  otherwise read as done today);
 - a done date cannot lie in the future (one day of slack for time zones): a date still to come
-  is a target date, so the step is not done yet;
+  is a target date, so the step is not done yet; nor after the year it is recorded in ended
+  (record it in the year it was done);
+- reopening a done step clears its date, which was the day it was done, not a target;
+- a first record of a year only in a year that can be started (assessments.years);
 - ticks are checklist item ids of that step; ids stored earlier that a newer pathway file no
   longer lists are kept, not shown.
 """
@@ -36,10 +48,13 @@ from .access import EDIT_PATHWAY, READ_PATHWAY, allowed
 from .model import KEEP
 from .records import UnitOfWork
 from .records.tables import PathwayStepRow, PcnRow
-from .values import ConflictError, InputError, NotFoundError, check_ics_code, check_pcn_code, check_text, check_year
+from .values import (ConflictError, InputError, NotFoundError, check_ics_code, check_pcn_code, check_text, check_year,
+                     year_start)
+from .years import check_startable
 
 NOT_STARTED, IN_PROGRESS, DONE = "not started", "in progress", "done"
-STATUSES = (NOT_STARTED, IN_PROGRESS, DONE)
+STATUSES = (NOT_STARTED, IN_PROGRESS, DONE)  # what can be recorded
+NOT_RECORDED = "not recorded"  # what a step reads when nothing is recorded for it in the year or before
 FIELDS = ("status", "date", "ticks", "note")
 MAX_NOTE = 5_000
 ENTITY = "pathway_step"
@@ -50,21 +65,29 @@ ENTITY = "pathway_step"
 
 @dataclass(frozen=True, slots=True)
 class StepStatus:
-    """One step of the pathway for a PCN and year. Unrecorded steps have version 0."""
+    """One step of the pathway for a PCN and year: its record in that year, else the latest
+    earlier year's (`carried_from`), else "not recorded". Version 0 unless recorded in the year."""
     number: int
     step_id: str
     title: str
-    status: str
+    status: str  # one of STATUSES, or NOT_RECORDED
     date: date | None  # done on (status done), else the target date
     ticks: dict[str, bool]  # every checklist item of the step, in checklist order
     note: str | None
     updated_by: str | None = None
     updated_at: datetime | None = None
     version: int = 0
+    carried_from: str | None = None  # the earlier year this record is from, when the year has none
 
     @property
     def saved(self) -> bool:
+        """Recorded in the year read (not carried, not missing)."""
         return self.version > 0
+
+    @property
+    def recorded(self) -> bool:
+        """Recorded in the year read or an earlier one."""
+        return self.status != NOT_RECORDED
 
     @property
     def n_ticked(self) -> int:
@@ -118,6 +141,11 @@ def check_status(value: Any) -> str:
     return text
 
 
+def year_end(year: str) -> date:
+    """The last day of an NHS financial year (31 March)."""
+    return date(year_start(year) + 1, 3, 31)
+
+
 def check_date(value: Any) -> date | None:
     from .plan import parse_due
 
@@ -158,25 +186,38 @@ def _ordered(step: Step, ticked: Iterable[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Reads
 
-def _status(step: Step, row: Any | None) -> StepStatus:
+def _status(step: Step, row: Any | None, year: str | None = None) -> StepStatus:
+    """The step as `row` records it; a row of another year than `year` is carried from it."""
     ticked = set(row.ticks or ()) if row is not None else set()
     ticks = {i.id: i.id in ticked for i in step.checklist}
     if row is None:
-        return StepStatus(step.number, step.id, step.title, NOT_STARTED, None, ticks, None)
+        return StepStatus(step.number, step.id, step.title, NOT_RECORDED, None, ticks, None)
+    carried = year is not None and row.year != year
     return StepStatus(step.number, step.id, step.title, row.status, row.date, ticks, row.note, row.updated_by,
-                      row.updated_at, row.version)
+                      row.updated_at, 0 if carried else row.version, row.year if carried else None)
+
+
+def _latest(rows: Iterable[Any]) -> dict[tuple[str, int], Any]:
+    """(PCN, step) -> the row of the latest year among `rows` (rows of one year and the years before it)."""
+    out: dict[tuple[str, int], Any] = {}
+    for x in rows:
+        key = (x.pcn_code, x.step_number)
+        if key not in out or x.year > out[key].year:
+            out[key] = x
+    return out
 
 
 def pathway_status(store, pcn_code: str, year: str, pathway: Pathway | None = None) -> list[StepStatus]:
-    """Every step of the pathway for the PCN and year, in order; "not started" where nothing is recorded."""
+    """Every step of the pathway for the PCN and year, in order: as recorded in the year, else as
+    last recorded before it (carried forward), else "not recorded"."""
     pathway = _pathway(store, pathway)
     code, year = check_pcn_code(pcn_code), check_year(year)
     guard.check(store, READ_PATHWAY, pcn_code=code)
     with store.read() as r:
         if r.get(PcnRow, code) is None:
             raise NotFoundError(f"there is no PCN with code {pcn_code}")
-        rows = {x.step_number: x for x in r.rows(PathwayStepRow, pcn_code=code, year=year, pathway_id=pathway.id)}
-    return [_status(step, rows.get(step.number)) for step in pathway.steps]
+        rows = _latest(r.rows(PathwayStepRow, pcn_code=code, year__le=year, pathway_id=pathway.id))
+    return [_status(step, rows.get((code, step.number)), year) for step in pathway.steps]
 
 
 def step_status(store, pcn_code: str, year: str, step_number: int, pathway: Pathway | None = None) -> StepStatus:
@@ -198,39 +239,40 @@ def current_step(steps: Iterable[StepStatus]) -> StepStatus | None:
 
 
 OVERVIEW_COLUMNS = ["code", "name", "list_size", "rural", "at_step", "at_step_title", "at_step_status", "done",
-                    "in_progress", "ticked", "items", "updated_by", "updated_at"]
+                    "in_progress", "not_recorded", "ticked", "items", "updated_by", "updated_at"]
 
 
 def ics_pathway_overview(store, ics_code: str, year: str, pathway: Pathway | None = None) -> pd.DataFrame:
     """One row per PCN of the ICS (by code): the step it is at (the first step not done; <NA> when
-    all are done), that step's title and status, and counts: steps done, in progress, checklist
-    items ticked of all items, and who changed the PCN's pathway last. Two queries whatever the size."""
+    all are done), that step's title and status, and counts: steps done, in progress, not recorded,
+    checklist items ticked of all items, and who changed the PCN's pathway last. Steps carry
+    forward from earlier years as in `pathway_status`. Two queries whatever the size."""
     pathway = _pathway(store, pathway)
     year = check_year(year)
     v = guard.Visibility(store)
     pcns = [p for p in orgs.pcns(store, ics_code=check_ics_code(ics_code))
             if v.admin or allowed(v.p, READ_PATHWAY, ics_code=p.ics_code, pcn_code=p.code)]
     with store.read() as r:
-        rows = r.rows(PathwayStepRow, in_ics=check_ics_code(ics_code), year=year, pathway_id=pathway.id)
+        rows = r.rows(PathwayStepRow, in_ics=check_ics_code(ics_code), year__le=year, pathway_id=pathway.id)
     by_pcn: dict[str, dict[int, Any]] = {}
-    for r in rows:
-        by_pcn.setdefault(r.pcn_code, {})[r.step_number] = r
+    for (code, number), x in _latest(rows).items():
+        by_pcn.setdefault(code, {})[number] = x
     out = []
     for p in pcns:
         mine = by_pcn.get(p.code, {})
-        steps = [_status(step, mine.get(step.number)) for step in pathway.steps]
+        steps = [_status(step, mine.get(step.number), year) for step in pathway.steps]
         at = current_step(steps)
-        last = max((s for s in steps if s.saved), key=lambda s: s.updated_at, default=None)
+        last = max((s for s in steps if s.recorded), key=lambda s: s.updated_at, default=None)
         out.append(dict(
             code=p.code, name=p.name, list_size=p.list_size, rural=p.rural,
             at_step=at.number if at else None, at_step_title=at.title if at else "Every step done",
             at_step_status=at.status if at else DONE,
             done=sum(s.status == DONE for s in steps), in_progress=sum(s.status == IN_PROGRESS for s in steps),
-            ticked=sum(s.n_ticked for s in steps), items=sum(s.n_items for s in steps),
+            not_recorded=sum(not s.recorded for s in steps), ticked=sum(s.n_ticked for s in steps), items=sum(s.n_items for s in steps),
             updated_by=last.updated_by if last else None, updated_at=last.updated_at if last else None))
     df = pd.DataFrame(out, columns=OVERVIEW_COLUMNS)
     return df.astype({"at_step": "Int64", "list_size": "int64", "done": "int64", "in_progress": "int64",
-                      "ticked": "int64", "items": "int64", "rural": "bool"})
+                      "not_recorded": "int64", "ticked": "int64", "items": "int64", "rural": "bool"})
 
 
 def step_counts(overview: pd.DataFrame, pathway: Pathway) -> pd.DataFrame:
@@ -242,11 +284,13 @@ def step_counts(overview: pd.DataFrame, pathway: Pathway) -> pd.DataFrame:
 
 
 def steps_table(steps: Iterable[StepStatus]) -> pd.DataFrame:
-    """The steps as text for a page or a file: Step, Title, Status, Date, Checklist, Note."""
+    """The steps as text for a page or a file: Step, Title, Status, Date, Checklist, Note. A step
+    carried from an earlier year says so in its status."""
     rows = []
     for s in steps:
         when = f"{s.date_label.lower()} {s.date:%d %b %Y}" if s.date else ""
-        rows.append({"Step": s.number, "Title": s.title, "Status": s.status, "Date": when,
+        status = f"{s.status} (recorded in {s.carried_from})" if s.carried_from else s.status
+        rows.append({"Step": s.number, "Title": s.title, "Status": status, "Date": when,
                      "Checklist": f"{s.n_ticked} of {s.n_items} ticked", "Note": s.note or ""})
     return pd.DataFrame(rows, columns=["Step", "Title", "Status", "Date", "Checklist", "Note"])
 
@@ -274,13 +318,20 @@ def _row(uow: UnitOfWork, code: str, year: str, pathway_id: str, number: int) ->
     return uow.first(PathwayStepRow, pcn_code=code, year=year, pathway_id=pathway_id, step_number=number)
 
 
+def _carried(uow: UnitOfWork, code: str, year: str, pathway_id: str, number: int) -> PathwayStepRow | None:
+    """The step's record in the latest year before `year`, which the year carries forward."""
+    return uow.first(PathwayStepRow, pcn_code=code, year__lt=year, pathway_id=pathway_id, step_number=number,
+                     order_by=["-year"])
+
+
 def save_step(store, pcn_code: str, year: str, step_number: int, *, by: str | None = None, expected_version: int,
               status: Any = KEEP, date: Any = KEEP, ticks: Any = KEEP, note: Any = KEEP,
               pathway: Pathway | None = None, source: str | None = None) -> StepStatus:
-    """Record one step (expected_version 0 for a step with nothing recorded yet). Fields left as
-    KEEP stay as they are. `ticks`: {item id: ticked} changes only those items; a list of item
-    ids is the whole ticked list. Several steps go in one transaction when `store` is a unit of
-    work the caller opened."""
+    """Record one step in one year (expected_version 0 for a step with nothing recorded in that
+    year, carried or not). Fields left as KEEP stay as they are, or as carried from an earlier
+    year. `ticks`: {item id: ticked} changes only those items; a list of item ids is the whole
+    ticked list. Marking a step done needs `date`, the day it was done. Several steps go in one
+    transaction when `store` is a unit of work the caller opened."""
     if expected_version is None:
         raise TypeError("expected_version is required (0 for a step with nothing recorded yet)")
     with store.batch(by=by, source=source) as b:
@@ -320,7 +371,12 @@ def save_step(store, pcn_code: str, year: str, step_number: int, *, by: str | No
         if expected_version != stored_version:
             raise conflict(row)
 
-        before = {f: getattr(row, f) for f in FIELDS} if row is not None else \
+        if row is None:
+            check_startable(year)
+            base = _carried(b, code, year, pathway.id, step.number)
+        else:
+            base = row
+        before = {f: getattr(base, f) for f in FIELDS} if base is not None else \
             {"status": NOT_STARTED, "date": None, "ticks": [], "note": None}
         after = {**before, **new}
         if tick_change is not None:
@@ -332,11 +388,18 @@ def save_step(store, pcn_code: str, year: str, step_number: int, *, by: str | No
                 ticked = set(tick_change)
             after["ticks"] = _ordered(step, ticked)
         today = b.at.date()
-        if after["status"] == DONE and before["status"] != DONE and "date" not in new and after["date"] is None:
-            after["date"] = today
-        if after["status"] == DONE and after["date"] is not None and after["date"] > today + timedelta(days=1):
-            raise InputError(f"a step cannot have been done on {after['date']:%d %b %Y}, which is still to come: "
-                             f"keep the step in progress and use the date as its target")
+        if before["status"] == DONE and after["status"] != DONE and "date" not in new:
+            after["date"] = None  # the day it was done, which is no target
+        if after["status"] == DONE:
+            if after["date"] is None or (before["status"] != DONE and "date" not in new):
+                raise InputError(f"choose the day step {step.number} ({step.title}) was done: a done step needs its "
+                                 f"date" + (f" ({after['date']:%d %b %Y} was its target)" if after["date"] else ""))
+            if after["date"] > today + timedelta(days=1):
+                raise InputError(f"a step cannot have been done on {after['date']:%d %b %Y}, which is still to come: "
+                                 f"keep the step in progress and use the date as its target")
+            if after["date"] > year_end(year):
+                raise InputError(f"step {step.number} of {year} cannot have been done on {after['date']:%d %b %Y}, "
+                                 f"after {year} ended on {year_end(year):%d %b %Y}: record it in the year it was done")
 
         if row is None:
             row = PathwayStepRow(pcn_code=code, year=year, pathway_id=pathway.id, step_number=step.number,
@@ -345,13 +408,13 @@ def save_step(store, pcn_code: str, year: str, step_number: int, *, by: str | No
             b.audit(ENTITY, _key(code, year, step.number), {
                 "pathway_id": (None, pathway.id), "status": (None, after["status"]),
                 **{f: (None, after[f]) for f in ("date", "ticks", "note") if after[f] not in (None, [])}})
-            return _status(step, row)
+            return _status(step, row, year)
 
         changes = {f: (before[f], after[f]) for f in FIELDS if before[f] != after[f]}
         if not changes:
-            return _status(step, row)
+            return _status(step, row, year)
 
         b.update(row, {f: v for f, (_, v) in changes.items()},
                  conflict=lambda: conflict(_row(b, code, year, pathway.id, step.number)))
         b.audit(ENTITY, _key(code, year, step.number), changes)
-        return _status(step, row)
+        return _status(step, row, year)

@@ -20,14 +20,19 @@ from matrix import Matrix
 from . import guard
 from .access import CONFIRM, EDIT, SUBMIT, AccessDenied
 from .model import (AGREED, CONFIDENCES, DRAFT, RATING_FIELDS, SUPERSEDED, Assessment, AssessmentRecord, AuditEntry,
-                    Rating, rating_audit_value)
+                    Rating, Submission, rating_audit_value)
+from .organisations import default_matrix
 from .organisations import pcn as get_pcn
+from .years import check_startable
 from .records import UnitOfWork, queries
 from .records.tables import AssessmentRow, PcnRow, RatingRow
 from .values import (DuplicateError, InputError, LockedError, NotFoundError, check_element, check_ics_code,
-                     check_pcn_code, check_year, rating_values)
+                     check_name, check_pcn_code, check_year, rating_values)
 
 ASSESSMENT_AUDIT_FIELDS = ("pcn_code", "year", "matrix_id", "matrix_version", "status", "revision_of")
+# Saving any of these, even unchanged, reviews a rating carried over from last year (the pages
+# save only changes; evidence.confirm_element reviews one whose stages stay as they were).
+REVIEWING_FIELDS = {"current_stage", "target_stage", "confidence", "not_applicable"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,8 +161,9 @@ def _pcn_row(uow: UnitOfWork, code: str) -> PcnRow:
 def check_draft(a) -> None:
     """LockedError unless the assessment (a row or an Assessment) is a draft."""
     if a.status == AGREED:
-        raise LockedError(f"The {a.year} assessment of {a.pcn_code} was agreed by {a.updated_by} on "
-                          f"{a.updated_at:%d %b %Y}; it is locked. Open a new draft from it to make changes.")
+        who, when = (a.confirmed_by, a.confirmed_at) if a.confirmed_at is not None else (a.updated_by, a.updated_at)
+        raise LockedError(f"The {a.year} assessment of {a.pcn_code} was agreed by {who} on "
+                          f"{when:%d %b %Y}; it is locked. Open a new draft from it to make changes.")
     if a.status == SUPERSEDED:
         raise LockedError(f"The {a.year} assessment of {a.pcn_code} (id {a.id}) has been replaced by a newer "
                           f"draft; it is kept as history and cannot be changed.")
@@ -180,6 +186,8 @@ def _insert_assessment(uow: UnitOfWork, pcn_code: str, year: str, matrix: Matrix
         return DuplicateError(f"{pcn_code} already has a {year} assessment against {matrix.id} "
                               f"(someone created it a moment ago)")
 
+    if revision_of is None:  # a new year's assessment, not a revision of one (assessments.years)
+        check_startable(year)
     row = uow.add(AssessmentRow(pcn_code=pcn_code, year=year, matrix_id=matrix.id, matrix_version=matrix.version,
                                 status=status, created_by=uow.by, created_at=uow.at, updated_by=uow.by,
                                 updated_at=uow.at, revision_of=revision_of), duplicate=clash)
@@ -199,12 +207,17 @@ def _set_status(uow: UnitOfWork, row: AssessmentRow, status: str, expected: int 
 
 
 def _insert_rating(uow: UnitOfWork, assessment_id: int, element_id: str, values: Mapping[str, Any]) -> RatingRow:
+    """A new rating from `values` (RATING_FIELDS, and `carried_over` for one copied from last year)."""
+    carried_over = bool(values.get("carried_over"))
     full = {f: values.get(f) for f in RATING_FIELDS}
     full["not_applicable"] = bool(full["not_applicable"])
-    row = RatingRow(assessment_id=assessment_id, element_id=element_id, updated_by=uow.by, updated_at=uow.at, **full)
+    row = RatingRow(assessment_id=assessment_id, element_id=element_id, updated_by=uow.by, updated_at=uow.at,
+                    carried_over=carried_over, **full)
     uow.add(row, duplicate=f"the rating of {element_id} already exists (someone saved it a moment ago)")
-    uow.audit("rating", f"{assessment_id}/{element_id}",
-              {f: (None, rating_audit_value(f, v)) for f, v in full.items()})
+    audited = {f: (None, rating_audit_value(f, v)) for f, v in full.items()}
+    if carried_over:
+        audited["carried_over"] = (None, True)
+    uow.audit("rating", f"{assessment_id}/{element_id}", audited)
     return row
 
 
@@ -250,7 +263,7 @@ def create_assessment(store, pcn_code: str, year: str, matrix: Matrix | None = N
         pcn = _pcn_row(uow, pcn_code)
         guard.check(uow, EDIT, pcn_code=pcn.code, ics_code=pcn.ics_code)
         year = check_year(year)
-        matrix = uow.store.use_matrix(matrix)
+        matrix = uow.store.use_matrix(matrix or default_matrix(uow, pcn.ics_code))  # the ICS's choice
         existing = live_row(uow, pcn.code, year, matrix.id)
         if existing is not None:
             raise DuplicateError(f"{pcn.code} already has a {existing.status} {year} assessment against "
@@ -258,10 +271,12 @@ def create_assessment(store, pcn_code: str, year: str, matrix: Matrix | None = N
         return queries.as_assessment(_insert_assessment(uow, pcn.code, year, matrix, DRAFT, None))
 
 
-def agree_assessment(store, assessment_id: int, *, by: str | None = None, expected_version: int,
-                     source: str | None = None) -> Assessment:
-    """Confirm a draft as agreed between the PCN and its ICS; from then on it is locked. The ICS
-    facilitator confirms what the PCN submitted; an administrator may agree any draft."""
+def confirm_assessment(store, assessment_id: int, *, by: str | None = None, expected_version: int,
+                       source: str | None = None) -> Assessment:
+    """The ICS's side of the agreement: a facilitator of the PCN's ICS (or an administrator)
+    confirms what the PCN lead submitted, and it becomes agreed and locked. Who submitted it and
+    who confirmed it, and when, stay on the assessment for the plan's sign-off. An administrator
+    may also agree a draft nobody submitted (the command line, the laptop)."""
     with store.batch(by=by, source=source) as uow:
         row = _assessment_row(uow, assessment_id)
         g = guard.check(uow, CONFIRM, pcn_code=row.pcn_code)
@@ -270,23 +285,57 @@ def agree_assessment(store, assessment_id: int, *, by: str | None = None, expect
                               f"yet: its PCN lead submits it first.")
         if row.status != DRAFT:
             check_draft(row)
-        before = row.submitted_at
         _set_status(uow, row, AGREED, expected_version)
-        if before is not None:
-            uow.set(row, {"submitted_by": None, "submitted_at": None})
-            uow.audit("assessment", str(row.id), {"submitted_at": (before, None)})
+        uow.set(row, {"confirmed_by": uow.by, "confirmed_at": uow.at})
+        uow.audit("assessment", str(row.id), {"confirmed_by": (None, uow.by), "confirmed_at": (None, uow.at)})
+        return queries.as_assessment(row)
+
+
+agree_assessment = confirm_assessment  # the name the command line, the demo and imports know
+
+
+def return_assessment(store, assessment_id: int, *, by: str | None = None, expected_version: int, comment: str,
+                      source: str | None = None) -> Assessment:
+    """The ICS returns a submitted assessment to the PCN with a comment: it is a draft again, which
+    the PCN can change and submit again; the comment is shown to the PCN until then."""
+    with store.batch(by=by, source=source) as uow:
+        row = _assessment_row(uow, assessment_id)
+        guard.check(uow, CONFIRM, pcn_code=row.pcn_code)
+        if row.status != DRAFT:
+            check_draft(row)
+        if row.submitted_at is None:
+            raise InputError(f"the {row.year} assessment of {row.pcn_code} is not waiting for agreement, so it "
+                             f"cannot be returned")
+        comment = check_name(comment, "the comment for the PCN (what should change before it is agreed)", 2_000)
+        what = f"The {row.year} assessment of {row.pcn_code}"
+        if row.version != expected_version:
+            raise uow.conflict(what, row, {"returned": True}, expected_version, ["status"])
+        before = {k: getattr(row, k) for k in ("submitted_by", "submitted_at", "returned_by", "returned_at",
+                                               "return_comment")}
+        change = {"submitted_by": None, "submitted_at": None, "returned_by": uow.by, "returned_at": uow.at,
+                  "return_comment": comment}
+        uow.update(row, change, conflict=lambda: uow.conflict(
+            what, uow.get(AssessmentRow, row.id), {"returned": True}, expected_version, ["status"]))
+        uow.audit("assessment", str(row.id), {k: (before[k], v) for k, v in change.items() if k != "submitted_by"})
         return queries.as_assessment(row)
 
 
 def submit_assessment(store, assessment_id: int, *, by: str | None = None, expected_version: int,
-                      source: str | None = None) -> Assessment:
+                      source: str | None = None) -> Submission:
     """The PCN lead submits a draft for agreement with the ICS: the ICS then sees it, and the
-    draft is locked until the ICS confirms it or the PCN withdraws it."""
+    draft is locked until the ICS confirms it or returns it, or the PCN withdraws it.
+
+    It is submitted whatever the warnings say (elements not rated, without current evidence, or
+    carried over from last year and not reviewed): they are returned for the page to show, as
+    the page showed them before the button (evidence.submission_warnings)."""
+    from . import evidence  # evidence uses this module's rules; imported here to avoid a cycle
+
     with store.batch(by=by, source=source) as uow:
         row = _assessment_row(uow, assessment_id)
         guard.check(uow, SUBMIT, pcn_code=row.pcn_code)
         check_draft(row)
-        return queries.as_assessment(_set_submitted(uow, row, True, expected_version))
+        warnings = evidence.warnings_in(uow, row)
+        return Submission(queries.as_assessment(_set_submitted(uow, row, True, expected_version)), warnings)
 
 
 def withdraw_submission(store, assessment_id: int, *, by: str | None = None, expected_version: int,
@@ -326,7 +375,11 @@ def open_revision(store, assessment_id: int, *, by: str | None = None, source: s
         _set_status(uow, old, SUPERSEDED, None)
         new = _insert_assessment(uow, old.pcn_code, old.year, matrix, DRAFT, old.id)
         for r in uow.rows(RatingRow, assessment_id=old.id):
-            _insert_rating(uow, new.id, r.element_id, {f: getattr(r, f) for f in RATING_FIELDS})
+            _insert_rating(uow, new.id, r.element_id,
+                           {**{f: getattr(r, f) for f in RATING_FIELDS}, "carried_over": r.carried_over})
+        from . import evidence  # see submit_assessment
+
+        evidence.copy_for_revision(uow, old.id, new.id)
         return queries.as_assessment(new)
 
 
@@ -353,6 +406,18 @@ def _lowest(values: list[Any], order: Mapping[Any, int]) -> Any:
     return min(known, key=order.__getitem__) if known else None
 
 
+def element_map(old_ids, old_key: tuple[str, str], new: Matrix,
+                matrices: Mapping[tuple[str, str], Matrix]) -> dict[str, tuple[str, ...]]:
+    """Old element id -> the ids of `new` that continue it, following every `supersedes` step
+    from the older matrix (without a path, ids the new matrix has carry across as they are)."""
+    from .scoring import carry_over, supersedes_path
+
+    steps, _ = supersedes_path(old_key, new, matrices)
+    ids = set(new.element_ids())
+    old_ids = sorted(set(old_ids))
+    return carry_over(old_ids, steps) if steps is not None else {e: ((e,) if e in ids else ()) for e in old_ids}
+
+
 def carried_ratings(rows: list[Any], old: Matrix | None, old_key: tuple[str, str], new: Matrix,
                     matrices: Mapping[tuple[str, str], Matrix], year: str, state: str) -> dict[str, dict[str, Any]]:
     """What `start_year` writes: new element id -> rating values, from the older year's ratings
@@ -368,12 +433,7 @@ def carried_ratings(rows: list[Any], old: Matrix | None, old_key: tuple[str, str
     - a retired old element is not carried; a new element starts unrated.
     Stages the new matrix does not have are left empty; "not applicable" carries where every
     source was and the new element allows it."""
-    from .scoring import carry_over, supersedes_path
-
-    steps, _ = supersedes_path(old_key, new, matrices)
-    ids = set(new.element_ids())
-    old_ids = sorted({r.element_id for r in rows})
-    goes = carry_over(old_ids, steps) if steps is not None else {e: ((e,) if e in ids else ()) for e in old_ids}
+    goes = element_map({r.element_id for r in rows}, old_key, new, matrices)
     by_new: dict[str, list[Any]] = {}
     for r in sorted(rows, key=lambda r: r.element_id):
         if r.current_stage is None and r.target_stage is None and not r.not_applicable:
@@ -428,15 +488,17 @@ def start_year(store, pcn_code: str, year: str, matrix: Matrix | None = None, *,
 
     Copies current stage, target stage, confidence and "not applicable" from `copy_from`
     (default: the PCN's latest earlier live assessment against the same matrix, or one it
-    continues through `supersedes`). Evidence is NOT copied: it describes the year it was
-    gathered in and must be looked at afresh, so each copied rating's note says where it came
-    from instead. How elements carry across matrix versions (renames, merges, splits, retired and
-    new elements): `carried_ratings`. One transaction: if anything fails, nothing is written."""
+    continues through `supersedes`), each rating marked carried over until someone reviews it.
+    The evidence items come too, marked carried over until someone confirms they still hold
+    (assessments.evidence); the summary evidence text does not: it describes the year it was
+    written in, so each copied rating's note says where it came from instead. How elements carry
+    across matrix versions (renames, merges, splits, retired and new elements): `carried_ratings`.
+    One transaction: if anything fails, nothing is written."""
     with store.batch(by=by, source=source) as uow:
         pcn = _pcn_row(uow, pcn_code)
         guard.check(uow, EDIT, pcn_code=pcn.code, ics_code=pcn.ics_code)
         year = check_year(year)
-        matrix = uow.store.use_matrix(matrix)
+        matrix = uow.store.use_matrix(matrix or default_matrix(uow, pcn.ics_code))  # the ICS's choice
         matrices = uow.store.matrices()
         if copy_from is not None:
             source_row = _assessment_row(uow, copy_from)
@@ -455,7 +517,13 @@ def start_year(store, pcn_code: str, year: str, matrix: Matrix | None = None, *,
         rows = uow.rows(RatingRow, assessment_id=source_row.id, order_by=["element_id"])
         for element, values in carried_ratings(rows, matrices.get(key), key, matrix, matrices, source_row.year,
                                                state).items():
-            _insert_rating(uow, new.id, element, values)
+            _insert_rating(uow, new.id, element, {**values, "carried_over": True})
+        from . import evidence  # see submit_assessment
+        from .records.tables import EvidenceRow
+
+        with_evidence = uow.column(EvidenceRow, "element_id", distinct=True, assessment_id=source_row.id)
+        evidence.carry_forward(uow, source_row.id, new.id, element_map(with_evidence, key, matrix, matrices),
+                               source_row.year)
         return new
 
 
@@ -479,6 +547,9 @@ def discard_draft(store, assessment_id: int, *, by: str | None = None, expected_
                       {f: (rating_audit_value(f, getattr(r, f)), None) for f in RATING_FIELDS})
         uow.audit("assessment", str(row.id), {f: (getattr(row, f), None) for f in ASSESSMENT_AUDIT_FIELDS})
         revision_of = row.revision_of
+        from . import evidence  # see submit_assessment
+
+        evidence.delete_for(uow, row.id)
         uow.delete_where(RatingRow, assessment_id=row.id)
         uow.delete(row)
         if revision_of is not None:
@@ -520,6 +591,8 @@ def save_rating(store, assessment_id: int, element_id: str, *, by: str | None = 
         if row is None:
             return queries.as_rating(_insert_rating_or_conflict(uow, a.id, element_id, new, conflict))
         changes = {k: (getattr(row, k), v) for k, v in new.items() if getattr(row, k) != v}
+        if row.carried_over and set(new) & REVIEWING_FIELDS:
+            changes["carried_over"] = (True, False)  # someone chose the stage this year, even the same one
         if not changes:
             return queries.as_rating(row)
         uow.update(row, {k: v for k, (_, v) in changes.items()}, conflict=conflict)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import string
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ from matrix import Matrix
 from .scoring import (DomainScore, agreement_words, consensus, consensus_profile, participant_profiles, workshop_frame,
                       workshop_summary)
 from . import guard, oplog
+from .years import check_startable
 from . import organisations as orgs
 from .access import LEAD, RUN_WORKSHOP, AccessDenied, Grant, allowed
 from .limits import RateLimiter
@@ -39,7 +43,7 @@ from .records import UnitOfWork
 from .records import workshops as rows
 from .records.tables import ConsensusRow, PcnRow, WorkshopRow
 from .values import (DuplicateError, InputError, LockedError, NotFoundError, StoreError, check_element, check_name,
-                     check_pcn_code, check_stage, check_text, check_year)
+                     check_pcn_code, check_stage, check_text)
 from . import ratings as assessing
 
 OPEN, PAUSED, CLOSED = "open", "paused", "closed"
@@ -344,19 +348,46 @@ def pcn_name(store, token: str) -> str:
     return row.name if row is not None else w.pcn_code
 
 
-def results(store, token: str) -> WorkshopSummary:
-    """What a participant may see of the group: the summary, once the facilitator has revealed it."""
+def results(store, token: str, *, max_age: float = 0.0) -> WorkshopSummary:
+    """What a participant may see of the group: the summary, once the facilitator has revealed it.
+    `max_age`: results up to that many seconds old will do (a phone's view while the room rates)."""
     w, _p = rejoin(store, token)
     if not w.revealed:
         raise AccessDenied("The facilitator has not shown the group's results yet.")
-    return _summary(store, w.id)
+    return _summary(store, w.id, max_age)
 
 
-def _summary(store, workshop_id: int) -> WorkshopSummary:
+# Summaries of recent workshop versions, shared by every caller in the process: once results are
+# revealed, each of 60 phones asks for the same version at once, and building one takes about
+# 0.1 s of CPU (py-spy: most of the app's time while a revealed room rated). A version is
+# immutable: anything that changes the workshop moves it.
+SUMMARIES_KEPT = 32
+_summaries: OrderedDict[tuple, WorkshopSummary] = OrderedDict()
+_summaries_lock = threading.Lock()
+
+
+_latest: dict[tuple, tuple[float, tuple]] = {}  # (database, workshop, catalog) -> (built at, key)
+
+
+def _summary(store, workshop_id: int, max_age: float = 0.0) -> WorkshopSummary:
+    """The summary at the workshop's current version; with `max_age`, one built at most that many
+    seconds ago will do, if the workshop's state (open, paused, revealed) is the same."""
     with store.read() as r:
         w = rows.workshop(r, id=int(workshop_id))
         if w is None:
             raise NotFoundError(f"there is no workshop with id {workshop_id}")
+        where = (str(store.store.url), w.id, store.store.catalog_generation())
+        key = (*where, w.version)
+        with _summaries_lock:
+            kept = _summaries.get(key)
+            if kept is None and max_age > 0 and where in _latest:
+                at, recent = _latest[where]
+                old = _summaries.get(recent)
+                if old is not None and time.monotonic() - at < max_age and \
+                        (old.workshop.status, old.workshop.revealed) == (w.status, bool(w.revealed)):
+                    kept = old
+        if kept is not None:
+            return kept
         people = [_participant(x) for x in rows.participants(r, w.id)]
         rated = rows.ratings(r, w.id)
         agreed = {x.element_id: AgreedRating(x.element_id, x.stage, x.note, x.updated_by, x.updated_at, x.target_stage)
@@ -402,8 +433,14 @@ def _summary(store, workshop_id: int) -> WorkshopSummary:
     table = table.set_index("element_id").loc[shown].reset_index()[table.columns]
     rank = {e: i for i, e in enumerate(shown)}
     frame = frame.sort_values("element_id", key=lambda c: c.map(rank), kind="stable").reset_index(drop=True)
-    return WorkshopSummary(w, matrix, tuple(people), tuple(domains), frame, table,
-                           participant_profiles(matrix, frame), tuple(consensus_profile(matrix, frame)))
+    built = WorkshopSummary(w, matrix, tuple(people), tuple(domains), frame, table,
+                            participant_profiles(matrix, frame), tuple(consensus_profile(matrix, frame)))
+    with _summaries_lock:
+        _summaries[key] = built
+        _latest[where] = (time.monotonic(), key)
+        while len(_summaries) > SUMMARIES_KEPT:
+            _summaries.popitem(last=False)
+    return built
 
 
 # ---------------------------------------------------------------------------------------------
@@ -443,9 +480,9 @@ def open_workshop(store, pcn_code: str, year: str, matrix: Matrix | None = None,
                   by: str | None = None, rate_target: bool = False) -> Workshop:
     """A new open workshop with a join code no other open or paused workshop has. With
     `rate_target`, participants rate the target stage as well as the current one."""
-    year = check_year(year)
-    matrix = store.store.use_matrix(matrix)
+    year = check_startable(year)
     pcn = orgs.pcn(store, pcn_code)
+    matrix = store.store.use_matrix(matrix or orgs.default_matrix(store, pcn.ics_code))  # the ICS's choice
     guard.check(store, RUN_WORKSHOP, pcn_code=pcn.code, ics_code=pcn.ics_code)
     for _attempt in range(20):
         code = new_code()

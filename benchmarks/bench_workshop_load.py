@@ -477,7 +477,7 @@ async def main_async(args) -> int:
     from playwright.async_api import async_playwright
 
     app_root = Path(args.app_root).resolve() if args.app_root else ROOT
-    tmp = Path(tempfile.mkdtemp(prefix="pcn-bench-load-"))
+    tmp = Path(tempfile.mkdtemp(prefix="pcn-bench-load-", dir=os.environ.get("PCN_BENCH_TMP")))
     db_path = tmp / "load.db"
     from assessments.values import financial_year
 

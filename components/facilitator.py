@@ -2,8 +2,8 @@
 projector view with the join code, QR code and controls; the live results; recording the stage
 the group agrees per element; and writing the agreed stages to the year's assessment.
 
-The projector part (counts, spread) and the agree part refresh by themselves every LIVE_EVERY,
-from the summary cached on the workshop's version. Controls run from callbacks through
+The projector's counts and the agree part refresh by themselves every LIVE_EVERY and the charts every
+RESULTS_EVERY, from the summary cached on the workshop's version. Controls run from callbacks through
 components.messages under the page's message key and are told once next to what caused it
 (`where`: "top" or "write"); recording an agreed stage is told in its own section for
 AGREE_MESSAGE_SECONDS, since that section redraws itself."""
@@ -36,6 +36,7 @@ BASE_URL = "workshop_base_url"
 AGREE_MESSAGE = "workshop_agree_message"
 AGREE_MESSAGE_SECONDS = 20
 LIVE_EVERY = "2s"
+RESULTS_EVERY = "4s"  # the charts below the headline numbers: each redraw costs the projector's browser too
 QR_SMALL, QR_LARGE = 240, 300  # px; the large one still fits its column at 1280 px with large text
 
 
@@ -250,7 +251,7 @@ def live_counts(workshop_id: int) -> None:
                    f"updated {pd.Timestamp.now(tz='UTC'):%H:%M:%S} UTC")
 
 
-@st.fragment(run_every=LIVE_EVERY)
+@st.fragment(run_every=RESULTS_EVERY)
 def live_results(workshop_id: int) -> None:
     s = summary(workshop_id)
     n_el = len(s.elements)

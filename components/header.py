@@ -11,7 +11,6 @@ a choice.
 """
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -19,18 +18,15 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from assessments import matrix_choice as choice
-from assessments import organisations as orgs
-from assessments import pathway as P
-from assessments import plan as plans
-from assessments import ratings as assessing
-from assessments import workshop as ws
+from assessments import years as Y
 from assessments.model import ICS, PCN
-from assessments.years import default_year, offered_years
 
 from .cache import cached
 from .state import get_store, keep, pick_ics, pick_pcn
 
-YEAR_HELP = "NHS financial years: those with records, this financial year and the year after."
+YEAR_HELP = ("NHS financial years (1 April to 31 March): every year with records, and last, this and next "
+             "year. A page opens on this year once anything is recorded in it, until then on the latest "
+             "earlier year with records.")
 # Widths of the ICS, PCN, year and page picker columns on one row.
 _WIDTHS = {"ics": 3, "pcn": 3, "year": 1.8, "extra": 2.5}
 
@@ -45,38 +41,27 @@ class Chosen(NamedTuple):
 @cached()
 def pcn_record_years(pcn_code: str) -> list[str]:
     """Years in which anything is recorded for the PCN: assessments, plans, pathway steps, workshops."""
-    store = get_store()
-    years = {a.year for a in assessing.assessments(store, pcn_code=pcn_code)}
-    years |= {p.year for p in plans.plans(store, pcn_code=pcn_code)}
-    years |= set(P.recorded_years(store, pcn_code))
-    years |= {w.year for w in ws.workshops(store, pcn_code=pcn_code)}
-    return sorted(years)
+    return Y.recorded_years(get_store(), pcn_code=pcn_code)
 
 
 @cached()
 def ics_record_years(ics_code: str) -> list[str]:
     """Years in which anything is recorded for any PCN of the ICS."""
-    store = get_store()
-    years = {a.year for a in assessing.assessments(store, ics_code=ics_code)}
-    years |= {p.year for p in plans.plans(store, ics_code=ics_code)}
-    for pcn in orgs.pcns(store, ics_code=ics_code):
-        years |= set(P.recorded_years(store, pcn.code))
-        years |= {w.year for w in ws.workshops(store, pcn_code=pcn.code)}
-    return sorted(years)
+    return Y.recorded_years(get_store(), ics_code=ics_code)
 
 
 def pick_year(key: str, recorded: list[str], *, label: str = "Year", help: str | None = YEAR_HELP) -> str:
-    """The year picker: this session's choice if still offered, else ?year= from the address, else
-    the latest year with records (or this financial year)."""
-    today = date.today()
-    years = offered_years(recorded, today)
+    """The year picker (assessments.years): this session's choice if still offered, else ?year= from
+    the address, else the year pages open on."""
+    rule = Y.year_choice(recorded)
+    years = list(rule.offered)
     wanted = st.query_params.get("year")
     if st.session_state.get(key) in years:
         keep(key)  # a box drawn anew (another layout) must show the real choice
     elif wanted in years:
         st.session_state[key] = wanted
     else:
-        st.session_state[key] = default_year(recorded, today)
+        st.session_state[key] = rule.default
     return st.selectbox(label, years, key=key, help=help)
 
 
@@ -130,6 +115,8 @@ def page_header(*, pcn: bool = True, year_key: str | None = None, year_label: st
         recorded = pcn_record_years(network.code) if network else ics_record_years(ics.code)
         with cols["year"]:
             year = pick_year(year_key, recorded, label=year_label, help=year_help)
+    if year and year != (now := Y.current_year()):
+        st.caption(f"Showing {year}. This financial year is {now}.")
     # The address names what is on screen, so it can be shared or reloaded.
     st.query_params.update({"ics": ics.code, **({"pcn": network.code} if network else {}),
                             **({"year": year} if year else {})})

@@ -98,10 +98,15 @@ def _version_of(token: str) -> int:
     return w.version
 
 
-@cached(max_entries=32, version=_version_of)
+RESULTS_MAX_AGE = 3.0  # seconds: while 60 phones rate, the group's results are built once a few seconds
+
+
+# shared: the summary is one object for every phone (the core keeps one per workshop version), not
+# a pickled copy per phone and rerun; an entry per phone of a full room.
+@cached(max_entries=128, version=_version_of, shared=True)
 def results(token: str) -> ws.WorkshopSummary:
     """The group's results this participant may see (once revealed), read again when the workshop changes."""
-    return ws.results(get_store(), token)
+    return ws.results(get_store(), token, max_age=RESULTS_MAX_AGE)
 
 
 def _asked_code() -> str | None:

@@ -1,12 +1,16 @@
 """Pieces of the development pathway page: one step's card (status, date, note and checklist,
 each saved as soon as it changes) and where each PCN of the ICS is on the pathway.
 
-Widget keys carry the stored version: after anyone's save the widgets start from what is stored,
-and a save from a stale screen is a conflict, not a silent overwrite. What a save has to say is
-shown once beside its step (components.messages, `where` = the step number)."""
+Widget keys carry the stored version (for a step carried from an earlier year, that year and the
+time of its record): after anyone's save the widgets start from what is stored, and a save from
+a stale screen is a conflict, not a silent overwrite. What a save has to say is shown once beside
+its step (components.messages, `where` = the step number).
+
+Marking a step done asks for the day it was done before anything is saved: choosing "done" opens
+a date box and a button, and the step is saved done only with the date chosen there."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -47,6 +51,37 @@ def save_tick(message_key: str, step: int, item: str, key: str, expected: int, *
     write(message_key, step, expected, *where, ticks={item: bool(st.session_state[key])})
 
 
+def save_status(message_key: str, step: int, key: str, expected: int, *where) -> None:
+    """A status other than done is saved at once; done waits for its date (`mark_done`)."""
+    if st.session_state[key] not in (None, P.DONE):
+        write(message_key, step, expected, *where, status=st.session_state[key])
+
+
+def mark_done(message_key: str, step: int, date_key: str, expected: int, *where) -> None:
+    write(message_key, step, expected, *where, status=P.DONE, date=st.session_state.get(date_key))
+
+
+def cancel_done(status_key: str) -> None:
+    st.session_state.pop(status_key, None)  # the status box starts again from what is stored
+
+
+def _widget_key(pcn_code: str, year: str, s: P.StepStatus) -> str:
+    if s.saved or not s.carried_from:
+        return f"pathway_{pcn_code}_{year}_{s.number}_{s.version}"
+    stamp = f"{s.updated_at:%Y%m%d%H%M%S%f}" if s.updated_at else "x"
+    return f"pathway_{pcn_code}_{year}_{s.number}_from{s.carried_from.replace('/', '')}_{stamp}"
+
+
+def _where_from(s: P.StepStatus, year: str) -> str | None:
+    """What the card says about where its record comes from."""
+    if s.carried_from:
+        return (f"As recorded in {s.carried_from}: nothing is recorded for this step in {year}, so it stays as it "
+                f"was until someone changes it here (the change is recorded in {year}).")
+    if not s.recorded:
+        return f"Not recorded: nothing is recorded for this step in {year} or any year before."
+    return None
+
+
 def step_card(message_key: str, message: M.Message | None, step: Step, s: P.StepStatus, pcn_code: str, year: str,
               actor: str | None, pathway: Pathway) -> None:
     """One step of the pathway for the PCN and year, every field saved as it changes."""
@@ -56,23 +91,50 @@ def step_card(message_key: str, message: M.Message | None, step: Step, s: P.Step
         st.caption(plain(step.purpose))
         M.show(message, step.number, reload_key=f"pathway_reload_{step.number}",
                reload_help="Show this step as it is saved now")
-        key = f"pathway_{pcn_code}_{year}_{step.number}_{s.version}"
+        key = _widget_key(pcn_code, year, s)
         left, right = st.columns([2, 3], gap="large")
         with left:
-            st.radio(f"Status of step {step.number}", P.STATUSES, index=P.STATUSES.index(s.status), horizontal=True,
-                     key=f"{key}_status", disabled=not actor, on_change=save_field,
-                     args=(message_key, step.number, "status", f"{key}_status", s.version, *context))
-            label = f"Step {step.number} done on" if s.status == P.DONE else f"Target date for step {step.number}"
-            st.date_input(label, value=s.date, min_value=date(2000, 1, 1), max_value=date(2100, 12, 31),
-                          format="DD/MM/YYYY", key=f"{key}_date", disabled=not actor, on_change=save_field,
-                          args=(message_key, step.number, "date", f"{key}_date", s.version, *context),
-                          help="When the step was done; until then, when it should be done")
+            where_from = _where_from(s, year)
+            if where_from:
+                st.caption(plain(where_from))
+            chosen = st.radio(f"Status of step {step.number}", P.STATUSES,
+                              index=P.STATUSES.index(s.status) if s.recorded else None, horizontal=True,
+                              key=f"{key}_status", disabled=not actor, on_change=save_status,
+                              args=(message_key, step.number, f"{key}_status", s.version, *context))
+            # A done date lies neither ahead of today nor after the year ended (assessments.pathway).
+            last_day = min(date.today() + timedelta(days=1), P.year_end(year))
+            if chosen == P.DONE and s.status != P.DONE and actor:
+                with st.container(border=True):
+                    when = st.date_input(f"Step {step.number} done on", value=None, min_value=date(2000, 1, 1),
+                                         max_value=last_day, format="DD/MM/YYYY", key=f"{key}_done_on",
+                                         help=f"The day the step was done (by {P.year_end(year):%d %b %Y}, the end "
+                                              f"of {year})")
+                    ok, back = st.columns(2)
+                    ok.button(f"Mark step {step.number} done", type="primary", key=f"{key}_mark_done",
+                              disabled=when is None, on_click=mark_done,
+                              args=(message_key, step.number, f"{key}_done_on", s.version, *context),
+                              help="Choose the day it was done first" if when is None else None)
+                    back.button("Cancel", key=f"{key}_cancel_done", on_click=cancel_done, args=(f"{key}_status",))
+            elif s.status == P.DONE:
+                st.date_input(f"Step {step.number} done on", value=s.date, min_value=date(2000, 1, 1),
+                              max_value=max(last_day, s.date or last_day), format="DD/MM/YYYY", key=f"{key}_date",
+                              disabled=not actor, on_change=save_field,
+                              args=(message_key, step.number, "date", f"{key}_date", s.version, *context),
+                              help="The day the step was done")
+            else:
+                st.date_input(f"Target date for step {step.number}", value=s.date, min_value=date(2000, 1, 1),
+                              max_value=date(2100, 12, 31), format="DD/MM/YYYY", key=f"{key}_date",
+                              disabled=not actor, on_change=save_field,
+                              args=(message_key, step.number, "date", f"{key}_date", s.version, *context),
+                              help="When the step should be done")
             st.text_area(f"Note on step {step.number}", value=s.note or "", max_chars=P.MAX_NOTE, height=100,
                          key=f"{key}_note", disabled=not actor, on_change=save_field,
                          args=(message_key, step.number, "note", f"{key}_note", s.version, *context),
                          help="Saved when you leave the box")
             if s.saved:
                 st.caption(plain(f"Last changed by {s.updated_by} on {s.updated_at:%d %b %Y at %H:%M} UTC."))
+            elif s.carried_from:
+                st.caption(plain(f"Recorded in {s.carried_from} by {s.updated_by} on {s.updated_at:%d %b %Y}."))
         with right:
             st.markdown(f"**Checklist** ({s.n_ticked} of {s.n_items} ticked)")
             for item in step.checklist:
@@ -93,6 +155,7 @@ def ics_overview(overview: pd.DataFrame, pathway: Pathway, ics: ICS, year: str) 
             "At step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(overview["at_step"], overview["at_step_title"])],
             "Status of that step": overview["at_step_status"],
             "Steps done": [f"{d} of {len(pathway.steps)}" for d in overview["done"]],
+            "Not recorded": [f"{n} step{'s' if n != 1 else ''}" if n else "" for n in overview["not_recorded"]],
             "Checklist": [f"{t} of {n} ticked" for t, n in zip(overview["ticked"], overview["items"])],
             "Last change": [f"{w}, {t:%d %b %Y}" if pd.notna(t) else "" for w, t in zip(overview["updated_by"], overview["updated_at"])],
         })

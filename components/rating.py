@@ -13,11 +13,15 @@ every widget as changed, some with empty values. So a save is made only when the
 from what the page showed, and only when the previous run finished drawing the page (pages
 call `page_started()` first and `page_finished()` last); otherwise the widgets are refilled
 from the database and the user is told to make the change again.
+
+The controls forgive: clicking the chosen stage (or confidence) again keeps it, since one tap on a
+touch screen must not unrate an element; clearing is its own button; and the last changes this
+session made can be undone, one at a time, from the element each concerns.
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import streamlit as st
 
@@ -28,6 +32,7 @@ from assessments.store import Store
 from assessments.values import BusyError, ConflictError, LockedError, StoreError
 from matrix import Domain, Element, Matrix
 
+from .evidence import evidence_block
 from .look import plain
 from assessments import ratings as assessing
 
@@ -54,6 +59,9 @@ _TOASTS = "rating_toasts"  # what to announce on the next run
 _RETRY = "rating_retry"  # {(assessment id, element id): fields whose save met a busy database}
 _VALUES = "rating_values"  # {(assessment id, element id): {field: value the widgets were filled with}}
 _DRAWN = "rating_page_drawn"  # True once a run of the page has drawn every widget
+_UNDO = "rating_undo"  # {assessment id: [Change, ...]}, the latest last
+UNDO_DEPTH = 20
+CHOSEN_FIELDS = ("current_stage", "target_stage", "confidence")  # chosen by a click; a second click keeps them
 
 # Chosen stages get a thick border and a tint; "now" solid NHS blue, the target dashed dark grey
 # (as the dashed target line in the charts), so the two differ without relying on colour.
@@ -158,11 +166,82 @@ def _describe(matrix: Matrix, field: str, value: Any) -> str:
     return "saved" if value else "cleared"
 
 
+class Change(NamedTuple):
+    """One saved change this session can undo: the values before it, and the version it made."""
+    element_id: str
+    before: dict[str, Any]
+    version: int
+    what: str  # what undoing it does, e.g. "now back to Step 1"
+
+
+def _stored(field: str, value: Any) -> Any:
+    """A widget's value as the store takes it (an empty box is no text)."""
+    return (value or None) if field in ("evidence", "note") else value
+
+
+def _remember(matrix: Matrix, assessment_id: int, element_id: str, shown: Mapping[str, Any], saved: Rating) -> None:
+    """Keep what a save changed, so it can be undone."""
+    before = {f: _stored(f, v) for f, v in shown.items() if f in FIELDS and v != _widget_value(f, saved)}
+    if not before:
+        return
+    what = ", ".join(f"{_SHORT[f]} back to {_describe(matrix, f, v)}" if f in CHOSEN_FIELDS
+                     else f"{_SHORT[f]} as it was" for f, v in before.items())
+    changes = st.session_state.setdefault(_UNDO, {}).setdefault(assessment_id, [])
+    changes.append(Change(element_id, before, saved.version, what))
+    del changes[:-UNDO_DEPTH]
+
+
+def last_change(assessment_id: int) -> Change | None:
+    changes = st.session_state.get(_UNDO, {}).get(assessment_id)
+    return changes[-1] if changes else None
+
+
+def _write(store: Store, matrix: Matrix, assessment_id: int, element_id: str, values: Mapping[str, Any], by: str,
+           *, retry_fields: bool = False) -> Rating | None:
+    """Save `values` against the version on screen and show what was stored; a refusal is left
+    under the element (None returned). With `retry_fields`, a busy database leaves the fields for
+    "Save again", which sends what the widgets still hold."""
+    key = (assessment_id, element_id)
+    title = matrix.element(element_id).title
+    problems = st.session_state.setdefault(_PROBLEMS, {})
+    expected = st.session_state.setdefault(_SHOWN, {}).get(key, 0)
+    problems.pop(key, None)
+    retry = st.session_state.setdefault(_RETRY, {})
+    try:
+        saved = assessing.save_rating(store, assessment_id, element_id, by=by, expected_version=expected, **values)
+    except ConflictError as exc:
+        st.session_state.setdefault(_CONFLICTS, {})[key] = str(exc)
+        _announce(f"Not saved: someone else changed '{title}'. See the message under it.", ":material/warning:")
+        return None
+    except LockedError as exc:
+        problems[key] = f"Not saved: {exc}."
+        _announce(f"Not saved: '{title}'. See the message under it.", ":material/lock:")
+        return None
+    except BusyError as exc:
+        if retry_fields:  # the widget keeps what was typed; "Save again" sends it once the database is free
+            pending = retry.setdefault(key, [])
+            pending.extend(f for f in values if f not in pending)
+        problems[key] = f"Not saved: {exc}"
+        _announce(f"Not saved: '{title}'. The database is busy; see the message under it.", ":material/error:")
+        return None
+    except StoreError as exc:
+        problems[key] = f"Not saved: {exc}."
+        _announce(f"Not saved: '{title}'. See the message under it.", ":material/error:")
+        return None
+    for f in values:
+        if f in retry.get(key, []):
+            retry[key].remove(f)
+    st.session_state[_SHOWN][key] = saved.version
+    _fill(assessment_id, element_id, saved)  # show what was stored (trimmed text, etc.)
+    return saved
+
+
 def _save(store: Store, matrix: Matrix, assessment_id: int, element_id: str, field: str, by: str) -> None:
     """on_change of one widget: write that one field, checked against the version on screen."""
     key = (assessment_id, element_id)
     value = st.session_state.get(widget_key(assessment_id, element_id, field))
-    shown_value = st.session_state.get(_VALUES, {}).get(key, {}).get(field)
+    shown = dict(st.session_state.get(_VALUES, {}).get(key, {}))
+    shown_value = shown.get(field)
     if value == shown_value or (field in ("evidence", "note") and (value or "").strip() == (shown_value or "").strip()):
         return  # not a change: nothing to save
     title = matrix.element(element_id).title
@@ -176,37 +255,37 @@ def _save(store: Store, matrix: Matrix, assessment_id: int, element_id: str, fie
         _announce(f"Not saved: '{title}'. The page was still loading; please make the change again.",
                   ":material/error:")
         return
-    expected = st.session_state.setdefault(_SHOWN, {}).get(key, 0)
-    problems.pop(key, None)
-    retry = st.session_state.setdefault(_RETRY, {})
-    try:
-        saved = assessing.save_rating(store, assessment_id, element_id, by=by, expected_version=expected, **{field: value})
-    except ConflictError as exc:
-        st.session_state.setdefault(_CONFLICTS, {})[key] = str(exc)
-        _announce(f"Not saved: someone else changed '{title}'. See the message under it.", ":material/warning:")
+    if field in CHOSEN_FIELDS and value is None:
+        # The chosen option clicked again (the controls are `required`, so only an old client sends
+        # this): keep it. Clearing is its own button.
+        st.session_state[widget_key(assessment_id, element_id, field)] = shown_value
         return
-    except LockedError as exc:
-        problems[key] = f"Not saved: {exc}."
-        _announce(f"Not saved: '{title}'. See the message under it.", ":material/lock:")
+    saved = _write(store, matrix, assessment_id, element_id, {field: value}, by, retry_fields=True)
+    if saved is None:
         return
-    except BusyError as exc:
-        # The widget keeps what was typed; "Save again" sends it once the database is free.
-        pending = retry.setdefault(key, [])
-        if field not in pending:
-            pending.append(field)
-        problems[key] = f"Not saved: {exc}"
-        _announce(f"Not saved: '{title}'. The database is busy; see the message under it.", ":material/error:")
-        return
-    except StoreError as exc:
-        problems[key] = f"Not saved: {exc}."
-        _announce(f"Not saved: '{title}'. See the message under it.", ":material/error:")
-        return
-    if field in retry.get(key, []):
-        retry[key].remove(field)
-    st.session_state[_SHOWN][key] = saved.version
-    _fill(assessment_id, element_id, saved)  # show what was stored (trimmed text, etc.)
+    _remember(matrix, assessment_id, element_id, shown, saved)
     _announce(f"Saved '{title}': {_SHORT[field]} {_describe(matrix, field, getattr(saved, field))}.",
               ":material/check_circle:")
+
+
+def _clear(store: Store, matrix: Matrix, assessment_id: int, element_id: str, by: str) -> None:
+    """The clear button: no current or target stage and no confidence (undoable)."""
+    shown = dict(st.session_state.get(_VALUES, {}).get((assessment_id, element_id), {}))
+    saved = _write(store, matrix, assessment_id, element_id, {f: None for f in CHOSEN_FIELDS}, by)
+    if saved is not None:
+        _remember(matrix, assessment_id, element_id, shown, saved)
+        _announce(f"Cleared '{matrix.element(element_id).title}': no stages or confidence. Undo puts them back.",
+                  ":material/check_circle:")
+
+
+def _undo(store: Store, matrix: Matrix, assessment_id: int, by: str) -> None:
+    """Put back what the latest change of this session replaced."""
+    changes = st.session_state.get(_UNDO, {}).get(assessment_id)
+    if not changes:
+        return
+    change = changes.pop()
+    if _write(store, matrix, assessment_id, change.element_id, change.before, by) is not None:
+        _announce(f"Undone: '{matrix.element(change.element_id).title}', {change.what}.", ":material/undo:")
 
 
 def _save_again(store: Store, matrix: Matrix, assessment_id: int, element_id: str, by: str) -> None:
@@ -275,12 +354,14 @@ def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element:
                       help="Save what is in the boxes below now")
 
         left, right = st.columns(2, gap="medium")
-        # Segmented controls: the chosen stage is filled in, visible from the back of a room; clicking
-        # it again clears it (a rating can be taken back).
-        left.segmented_control(LABELS["current_stage"], matrix.stage_ids, key=keys["current_stage"],
+        # Segmented controls: the chosen stage is filled in, visible from the back of a room. They are
+        # `required`: clicking the chosen stage again keeps it; clearing is the button below.
+        left.segmented_control(LABELS["current_stage"], matrix.stage_ids, key=keys["current_stage"], required=True,
                                format_func=stage_name.get, wrap=True, args=args("current_stage"), **common)
-        right.segmented_control(LABELS["target_stage"], matrix.stage_ids, key=keys["target_stage"],
+        right.segmented_control(LABELS["target_stage"], matrix.stage_ids, key=keys["target_stage"], required=True,
                                 format_func=stage_name.get, wrap=True, args=args("target_stage"), **common)
+        if editable:
+            undo_or_clear(store, matrix, aid, eid, by, keys)
         if current and target and matrix.stage_index(target) < matrix.stage_index(current):
             st.caption("The target is below where the network is now: is that intended?")
         if matrix.allows_not_applicable(eid):
@@ -291,7 +372,7 @@ def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element:
                 st.markdown(f":gray-badge[:material/block: {NOT_APPLICABLE}] No stage: left out of the domain's score.")
 
         conf, evidence, note = st.columns([1.7, 2, 2], gap="medium")
-        conf.segmented_control(LABELS["confidence"], CONFIDENCES, key=keys["confidence"],
+        conf.segmented_control(LABELS["confidence"], CONFIDENCES, key=keys["confidence"], required=True,
                                format_func=str.capitalize, wrap=True, args=args("confidence"),
                                help="How sure are you of where the network is now, given the evidence?", **common)
         prompts = "What would show this?\n\n" + "\n".join(f"- {plain(p)}" for p in element.evidence_prompts)
@@ -299,6 +380,23 @@ def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element:
                            help=prompts, placeholder=element.evidence_prompts[0], args=args("evidence"), **common)
         note.text_area(LABELS["note"], key=keys["note"], height=110, max_chars=TEXT_LIMIT,
                        help="Anything the network wants to remember about this rating.", args=args("note"), **common)
+        evidence_block(store, matrix, assessment, element, rating, by=by)  # dated items, files, freshness
+
+
+def undo_or_clear(store: Store, matrix: Matrix, aid: int, eid: str, by: str, keys: Mapping[str, str]) -> None:
+    """Beside the stages: undo, when this element has the session's latest change, and clear."""
+    last = last_change(aid)
+    chosen = any(st.session_state.get(keys[f]) is not None for f in CHOSEN_FIELDS)
+    if not (chosen or (last and last.element_id == eid)):
+        return
+    with st.container(horizontal=True, key=f"rating-tools-{eid}"):
+        if last and last.element_id == eid:
+            st.button("Undo the last change", icon=":material/undo:", key=f"undo|{aid}|{eid}", type="secondary",
+                      on_click=_undo, args=(store, matrix, aid, by), help=plain(f"Puts {last.what}."))
+        if chosen:
+            st.button("Clear the stages", icon=":material/backspace:", key=f"clear|{aid}|{eid}", type="tertiary",
+                      on_click=_clear, args=(store, matrix, aid, eid, by),
+                      help="No current or target stage and no confidence for this element (undo puts them back)")
 
 
 def domain_tabs_key(matrix: Matrix) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import socket
+import threading
+import time
 from urllib.parse import urlencode, urlsplit
 
 import streamlit as st
@@ -29,7 +31,7 @@ def workshop_version(workshop_id: int) -> int:
     return ws.workshop_version(get_store(), workshop_id)
 
 
-@cached(max_entries=16, version=workshop_version)
+@cached(max_entries=16, version=workshop_version, shared=True)  # one object, not a pickled copy per rerun
 def summary(workshop_id: int) -> WorkshopSummary:
     """The workshop's ratings, spread and agreed stages, read again only when the workshop changed."""
     return ws.summary(get_store(), workshop_id)
@@ -107,12 +109,37 @@ def status_text(status: str, revealed: bool) -> str:
     return text + (" · results shown to participants" if revealed else " · results hidden from participants")
 
 
+# Charts are built for one version of the workshop and shared by every session showing it. While a
+# room rates, the version moves several times a second, so building at every version would keep
+# the projector's session busy (60 spiders take about 0.7 s of CPU, and the projector's browser
+# redraws them) and its controls waiting. So a chart is rebuilt only once it is this old; the
+# headline numbers stay live, and anything that changes what is shown (revealing, the text size)
+# is part of the key and draws at once.
+SPREAD_EVERY = 3.0  # seconds
+SPIDERS_EVERY = 10.0
+_drawn: dict[tuple, tuple[int, float]] = {}
+_drawn_lock = threading.Lock()
+
+
+def drawn_version(key: tuple, version: int, every: float) -> int:
+    """The workshop version to draw a chart at: `version`, unless another was drawn under `key`
+    less than `every` seconds ago."""
+    now = time.monotonic()
+    with _drawn_lock:
+        last = _drawn.get(key)
+        if last is not None and last[0] != version and now - last[1] < every:
+            return last[0]
+        if last is None or last[0] != version:
+            if len(_drawn) > 1_000:  # one entry per workshop and look: drop the oldest
+                del _drawn[min(_drawn, key=lambda k: _drawn[k][1])]
+            _drawn[key] = (version, now)
+        return version
+
+
 @st.cache_resource(show_spinner=False, max_entries=48)
-def _charts(url: str, workshop_id: int, version: int, large: bool, _s: WorkshopSummary) -> dict:
-    """The figures and tables of one version of a workshop's results, built once and shared by
-    every session showing them: the projector redraws every two seconds and, once results are
-    revealed, so does every phone in the room, so only what changed is built again. `large`
-    (the projector's large text) is part of the key, so the charts grow with the text at once."""
+def _spreads(url: str, workshop_id: int, version: int, large: bool, _s: WorkshopSummary) -> dict:
+    """The spread chart and table of each domain with ratings. `large` (the projector's large text)
+    is part of the key, so the charts grow with the text at once."""
     factor = figs.scale(large)
     out: dict = {}
     for d in _s.domains:
@@ -123,18 +150,24 @@ def _charts(url: str, workshop_id: int, version: int, large: bool, _s: WorkshopS
         fig = charts.workshop_spread(frame, _s.matrix, summary=table, title=None)
         fig.update_layout(margin=dict(t=50), height=fig.layout.height - 70)  # no title above the stage labels
         out[d.domain_id] = (figs.enlarge(fig, factor), charts.workshop_spread_table(table, _s.matrix))
-    if not _s.profiles.empty:
-        # Names only once the results are revealed (revealing moves the version on), else initials.
-        reveal = _s.workshop.revealed
-        out["radar"] = (figs.participant_spiders(_s, reveal_names=reveal, large=large),
-                        figs.participant_spiders_table(_s, reveal_names=reveal))
     return out
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _spiders(url: str, workshop_id: int, version: int, large: bool, reveal: bool, _s: WorkshopSummary):
+    """Each participant's spider and the group's; names only once the results are revealed."""
+    if _s.profiles.empty:
+        return None
+    return (figs.participant_spiders(_s, reveal_names=reveal, large=large),
+            figs.participant_spiders_table(_s, reveal_names=reveal))
 
 
 def spread_by_domain(s: WorkshopSummary, url: str, key: str, *, brief: bool = False) -> None:
     """One spread chart per domain, the least agreement first, each with its table. `brief` (the
     projector) leaves the names of the elements whose views differ to the chart's own labels."""
-    built = _charts(url, s.workshop.id, s.workshop.version, is_large(), s)
+    large = is_large()
+    version = drawn_version((url, s.workshop.id, "spread", large), s.workshop.version, SPREAD_EVERY)
+    built = _spreads(url, s.workshop.id, version, large, s)
     for d in s.domains:
         st.subheader(plain(d.title), anchor=False)
         if d.domain_id not in built:
@@ -160,10 +193,13 @@ def spread_by_domain(s: WorkshopSummary, url: str, key: str, *, brief: bool = Fa
 def group_radar(s: WorkshopSummary, url: str, key: str) -> None:
     """The group median as a strong spider, then a small spider per participant (initials until the
     results are revealed)."""
-    built = _charts(url, s.workshop.id, s.workshop.version, is_large(), s)
-    if "radar" not in built:
+    large, reveal = is_large(), s.workshop.revealed
+    version = drawn_version((url, s.workshop.id, "spiders", large, reveal, s.profiles.empty), s.workshop.version,
+                            SPIDERS_EVERY)
+    built = _spiders(url, s.workshop.id, version, large, reveal, s)
+    if built is None:
         return
-    fig, table = built["radar"]
+    fig, table = built
     st.plotly_chart(fig, key=f"{key}_radar", config={"displayModeBar": False},
                     alt="The group median's domain scores as a strong spider, then each participant's as a small "
                         "spider of their own; the table below gives the same figures")

@@ -351,7 +351,8 @@ def _cells(portfolio: pd.DataFrame) -> pd.DataFrame:
     ok = started & p["comparable"].astype(bool) & p["score"].notna() & (p["n_rated"] > 0)
     counts = p["n_rated"].astype(int).astype(str) + " of " + p["n_elements"].astype(int).astype(str)
     text = pd.Series("not rated, 0 of " + p["n_elements"].astype(int).astype(str), index=p.index)
-    text[ok] = p.loc[ok, "score"].map("{:.1f}".format) + ", " + counts[ok] + " rated"
+    # astype(str): with no cell to show, the mapped column stays float and cannot take text.
+    text[ok] = p.loc[ok, "score"].map("{:.1f}".format).astype(str) + ", " + counts[ok] + " rated"
     text[started & ~p["comparable"].astype(bool)] = "not comparable"
     text[~started] = "not started"
     return pd.DataFrame({"code": p["code"], "domain_id": p["domain_id"], "value": p["score"].where(ok),

@@ -200,6 +200,15 @@ class FundingCategory(_Model):
     description: Text | None = None
     reason: Text | None = None
     keywords: list[Text] = Field(default_factory=list)
+    # Support already funded that should meet such a request before development funding does.
+    existing_support: Text | None = None
+
+
+class LeadershipArea(_Model):
+    """An area of the ICS's development programme for clinical directors."""
+    id: Id
+    title: Text
+    description: Text | None = None
 
 
 class DevelopmentFunding(_Model):
@@ -210,6 +219,8 @@ class DevelopmentFunding(_Model):
     source: Text
     summary: Text | None = None
     categories: list[FundingCategory] = Field(min_length=1)
+    # The clinical directors' own development programme: its leadership areas, in order.
+    leadership_areas: list[LeadershipArea] = Field(default_factory=list)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -256,6 +267,7 @@ def cross_check(doc: Document) -> list[tuple[Path, str]]:
         )
     if isinstance(doc, DevelopmentFunding):
         problems = _duplicates(doc.categories, ("categories",), "category")
+        problems += _duplicates(doc.leadership_areas, ("leadership_areas",), "leadership area")
         for i, c in enumerate(doc.categories):
             if not c.eligible and not c.reason:
                 problems.append((("categories", i, "reason"), f"ineligible category '{c.id}' needs a reason"))

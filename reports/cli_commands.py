@@ -1,6 +1,7 @@
 """Commands for the reports: `python cli.py export-plan | export-plans`.
 
     python cli.py export-plan --pcn U99001 --year 2024/25 -o plan.pdf     (or -o plan.xlsx)
+    python cli.py export-plan --pcn U99001 --year 2024/25 --shared 2 -o plan.pdf   (a shared version, as shared)
     python cli.py export-plans --ics QZZ --year 2024/25 -o plans/
     ... --matrix ID[@VERSION]   the matrix to report against, when a PCN is rated against several
 
@@ -99,6 +100,8 @@ def cmd_export_plan(args: argparse.Namespace) -> int:
     from .data import gather
 
     out = Path(args.output)
+    if args.shared is not None:
+        return _export_shared(args, out)
     with _store() as store:
         matrix_id, version = _matrix(store, args.matrix)
         _version_check(store, matrix_id, version, args.year, pcn_code=args.pcn)
@@ -116,6 +119,25 @@ def cmd_export_plan(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"Wrote {out} ({len(data) / 1024:,.0f} KB): development plan {report.year} of {report.pcn.name} ({report.pcn.code})")
+    return 0
+
+
+def _export_shared(args: argparse.Namespace, out: Path) -> int:
+    """A version the PCN shared, byte for byte as it was shared (not made again from the live plan)."""
+    from assessments import plan as plans
+
+    if out.suffix.lower() != ".pdf":
+        return _fail(f"{out}: a shared version is a PDF: use a .pdf file name")
+    if args.matrix:
+        return _fail("--matrix does not apply to a shared version: it is printed as it was shared")
+    with _store() as store:
+        pcn = orgs.pcn(store, args.pcn)
+        data = plans.shared_pdf(store, pcn.code, args.year, args.shared)
+        shared = next(v for v in plans.shared_versions(store, pcn.code, args.year) if v.number == args.shared)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"Wrote {out} ({len(data) / 1024:,.0f} KB): version {shared.number} of the {args.year} plan of {pcn.name} "
+          f"({pcn.code}), shared by {shared.shared_by} on {shared.shared_at:%d %b %Y at %H:%M} UTC")
     return 0
 
 
@@ -156,6 +178,8 @@ def register(sub) -> None:
     p.add_argument("--year", required=True, help="NHS financial year, like 2024/25")
     p.add_argument("-o", "--output", required=True, metavar="FILE", help="plan.pdf or plan.xlsx")
     p.add_argument("--matrix", metavar="ID[@VERSION]", help=MATRIX_HELP)
+    p.add_argument("--shared", type=int, metavar="N",
+                   help="the version the PCN shared with the ICS and commissioners, exactly as it was shared")
     p.set_defaults(func=cmd_export_plan)
     p = sub.add_parser("export-plans", help="write the development plan PDF of every PCN of an ICS into a folder")
     p.add_argument("--ics", required=True, metavar="CODE", help="ICS (ICB) code, like QZZ")

@@ -7,7 +7,7 @@ No Streamlit, no drawing here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -17,11 +17,13 @@ from assessments import plan as plans
 from assessments.scoring import (Comparison, DomainGap, DomainScore, Snapshot, compare, domain_gaps, profile,
                                  progress_series, stage_scale)
 from assessments.access import AccessDenied
-from assessments.model import ICS, NOT_APPLICABLE, PCN, Assessment, AssessmentRecord
+from assessments.model import (ICS, NOT_APPLICABLE, PCN, Assessment, AssessmentRecord, EvidenceCoverage,
+                               EvidenceItem)
 from assessments.pathway import pathway_status
 from assessments.store import Store
 from assessments.values import check_year
 from matrix import DevelopmentFunding, Matrix, Pathway, ServiceSpecifications
+from assessments import evidence
 from assessments import matrix_choice as choice
 from assessments import ratings as assessing
 from assessments import organisations as orgs
@@ -62,6 +64,28 @@ class ActionLine:
     flags: tuple[plans.Flag, ...]
     step_title: str | None
     category_title: str | None
+    number: int = 0  # its place in the plan, from 1: how the PDF and workbook refer to it
+    links: tuple[str, ...] = ()  # what it serves, as titles ('Priority 2: Data sharing', ...)
+    notes: tuple[plans.SupportNote, ...] = ()  # support already funded should meet the request first
+
+
+@dataclass(frozen=True)
+class ActionGroupLine:
+    """The actions under one priority, the service-improvement priority, another element, or none."""
+    kind: str
+    title: str
+    detail: str | None
+    actions: tuple[ActionLine, ...]
+
+
+@dataclass(frozen=True)
+class CdLine:
+    """One leadership area of the clinical directors' programme in the plan: what the CD wants from it."""
+    area_id: str
+    title: str
+    description: str | None
+    wants: str | None
+    provider: str | None
 
 
 @dataclass(frozen=True)
@@ -73,6 +97,34 @@ class StepLine:
     note: str | None
     ticked: int
     items: int
+    carried_from: str | None = None  # the earlier year the step was last recorded in (assessments.pathway)
+
+
+@dataclass(frozen=True)
+class ElementEvidence:
+    """One element as the plan's evidence section prints it: stages, confidence, the summary
+    text, the dated items (with their freshness on `PlanReport.evidence_as_of`) and the note."""
+    element_id: str
+    title: str
+    domain: str
+    current: str
+    target: str
+    confidence: str | None
+    summary: str | None  # the rating's own evidence text
+    note: str | None
+    items: tuple[EvidenceItem, ...]
+    states: tuple[str, ...]  # each item's freshness, in the same order
+    not_applicable: bool = False
+    carried_over: bool = False  # the rating was copied from last year and not reviewed
+
+
+@dataclass(frozen=True)
+class SignOff:
+    """Who submitted the assessment for the PCN and who confirmed it for the ICS, and when."""
+    submitted_by: str | None
+    submitted_at: datetime | None
+    confirmed_by: str | None
+    confirmed_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -98,6 +150,19 @@ class PlanReport:
     funding: DevelopmentFunding | None
     produced: datetime
     gaps: tuple[DomainGap, ...] = field(default=())
+    groups: tuple[ActionGroupLine, ...] = ()  # the actions under what they serve (plans.group_actions)
+    cd_part: tuple[CdLine, ...] = ()  # the clinical director's development, every area of the programme
+    shared_as: str | None = None  # set on a version being shared: what the PDF then says it is
+    evidence: tuple[ElementEvidence, ...] = ()  # every element of the year's assessment, in matrix order
+    coverage: EvidenceCoverage | None = None  # None without an assessment this year
+    evidence_as_of: date | None = None  # the day freshness is judged on (evidence.as_of)
+
+    @property
+    def sign_off(self) -> SignOff:
+        a = self.assessment
+        if a is None:
+            return SignOff(None, None, None, None)
+        return SignOff(person(a.submitted_by), a.submitted_at, person(a.confirmed_by), a.confirmed_at)
 
     @property
     def status(self) -> str:
@@ -110,6 +175,11 @@ class PlanReport:
     @property
     def flagged(self) -> tuple[ActionLine, ...]:
         return tuple(a for a in self.actions if a.flags)
+
+    @property
+    def noted(self) -> tuple[ActionLine, ...]:
+        """Actions whose request support already funded should meet first."""
+        return tuple(a for a in self.actions if a.notes)
 
     def cost_by_source(self) -> dict[str, Decimal]:
         """Estimated cost of the actions not dropped, per funding source ('Not given' when blank)."""
@@ -221,8 +291,9 @@ def _pathway_steps(store: Store, pcn_code: str, year: str, pathway: Pathway | No
         ticks = getattr(s, "ticks", None) or ()
         ticked = sum(1 for v in (ticks.values() if isinstance(ticks, dict) else ticks) if v)
         lines.append(StepLine(s.number, getattr(s, "title", None) or (step.title if step else f"Step {s.number}"),
-                              str(getattr(s, "status", "") or "not started"), getattr(s, "date", None),
-                              getattr(s, "note", None), ticked, len(step.checklist) if step else 0))
+                              str(getattr(s, "status", "") or "not recorded"), getattr(s, "date", None),
+                              getattr(s, "note", None), ticked, len(step.checklist) if step else 0,
+                              getattr(s, "carried_from", None)))
     return tuple(lines)
 
 
@@ -297,8 +368,21 @@ def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
                                         s.reason, True) for i, s in enumerate(suggested, start=1))
     steps_by_number = {s.number: s.title for s in pathway.steps} if pathway else {}
     categories = {c.id: c.title for c in funding.categories} if funding else {}
+    chosen = [p.element_id for p in plan.priorities]
     actions = tuple(ActionLine(a, tuple(plans.check_funding(a, funding)), steps_by_number.get(a.step),
-                               categories.get(a.funding_category, a.funding_category)) for a in plan.actions)
+                               categories.get(a.funding_category, a.funding_category), n,
+                               tuple(plans.link_title(x, matrix, chosen) for x in _link_order(a.links, matrix, chosen)),
+                               tuple(plans.existing_support_notes(a, funding)))
+                    for n, a in enumerate(plan.actions, start=1))
+    groups = tuple(ActionGroupLine(g.kind, g.title, g.detail, tuple(actions[n - 1] for n, _ in g.actions))
+                   for g in plans.group_actions(plan, matrix))
+    wanted = {c.area_id: c for c in plan.cd_development}
+    areas = plans.leadership_areas(funding)
+    cd_part = tuple(CdLine(a.id, a.title, a.description, getattr(wanted.get(a.id), "wants", None),
+                           getattr(wanted.get(a.id), "provider", None)) for a in areas)
+    # An area the rules no longer name keeps what was written for it.
+    cd_part += tuple(CdLine(c.area_id, c.title, None, c.wants, c.provider) for c in plan.cd_development
+                     if c.area_id not in {a.id for a in areas})
     spec_title = None
     if plan.service_spec and specs:
         spec_title = next((s.title for s in specs.specifications if s.id == plan.service_spec), plan.service_spec)
@@ -308,7 +392,57 @@ def gather(store: Store, pcn_code: str, year: str, *, suggestions: int = 5,
         suggestions=suggested, priorities=priorities, actions=actions,
         steps=_pathway_steps(store, pcn.code, year, pathway), pathway=pathway, service_spec_title=spec_title,
         funding=funding, produced=produced or datetime.now(UTC),
-        gaps=tuple(domain_gaps(current)) if current else ())
+        gaps=tuple(domain_gaps(current)) if current else (), groups=groups, cd_part=cd_part,
+        **_evidence(store, assessment, matrix, current, produced or datetime.now(UTC)))
+
+
+def _evidence(store: Store, assessment: Assessment | None, matrix: Matrix, current: Snapshot | None,
+              produced: datetime) -> dict[str, Any]:
+    """PlanReport's evidence fields: each element's stages, confidence, items and note, and the
+    coverage, judged on the day the plan is produced (or the year's last day, once it has ended)."""
+    if assessment is None or current is None or current.matrix.key != matrix.key:
+        return {}
+    found = evidence.items(store, assessment.id)
+    as_of = evidence.as_of(assessment.year, produced.date())
+    lines = []
+    for d, e in matrix.elements():
+        r = current.ratings.get(e.id)
+        na = bool(getattr(r, "not_applicable", False))
+        items = tuple(found.get(e.id, ()))
+        lines.append(ElementEvidence(
+            e.id, e.title, d.title, NOT_APPLICABLE if na else _label(matrix, getattr(r, "current_stage", None)),
+            NOT_APPLICABLE if na else (_label(matrix, r.target_stage) if r is not None and r.target_stage else "not set"),
+            getattr(r, "confidence", None), getattr(r, "evidence", None), getattr(r, "note", None), items,
+            tuple(x.freshness(as_of) for x in items), na, bool(getattr(r, "carried_over", False))))
+    return {"evidence": tuple(lines), "coverage": evidence.coverage_of(matrix, current.ratings, found, as_of),
+            "evidence_as_of": as_of}
+
+
+def person(audit_name: str | None) -> str | None:
+    """The name alone from the change log's "Name <e-mail>": a plan travels further than the app."""
+    if audit_name is None:
+        return None
+    name, sep, rest = audit_name.rpartition(" <")
+    return name if sep and rest.endswith(">") and name.strip() else audit_name
+
+
+def coverage_sentence(c: EvidenceCoverage) -> str:
+    """'18 of 22 elements have evidence reviewed this year', with what is still open."""
+    text = f"{c.current} of {c.elements} elements have evidence reviewed this year"
+    more = []
+    if c.carried:
+        more.append(f"{c.carried} carried over from last year {'is' if c.carried == 1 else 'are'} not yet reviewed")
+    if c.review_due:
+        more.append(f"{c.review_due} {'has' if c.review_due == 1 else 'have'} evidence due for review")
+    return text + ("; " + "; ".join(more) if more else "") + "."
+
+
+def _link_order(links: tuple[str, ...], matrix: Matrix, chosen: list[str]) -> list[str]:
+    """Links as a reader expects them: the service-improvement priority, the priorities in order,
+    then other elements in matrix order."""
+    order = {e: i for i, e in enumerate(matrix.element_ids())}
+    return sorted(links, key=lambda x: (x != plans.SERVICE_LINK, x not in chosen,
+                                        chosen.index(x) if x in chosen else order.get(x, len(order)), x))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,6 +472,8 @@ def summary_paragraphs(r: PlanReport) -> list[tuple[str, str]]:
         state = "agreed" if r.status == "agreed" else "a draft, not yet agreed"
         out.append(("The assessment", f"{name} rated {n_rated} of the {n_all} elements of the {m.title} ({m.version}) "
                     f"for {r.year}. The assessment is {state}."))
+        if r.coverage is not None:
+            out.append(("Evidence", coverage_sentence(r.coverage)))
         scored = [d for d in r.domains if d.score.score is not None]
         if scored:
             best = max(d.score.score for d in scored)
@@ -396,13 +532,24 @@ def summary_paragraphs(r: PlanReport) -> list[tuple[str, str]]:
         out.append(("Actions", text))
     else:
         out.append(("Actions", "No actions recorded yet."))
+    asked = [c for c in r.cd_part if c.wants or c.provider]
+    if r.cd_part:
+        out.append(("The clinical director's development",
+                    f"Asks for support in {len(asked)} of the {len(r.cd_part)} areas of the ICS's leadership programme "
+                    f"for clinical directors: {_names([c.title for c in asked])}." if asked else
+                    "Not filled in yet."))
     if r.steps:
         done = [s.number for s in r.steps if s.status == "done"]
         nxt = next((s for s in r.steps if s.status != "done"), None)
-        if nxt is None:
+        if all(s.status == "not recorded" for s in r.steps):
+            text = f"Nothing is recorded on the development pathway for {r.year} or any year before."
+        elif nxt is None:
             text = "All steps of the development pathway are done."
         else:
             text = f"Step {nxt.number}, {nxt.title}, is {nxt.status}"
             text += f"; step{'s' if len(done) != 1 else ''} {_names([str(n) for n in done])} done." if done else "."
+        carried = sorted({s.carried_from for s in r.steps if s.carried_from})
+        if carried:
+            text += f" Steps with nothing recorded in {r.year} are as last recorded ({', '.join(carried)})."
         out.append(("Development pathway", text))
     return out

@@ -28,7 +28,7 @@ from fpdf.enums import TableBordersLayout, TableCellFillMode, VAlign
 from assessments.store import Store
 from figures import charts, tables
 
-from .data import PlanReport, gather, money, score_words, summary_paragraphs
+from .data import PlanReport, coverage_sentence, gather, money, person, score_words, summary_paragraphs
 from assessments import organisations as orgs
 
 FONT_DIR = Path(os.environ.get("PCN_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
@@ -357,7 +357,7 @@ def _of_domains(series, ids: Sequence[str]):
 COVER_NOTE = ("Prepared for joint discussion between the primary care network and the integrated care system. The "
               "assessment is the network's own view of its development; it is not a performance measure and is not "
               "for comparing networks.")
-CONTENTS_ENTRIES = 10  # the most sections the plan has (the level-0 headings), reserved on the cover
+CONTENTS_ENTRIES = 12  # the most sections the plan has (the level-0 headings), reserved on the cover
 
 
 def _cover(pdf: PlanPDF) -> None:
@@ -401,6 +401,7 @@ def _cover(pdf: PlanPDF) -> None:
         ("Member practices", f"{len(r.pcn.practices)}" + (f" · list size {r.pcn.list_size:,}" if r.pcn.list_size else "")),
         ("Maturity matrix", f"{r.matrix.title}, version {r.matrix.version}"),
         ("Assessment status", status),
+        *([("Shared version", r.shared_as)] if r.shared_as else []),
         ("Date produced", _day(r.produced.date())),
     ]
     pdf.set_font("DejaVu", "", 9)
@@ -569,6 +570,59 @@ def _domains(pdf: PlanPDF) -> None:
         pdf.grid(["Element", "Now", "Target", since], rows, widths)
 
 
+def _evidence_cell(pdf: PlanPDF, line) -> str:
+    """The summary text and each dated item: what it is, who added it when, its review-by date,
+    whether it was carried over or confirmed, and its file and link."""
+    parts = [line.summary] if line.summary else []
+    for x, state in zip(line.items, line.states):
+        when = f"Added {_day(x.created_at.date())} by {person(x.created_by)} · review by {_day(x.review_by)}"
+        if x.carried_over:
+            when += f" · carried over from {x.carried_from_year}, not yet confirmed"
+        elif x.confirmed_at is not None:
+            when += f" · confirmed {_day(x.confirmed_at.date())} by {person(x.confirmed_by)}"
+        if state == "review due":
+            when += " · review due"
+        where = " · ".join(w for w in ((f"File: {x.file.name}" if x.file else ""), (f"Link: {x.link}" if x.link else ""))
+                           if w)
+        parts.append("\n".join(t for t in (f"• {x.description}", when, where) if t))
+    if not parts:
+        return "No evidence recorded."
+    return "\n".join(parts)
+
+
+def _evidence(pdf: PlanPDF) -> None:
+    """Per element: where the network says it is and wants to be, how sure it is, the evidence
+    behind it with dates, and the note. Elements without current evidence are shaded."""
+    r = pdf.r
+    if not r.evidence:
+        return
+    pdf.h1("Evidence by element")
+    as_of = _day(r.evidence_as_of) if r.evidence_as_of else ""
+    pdf.para(f"What shows where the network is on each element: the summary it wrote and each dated evidence item, "
+             f"with who added it and when it should be reviewed. Shaded rows have no current evidence on {as_of} "
+             f"(none added or confirmed this year, or past its review-by date).", colour=GREY, size=9.5)
+    if r.coverage is not None:
+        pdf.para(coverage_sentence(r.coverage), bold=True, size=10)
+    widths = [36, 36, 66, 32]  # 'Target: Developing' on one line
+    for domain in dict.fromkeys(line.domain for line in r.evidence):
+        lines = [x for x in r.evidence if x.domain == domain]
+        rows, fills = [], []
+        for line in lines:
+            ref = f"evidence for {line.title}"
+            stages = f"Now: {line.current}\nTarget: {line.target}"
+            if not line.not_applicable:
+                stages += f"\nConfidence: {line.confidence or 'not said'}"
+            if line.carried_over:
+                stages += "\nCarried over, not reviewed"
+            rows.append((line.title, stages, pdf.clip(_evidence_cell(pdf, line), widths[2], ref, f"Evidence: {line.title}"),
+                         pdf.clip(line.note or "", widths[3], f"note on {line.title}", f"Note: {line.title}")))
+            current = "current" in line.states
+            fills.append(None if current or line.not_applicable else WARM)
+        first = max(pdf.lines(v, w - 3.2, 8.5) for v, w in zip(rows[0], widths)) * 4.3
+        pdf.h2(domain, keep=pdf.lines(domain, WIDTH, 12.5, bold=True) * 6.5 + 6 + max(27, 11 + first))
+        pdf.grid(["Element", "Stages", "Evidence, with dates", "Note"], rows, widths, fills=fills)
+
+
 def _priorities(pdf: PlanPDF) -> None:
     r = pdf.r
     pdf.h1("Priorities")
@@ -594,16 +648,57 @@ def _priorities(pdf: PlanPDF) -> None:
     pdf.grid(["#", "Element", "Now", "Target", head], rows, [8, 56, 23, 23, 60])
 
 
-def _action_rows(pdf: PlanPDF) -> list[tuple[str, ...]]:
+def _action_rows(pdf: PlanPDF, lines=None, under: str | None = None) -> list[tuple[str, ...]]:
+    """Table rows for `lines` (default: every action). In a group, an action that serves other
+    things too says so, and its long text is clipped once, where it first appears."""
     rows = []
-    for i, line in enumerate(pdf.r.actions, start=1):
-        a = line.action
+    for line in (pdf.r.actions if lines is None else lines):
+        i, a = line.number or pdf.r.actions.index(line) + 1, line.action
         owner = "\n".join(x for x in (_t(a.owner), f"Due {_day(a.due)}" if a.due else "") if x)
         status = a.status + (f"\nStep {a.step}" if a.step else "")
         money_cell = "\n".join(x for x in (money(a.cost), _t(a.funding_source),
-                                           "⚠ Check funding (see below)" if line.flags else "") if x)
-        rows.append((str(i), pdf.clip(a.what, 72, f"action {i}", f"Action {i}"), owner, status, money_cell))
+                                           "⚠ Check funding (see below)" if line.flags else "",
+                                           "Existing support first (see below)" if line.notes else "") if x)
+        ref, kept = f"action {i}", len(pdf.long)
+        known = any(e.ref == ref for e in pdf.long)
+        what = pdf.clip(a.what, 72, ref, f"Action {i}")
+        if known:
+            del pdf.long[kept:]  # its full text is kept once, from where it first appeared
+        also = [x for x in line.links if x != under]
+        if under is not None and also:
+            what += f"\n(Also for: {'; '.join(also)})"
+        rows.append((str(i), what, owner, status, money_cell))
     return rows
+
+
+def _action_groups(pdf: PlanPDF) -> None:
+    """The actions under the priorities and elements they serve (an action serving two is under both)."""
+    r = pdf.r
+    headings, widths = ["#", "Action", "Owner and due", "Status and step", "Cost and funding"], [8, 72, 32, 26, 32]
+    if not any(line.links for line in r.actions):
+        # Nothing linked yet (plans made before actions could be): one table, no row of empty headings.
+        pdf.para("No action is linked to a priority or element yet.", colour=SECONDARY, size=9.5)
+        pdf.grid(headings, _action_rows(pdf), widths, fills=[WARM if line.flags else None for line in r.actions])
+        return
+    for g in r.groups:
+        detail = g.detail if g.kind != "service" else None
+        size = 11
+        keep = pdf.lines(g.title, WIDTH, size, bold=True) * 5.5 + (pdf.lines(detail, WIDTH, 9) * 4.5 if detail else 0)
+        pdf.need(keep + (30 if g.actions else 12))
+        pdf.ln(1.5)
+        pdf.set_font("DejaVu", "B", size)
+        pdf.set_text_color(*DARK_BLUE)
+        pdf.multi_cell(WIDTH, 5.5, _t(g.title), new_x="LMARGIN", new_y="NEXT")
+        if detail:
+            pdf.para(detail, size=9, colour=SECONDARY, gap=1)
+        else:
+            pdf.ln(1)
+        if not g.actions:
+            pdf.para("No action is linked to this priority yet.", size=9, colour=SECONDARY)
+            continue
+        under = g.title if g.kind != "unlinked" else None
+        pdf.grid(headings, _action_rows(pdf, g.actions, under), widths,
+                 fills=[WARM if line.flags else None for line in g.actions])
 
 
 def _actions(pdf: PlanPDF) -> None:
@@ -614,9 +709,10 @@ def _actions(pdf: PlanPDF) -> None:
         return
     counts = {s: sum(1 for a in r.actions if a.action.status == s) for s in ("not started", "in progress", "done", "dropped")}
     pdf.para(" · ".join(f"{n} {s}" for s, n in counts.items() if n), colour=SECONDARY, size=9.5)
-    fills = [WARM if line.flags else None for line in r.actions]
-    pdf.grid(["#", "Action", "Owner and due", "Status and step", "Cost and funding"],
-              _action_rows(pdf), [8, 72, 32, 26, 32], fills=fills)
+    if any(line.links for line in r.actions):
+        pdf.para("Each action is listed under the priorities and elements it serves; the numbers are the plan's own, "
+                 "so an action serving two of them appears under both with the same number.", colour=GREY, size=9)
+    _action_groups(pdf)
     if any(line.action.support_needed or line.action.support_from for line in r.actions):
         pdf.para("The support each action needs is listed under 'Support requested and funding checks'.",
                  colour=SECONDARY, size=8.5)
@@ -660,6 +756,42 @@ def _support(pdf: PlanPDF) -> None:
         pdf.note_box(f"Action {i}: {short}\n" + "\n".join(f"• {f.message}" for f in line.flags), fill=WARM, edge=WARM_EDGE)
 
 
+def _support_first(pdf: PlanPDF) -> None:
+    """Requests that support already funded should meet before development funding does."""
+    r = pdf.r
+    if not r.noted:
+        return
+    pdf.h2("Support that already exists comes first", keep=30)
+    pdf.para("Support that is already funded is used before PCN development funding. These requests may be met "
+             "from it; a note is a prompt for discussion, not a funding decision.", colour=GREY, size=9.5)
+    for line in r.noted:
+        what = _t(line.action.what)
+        short = what if len(what) <= 160 else what[:157] + "…"
+        pdf.note_box(f"Action {line.number}: {short}\n" + "\n".join(f"• {n.message}" for n in line.notes))
+
+
+def _cd_development(pdf: PlanPDF) -> None:
+    """The clinical director's own development, per leadership area of the ICS's programme."""
+    r = pdf.r
+    if not r.cd_part:
+        return
+    pdf.h1("The clinical director's development", new_page=False)
+    pdf.para(f"Support is for the network and for its clinical director. What the clinical director of {r.pcn.name} "
+             "wants from the areas of the ICS's leadership programme for clinical directors, and who provides it.",
+             colour=GREY, size=9.5)
+    asked = [c for c in r.cd_part if c.wants or c.provider]
+    others = [c.title for c in r.cd_part if not (c.wants or c.provider)]
+    if not asked:
+        pdf.para("Not filled in yet. The programme's areas: " + "; ".join(others) + ".", colour=SECONDARY)
+        return
+    rows = [(c.title, pdf.clip(c.wants, 80, f"CD area {i}", f"Clinical director: {c.title}") if c.wants else "not stated",
+             _t(c.provider) or "not stated") for i, c in enumerate(asked, start=1)]
+    pdf.grid(["Leadership area", "What the clinical director wants", "Who provides it"], rows, [48, 80, 42],
+             bold_first=True)
+    if others:
+        pdf.para("Nothing asked for this year from: " + "; ".join(others) + ".", colour=SECONDARY, size=9)
+
+
 def _pathway(pdf: PlanPDF) -> None:
     r = pdf.r
     title = r.pathway.title if r.pathway else "Development pathway"
@@ -696,21 +828,43 @@ def _long_entries(pdf: PlanPDF) -> None:
 
 
 def _sign_off(pdf: PlanPDF) -> None:
+    """Who agreed the year's ratings, as the tool recorded it: the PCN's submission and the ICS's
+    confirmation, each with the name and date; what has not happened yet says so."""
     r = pdf.r
-    pdf.need(120)
+    so = r.sign_off
+    pdf.need(90)
     pdf.start_section("Agreement", level=0)
-    pdf.h2("Agreement", keep=110)
-    pdf.para(f"We have discussed and agree this development plan for {r.year}.", size=10)
+    pdf.h2("Agreement", keep=80)
+    if r.status == "agreed" or (r.assessment is not None and r.assessment.status == "superseded"):
+        lead = (f"The {r.year} self-assessment was agreed in two steps, each recorded in the tool: submitted for the "
+                "network, then confirmed for the ICS.")
+    elif r.assessment is not None and r.assessment.submitted:
+        lead = f"The {r.year} self-assessment has been submitted to the ICS and is waiting for its confirmation."
+    elif r.assessment is not None:
+        lead = f"The {r.year} self-assessment is a draft: it has not been agreed with the ICS yet."
+    else:
+        lead = f"There is no {r.year} self-assessment to agree yet."
+    pdf.para(lead, size=10)
+    if so.submitted_at is not None:
+        pcn_rows = [("Submitted by", so.submitted_by), ("Date", _day(so.submitted_at.date()))]
+    elif so.confirmed_at is not None:
+        pcn_rows = [("Submitted", "agreed directly, without a submission recorded in the tool")]
+    else:
+        pcn_rows = [("Submitted", "not yet")]
+    ics_rows = ([("Confirmed by", so.confirmed_by), ("Date", _day(so.confirmed_at.date()))]
+                if so.confirmed_at is not None else [("Confirmed", "not yet")])
+    signers = (("For the PCN", r.pcn.name, pcn_rows), ("For the ICS", r.ics.name, ics_rows))
     col = (WIDTH - 8) / 2
-    signers = (("Clinical director", f"for {r.pcn.name}"), ("ICS lead", f"for {r.ics.name}"))
-    pdf.set_font("DejaVu", "", 8.5)
-    # The signature lines start below the longer of the two names, however many lines it takes.
-    first_line = max(26.0, 10 + max(len(pdf.multi_cell(col - 8, 4.3, _t(org), dry_run=True, output="LINES"))
-                                    for _, org in signers) * 4.3 + 4)
-    box = first_line + 4 * 13 + 4
+    label_w = 26
+
+    def height(org: str, rows) -> float:
+        h = 10 + pdf.lines(org, col - 8, 8.5) * 4.3 + 3
+        return h + sum(max(pdf.lines(v, col - 8 - label_w, 10, bold=True), 1) * 5.2 + 3 for _, v in rows) + 2
+
+    box = max(height(org, rows) for _, org, rows in signers)
     pdf.need(box + 4)
     top = pdf.get_y() + 2
-    for i, (who, org) in enumerate(signers):
+    for i, (who, org, rows) in enumerate(signers):
         x = MARGIN + i * (col + 8)
         pdf.set_fill_color(*PALE)
         pdf.rect(x, top, col, box, style="F")
@@ -722,17 +876,19 @@ def _sign_off(pdf: PlanPDF) -> None:
         pdf.set_font("DejaVu", "", 8.5)
         pdf.set_text_color(*SECONDARY)
         pdf.multi_cell(col - 8, 4.3, _t(org), new_x="LEFT", new_y="NEXT")
-        y = top + first_line
-        for label in ("Name", "Role", "Signature", "Date"):
+        y = pdf.get_y() + 3
+        for label, value in rows:
             pdf.set_xy(x + 4, y)
             pdf.set_font("DejaVu", "", 9)
+            pdf.set_text_color(*SECONDARY)
+            pdf.cell(label_w, 5.2, label)
+            pdf.set_xy(x + 4 + label_w, y)
+            pdf.set_font("DejaVu", "B", 10)
             pdf.set_text_color(*TEXT)
-            pdf.cell(22, 6, label)
-            pdf.set_draw_color(*GREY)
-            pdf.set_line_width(0.3)
-            pdf.line(x + 26, y + 5.5, x + col - 4, y + 5.5)
-            y += 13
+            pdf.multi_cell(col - 8 - label_w, 5.2, _t(value), new_x="LEFT", new_y="NEXT")
+            y = pdf.get_y() + 3
     pdf.set_y(top + box + 6)
+    pdf.set_font("DejaVu", "", 10)
     pdf.set_text_color(*TEXT)
 
 
@@ -746,9 +902,12 @@ def render(report: PlanReport, *, charts: bool = True) -> bytes:
     _summary(pdf)
     _charts(pdf, _Drawer(None if charts else "charts were turned off."))
     _domains(pdf)
+    _evidence(pdf)
     _priorities(pdf)
     _actions(pdf)
     _support(pdf)
+    _support_first(pdf)
+    _cd_development(pdf)
     _pathway(pdf)
     _notes(pdf)
     _long_entries(pdf)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import tempfile
+from datetime import date
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 
 from assessments import access as A
-from assessments import exchange, health, matrix_files, pathway, people, plan, ratings, workshop
+from assessments import evidence, exchange, health, matrix_files, pathway, people, plan, ratings, workshop, years
 from assessments import organisations as orgs
 from assessments.access import AccessDenied, Grant, Principal
 from assessments.demo import load_demo
@@ -41,7 +42,8 @@ _years: dict[str, itertools.count] = {}
 
 
 def fresh_year(pcn: str) -> str:
-    """A year nothing of that PCN is recorded in yet (each call its own)."""
+    """A year nothing of that PCN is recorded in yet (each call its own). The `system` fixture sets
+    the years' clock to 2090, so these can be started (assessments.years)."""
     y = next(_years.setdefault(pcn, itertools.count(2030)))
     return f"{y}/{(y + 1) % 100:02d}"
 
@@ -49,6 +51,8 @@ def fresh_year(pcn: str) -> str:
 @pytest.fixture
 def system(tmp_path, monkeypatch):
     _years.clear()
+    monkeypatch.setattr(years, "today", lambda: date(2090, 4, 1))  # fresh_year's years can be started
+    _plan_years.clear()
     monkeypatch.setenv("PCN_MATRIX_DIR", str(tmp_path / "matrices"))
     store = Store(f"sqlite:///{tmp_path / 'access.db'}")
     load_demo(store)
@@ -67,12 +71,32 @@ def draft(s: Store, pcn: str) -> int:
 
 def submitted(s: Store, pcn: str) -> int:
     a = ratings.assessment(s, draft(s, pcn))
-    return ratings.submit_assessment(s, a.id, by="setup", expected_version=a.version).id
+    return ratings.submit_assessment(s, a.id, by="setup", expected_version=a.version).assessment.id
 
 
 def agreed(s: Store, pcn: str) -> int:
     a = ratings.assessment(s, submitted(s, pcn))
     return ratings.agree_assessment(s, a.id, by="setup", expected_version=a.version).id
+
+
+_evidence_drafts: dict[tuple[str, str], int] = {}  # (database, PCN) -> one draft for the evidence calls
+
+
+def with_evidence(s: Store, pcn: str, then=None):
+    """An evidence item with a file on a draft (one draft per PCN, which saves years), then on a
+    draft of its own submitted or agreed if asked."""
+    key = (str(s.url), pcn)
+    if then is None and key not in _evidence_drafts:
+        _evidence_drafts[key] = draft(s, pcn)
+    aid = _evidence_drafts[key] if then is None else draft(s, pcn)
+    item = evidence.add_evidence(s, aid, element(s), by="setup", description="Minutes",
+                                 file=evidence.Upload("minutes.txt", b"Agreed at the board."))
+    if then is not None:
+        a = ratings.assessment(s, aid)
+        a = ratings.submit_assessment(s, aid, by="setup", expected_version=a.version).assessment
+        if then == "agreed":
+            ratings.confirm_assessment(s, aid, by="setup", expected_version=a.version)
+    return item
 
 
 def saved_plan(s: Store, pcn: str, shared: bool = False) -> str:
@@ -130,6 +154,30 @@ CALLS = [
     Call("confirm an agreement", A.CONFIRM, submitted,
          lambda s, p, aid: ratings.agree_assessment(s, aid, expected_version=2)),
     Call("reopen an agreed assessment", A.CONFIRM, agreed, lambda s, p, aid: ratings.open_revision(s, aid)),
+    Call("confirm a submitted assessment", A.CONFIRM, submitted,
+         lambda s, p, aid: ratings.confirm_assessment(s, aid, expected_version=2)),
+    Call("return a submitted assessment with a comment", A.CONFIRM, submitted,
+         lambda s, p, aid: ratings.return_assessment(s, aid, expected_version=2, comment="Add the minutes")),
+    Call("read a draft's evidence", A.READ_DRAFTS, with_evidence, lambda s, p, it: evidence.items(s, it.assessment_id)),
+    Call("read a submitted draft's evidence", A.READ_SUBMITTED, lambda s, p: with_evidence(s, p, "submitted"),
+         lambda s, p, it: evidence.item(s, it.id)),
+    Call("download an agreed assessment's evidence file", A.READ_AGREED, lambda s, p: with_evidence(s, p, "agreed"),
+         lambda s, p, it: evidence.file_content(s, it.id), ok=lambda got: got[1] == b"Agreed at the board."),
+    Call("read a draft's evidence coverage", A.READ_DRAFTS, with_evidence,
+         lambda s, p, it: evidence.coverage(s, it.assessment_id)),
+    Call("read the warnings before submitting", A.READ_DRAFTS, with_evidence,
+         lambda s, p, it: evidence.submission_warnings(s, it.assessment_id)),
+    Call("add evidence", A.EDIT, lambda s, p: with_evidence(s, p).assessment_id, lambda s, p, aid: evidence.add_evidence(
+        s, aid, element(s), description="Rota", link="https://example.org/rota",
+        file=evidence.Upload("rota.csv", b"day,who\nMon,Sam\n"))),
+    Call("change evidence", A.EDIT, with_evidence,
+         lambda s, p, it: evidence.update_evidence(s, it.id, expected_version=it.version, description="Signed minutes")),
+    Call("remove evidence", A.EDIT, with_evidence,
+         lambda s, p, it: evidence.remove_evidence(s, it.id, expected_version=it.version)),
+    Call("confirm evidence still holds", A.EDIT, with_evidence,
+         lambda s, p, it: evidence.confirm_evidence(s, it.id, expected_version=it.version)),
+    Call("confirm an element carried over", A.EDIT, with_evidence,
+         lambda s, p, it: evidence.confirm_element(s, it.assessment_id, it.element_id)),
     Call("save the plan", A.EDIT, lambda s, p: fresh_year(p),
          lambda s, p, year: plan.save_plan(s, p, year, expected_version=0, notes="Edited")),
     Call("add an action", A.EDIT, lambda s, p: fresh_year(p),
@@ -215,7 +263,41 @@ CALLS = [
          lambda s, p: (orgs.ics(s, ICS_OF[p]).version,
                        None if orgs.default_matrix_id(s, ICS_OF[p]) else NATIONAL_MATRIX_ID),  # a real change each time
          lambda s, p, now: orgs.set_default_matrix(s, ICS_OF[p], now[1], expected_version=now[0])),
+    # Plans linked, shared as versions, and the clinical director's part (issue 16). Plans have no
+    # rule of which years may be started: they take years of their own, far from the assessments'.
+    Call("link an action to an element", A.EDIT,
+         lambda s, p: plan.add_action(s, p, plan_year(p), by="setup", what="Away day"),
+         lambda s, p, act: plan.update_action(s, act.id, expected_version=act.version, links=[element(s)])),
+    Call("share a version of the plan", A.SUBMIT, lambda s, p: plan_of(s, p),
+         lambda s, p, year: plan.share_version(s, p, year, b"%PDF-1.7 shared", expected_version=1)),
+    Call("list the shared versions", A.READ_AGREED, lambda s, p: shared_version(s, p),
+         lambda s, p, year: plan.shared_versions(s, p, year), ok=lambda found: len(found) == 1),
+    Call("export a shared version's PDF", A.READ_AGREED, lambda s, p: shared_version(s, p),
+         lambda s, p, year: plan.shared_pdf(s, p, year, 1), ok=lambda pdf: pdf == b"%PDF-1.7 shared"),
+    Call("save the clinical director's development", A.EDIT, lambda s, p: plan_year(p),
+         lambda s, p, year: plan.save_cd_development(s, p, year, {"managing-change": {"wants": "Coaching"}},
+                                                     expected_version=0)),
 ]
+
+_plan_years: dict[str, itertools.count] = {}
+
+
+def plan_year(pcn: str) -> str:
+    # Clear of fresh_year's (from 2030: over 30 setups use one each) and below the clock's 2090.
+    y = next(_plan_years.setdefault(pcn, itertools.count(2070)))
+    return f"{y}/{(y + 1) % 100:02d}"
+
+
+def plan_of(s: Store, pcn: str) -> str:
+    year = plan_year(pcn)
+    plan.save_plan(s, pcn, year, by="setup", expected_version=0, notes="Our plan")
+    return year
+
+
+def shared_version(s: Store, pcn: str) -> str:
+    year = plan_of(s, pcn)
+    plan.share_version(s, pcn, year, b"%PDF-1.7 shared", by="setup", expected_version=1)
+    return year
 
 TMP: Path = Path(tempfile.mkdtemp(prefix="pcn-access-"))
 SMALL = (Path(__file__).resolve().parent / "fixtures" / "small_matrix.yaml").read_bytes()
@@ -347,3 +429,14 @@ def test_join_codes_are_rate_limited_per_device_and_workshops_have_a_cap(system,
     with pytest.raises(workshop.NotOpenError, match="full"):
         workshop.join(system, w.code, "Third", "GP", client="10.9.9.8")
     workshop.JOIN_LIMIT.reset()
+
+
+def test_evidence_coverage_of_an_ics_shows_each_reader_only_their_scope(system):
+    year = fresh_year(OWN)
+    mine = ratings.create_assessment(system, OWN, year, by="setup")
+    theirs = ratings.create_assessment(system, SAME_ICS, year, by="setup")
+    ratings.agree_assessment(system, theirs.id, by="setup", expected_version=theirs.version)
+    lead, commissioner = system.acting(PRINCIPALS["lead"]), system.acting(PRINCIPALS["commissioner"])
+    assert set(evidence.portfolio_coverage(lead, year, ics_code="QZZ")) == {mine.id}
+    assert set(evidence.portfolio_coverage(commissioner, year, ics_code="QZZ")) == {theirs.id}  # agreed only
+    assert set(evidence.portfolio_coverage(system.acting(PRINCIPALS["no role"]), year)) == set()

@@ -140,3 +140,79 @@ def test_only_the_open_domain_tab_is_drawn(demo_db):
     at = _open(demo_db, a, element=second)
     assert f"a{a.id}|{second}|current_stage" in keys(at)
     assert f"a{a.id}|{first}|current_stage" not in keys(at)
+
+
+def _button(at, key):
+    [found] = [b for b in at.button if b.key == key]
+    return found
+
+
+def test_choosing_the_chosen_stage_keeps_it_and_clearing_is_its_own_control(demo_db):
+    """A second click on the chosen stage (sent by a client that lets it be unchosen) keeps it; the
+    clear button clears the stages and confidence; undo puts them back."""
+    a = _draft(demo_db)
+    element = next(e for e, r in assessing.ratings(demo_db, a.id).items() if r.current_stage and r.target_stage)
+    before = assessing.rating(demo_db, a.id, element)
+    at = _open(demo_db, a, element=element)
+    now = f"a{a.id}|{element}|current_stage"
+    at.button_group(key=now).set_value(None).run()
+    assert not at.exception
+    assert at.button_group(key=now).value == before.current_stage
+    assert assessing.rating(demo_db, a.id, element).version == before.version  # nothing written
+    assert not [b for b in at.button if b.key == f"undo|{a.id}|{element}"]  # nothing to undo
+
+    _button(at, f"clear|{a.id}|{element}").click().run()
+    cleared = assessing.rating(demo_db, a.id, element)
+    assert (cleared.current_stage, cleared.target_stage, cleared.confidence) == (None, None, None)
+    assert at.button_group(key=now).value is None
+    _button(at, f"undo|{a.id}|{element}").click().run()
+    back = assessing.rating(demo_db, a.id, element)
+    assert (back.current_stage, back.target_stage, back.confidence) == (
+        before.current_stage, before.target_stage, before.confidence)
+    assert at.button_group(key=now).value == before.current_stage
+    assert not [b for b in at.button if b.key == f"undo|{a.id}|{element}"]  # undone, nothing left
+
+
+def test_undo_puts_back_the_last_changes_one_at_a_time(demo_db):
+    a = _draft(demo_db)
+    element = next(e for e, r in assessing.ratings(demo_db, a.id).items() if r.current_stage)
+    first = assessing.rating(demo_db, a.id, element).current_stage
+    others = [s for s in ("foundation", "step-1", "step-2", "step-3") if s != first]
+    at = _open(demo_db, a, element=element)
+    now = f"a{a.id}|{element}|current_stage"
+    at.button_group(key=now).set_value(others[0]).run()
+    at.button_group(key=now).set_value(others[1]).run()
+    assert assessing.rating(demo_db, a.id, element).current_stage == others[1]
+    undo = _button(at, f"undo|{a.id}|{element}")
+    assert undo.label == "Undo the last change"
+    undo.click().run()
+    assert assessing.rating(demo_db, a.id, element).current_stage == others[0]
+    _button(at, f"undo|{a.id}|{element}").click().run()
+    assert assessing.rating(demo_db, a.id, element).current_stage == first
+    assert at.button_group(key=now).value == first
+    # Someone else's change meanwhile is not overwritten by an undo: it is a conflict, shown.
+    at.button_group(key=now).set_value(others[2]).run()
+    r = assessing.rating(demo_db, a.id, element)
+    assessing.save_rating(demo_db, a.id, element, by="Other Person", expected_version=r.version, note="Elsewhere")
+    _button(at, f"undo|{a.id}|{element}").click().run()
+    assert "changed by someone else" in " ".join(e.value for e in at.error)
+    assert assessing.rating(demo_db, a.id, element).current_stage == others[2]
+
+
+def test_the_print_view_shows_every_element_with_what_people_typed_escaped(demo_db):
+    a = _draft(demo_db)
+    matrix = demo_db.matrix(a.matrix_id, a.matrix_version)
+    element = matrix.element_ids()[-1]
+    r = assessing.rating(demo_db, a.id, element)
+    typed = "<script>alert(1)</script> & **not bold** <b>nor this</b>"
+    assessing.save_rating(demo_db, a.id, element, by="x", expected_version=r.version if r else 0, note=typed)
+    at = open_page("views/assess.py", query={"ics": DEMO_ICS[0], "pcn": a.pcn_code, "year": a.year, "print": "1"})
+    assert not at.exception
+    [doc] = [h.proto.body for h in at.get("html") if "print-doc" in h.proto.body]
+    for _, e in matrix.elements():
+        assert e.title.replace("'", "&#x27;") in doc
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; **not bold** &lt;b&gt;nor this&lt;/b&gt;" in doc
+    assert "<script>" not in doc and "<b>nor this" not in doc
+    assert not at.button_group  # no rating controls in the print view
+    _button(at, "assess_print_close").click().run()
+    assert at.button_group and "print" not in at.query_params

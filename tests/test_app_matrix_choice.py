@@ -160,7 +160,8 @@ def test_the_template_is_for_the_matrix_chosen(rated_twice, monkeypatch):
 
     monkeypatch.setattr(MediaFileManager, "add_deferred", keep_the_file_maker)
     at = open_page("views/data.py")
-    assert at.selectbox(key="tpl_matrix").value == (NATIONAL_MATRIX_ID, "2019/20")
+    # The ICS's default: the newest national version (the 2026/27 wording, matrix/pcn_maturity_matrix_2026.yaml).
+    assert at.selectbox(key="tpl_matrix").value == (NATIONAL_MATRIX_ID, "2026/27")
     at.selectbox(key="tpl_matrix").set_value((LOCAL, "1.0")).run()
     assert not at.exception
     assert "3 elements in 2 domain(s); stages: Starting, Developing, Embedded." in texts(at)

@@ -1,6 +1,8 @@
 """AppTest: the progress, portfolio and pathway pages against the demo ICS, and every page runs."""
 from __future__ import annotations
 
+from datetime import date
+
 from pathlib import Path
 
 import pytest
@@ -65,9 +67,26 @@ def test_pathway_tick_and_status_are_saved(demo_db):
     assert not at.exception
     after = P.step_status(demo_db, "U99003", "2024/25", 1)
     assert after.ticks[item.id] and after.updated_by == "Fran Facilitator"
+    # "Done" asks for the day it was done before anything is saved.
     [status] = [r for r in at.radio if r.label == "Status of step 2"]
+    assert status.value is None  # nothing recorded: no status chosen, and the card says so
+    assert any("Not recorded: nothing is recorded for this step in 2024/25" in c.value for c in at.caption)
     status.set_value(P.DONE).run()
-    assert P.step_status(demo_db, "U99003", "2024/25", 2).status == P.DONE
+    assert P.step_status(demo_db, "U99003", "2024/25", 2).status == "not recorded"
+    [mark] = [b for b in at.button if b.label == "Mark step 2 done"]
+    assert mark.disabled
+    [when] = [d for d in at.date_input if d.label == "Step 2 done on"]
+    when.set_value(date(2025, 2, 14)).run()
+    [mark] = [b for b in at.button if b.label == "Mark step 2 done"]
+    mark.click().run()
+    assert not at.exception
+    saved = P.step_status(demo_db, "U99003", "2024/25", 2)
+    assert (saved.status, saved.date) == (P.DONE, date(2025, 2, 14))
+    # Done stays done the year after, shown as carried from 2024/25.
+    at.selectbox(key="pathway_year").set_value("2025/26").run()
+    [status] = [r for r in at.radio if r.label == "Status of step 2"]
+    assert status.value == P.DONE
+    assert any("As recorded in 2024/25" in c.value for c in at.caption)
 
 
 def test_pathway_without_a_name_is_read_only(demo_db):

@@ -129,7 +129,8 @@ def test_facilitator_records_the_agreed_stage_and_writes_the_assessment(demo_db)
 def test_writing_to_an_agreed_assessment_explains_and_offers_a_new_draft(demo_db):
     agreed = assessing.find_assessment(demo_db, "U99001", "2024/25")
     assert agreed.status == "agreed"
-    w = ws.open_workshop(demo_db, "U99001", "2024/25", by="Fran")
+    # On the assessment's own version, as the page opens it (the demo's years are on 2019/20).
+    w = ws.open_workshop(demo_db, "U99001", "2024/25", demo_db.matrix(agreed.matrix_id, agreed.matrix_version), by="Fran")
     ws.record_consensus(demo_db, w.id, demo_db.default_matrix().element_ids()[0], "step-3", by="Fran")
     at = open_page(FACILITATOR, query={"w": str(w.id)})
     button(at, "Write the agreed ratings to the 2024/25 assessment").click().run()

@@ -1,6 +1,7 @@
 """The loader: shipped files load, and broken files give the right message on the right line."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -88,6 +89,56 @@ def test_shipped_specifications_and_funding():
     funding = load_file(PACKAGE_DIR / "development_funding.yaml")
     assert any(c.eligible for c in funding.categories)
     assert any(not c.eligible for c in funding.categories)
+
+
+OLD_NHS = re.compile(r"\b(CCGs?|STPs?|clinical commissioning groups?)\b|2019/20|2020/21", re.IGNORECASE)
+
+
+def _matrix_texts(m: Matrix) -> list[str]:
+    return [m.description or "", *(s.meaning for s in m.stages),
+            *(t for d in m.domains for t in (d.title, d.summary)),
+            *(t for _, e in m.elements() for t in (e.title, *e.descriptors.values(), *e.evidence_prompts))]
+
+
+def test_the_newest_national_matrix_speaks_of_todays_nhs_and_supersedes_2019_20():
+    catalog = discover([PACKAGE_DIR])
+    new, old = catalog.latest_matrix("nhse-pcn-maturity"), catalog.matrix("nhse-pcn-maturity", "2019/20")
+    assert new.version == "2026/27" and (new.supersedes.matrix, new.supersedes.version) == old.key
+    assert new.element_ids() == old.element_ids() and new.stage_ids == old.stage_ids
+    assert [t for t in _matrix_texts(old) if OLD_NHS.search(t)]  # the old wording does speak of CCGs
+    assert [t for t in _matrix_texts(new) if OLD_NHS.search(t)] == []
+    assert "known to the ICB" in new.element("lead-clinical-director").descriptors["foundation"]
+    # Years on either version compare element by element, through `supersedes`.
+    from assessments.scoring import Snapshot, compare
+
+    def snap(year, m, stage):
+        return Snapshot(year, m, [type("R", (), dict(element_id=e, current_stage=stage, target_stage=None,
+                                                       not_applicable=False))() for e in m.element_ids()], "agreed")
+
+    c = compare(snap("2025/26", old, "step-1"), snap("2026/27", new, "step-2"), catalog.matrices)
+    assert c.comparable
+
+
+def test_the_newest_pathway_and_the_funding_rules_speak_of_icbs():
+    catalog = discover([PACKAGE_DIR])
+    new, old = catalog.default_pathway(), catalog.pathways[("pcn-development-support", "2019/20")]
+    assert new.version == "2026/27" and new.id == old.id
+    assert [(s.number, s.id, [i.id for i in s.checklist]) for s in new.steps] == [
+        (s.number, s.id, [i.id for i in s.checklist]) for s in old.steps]
+    texts = [t for s in new.steps for t in (s.title, s.purpose, *(i.text for i in s.checklist), *s.outputs)]
+    assert [t for t in texts if OLD_NHS.search(t)] == []
+    assert any("ICB" in t for t in texts)
+    funding = catalog.default_funding()
+    [duplicate] = [c for c in funding.categories if c.id == "duplicate-funding"]
+    assert duplicate.title == "Already funded by the ICB or another partner" and "ICB" in funding.summary
+
+
+def test_the_pages_and_the_pdf_speak_of_icbs_not_ccgs_or_stps():
+    root = PACKAGE_DIR.parent
+    files = [root / "README.md", *sorted((root / "views").glob("*.py")), *sorted((root / "components").glob("*.py")),
+             *sorted((root / "reports").glob("*.py"))]
+    found = [(f.name, m.group(0)) for f in files for m in re.finditer(r"\b(CCGs?|STPs?)\b", f.read_text())]
+    assert found == []
 
 
 def test_good_fixture_loads_with_lines_irrelevant():

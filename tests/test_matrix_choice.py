@@ -161,3 +161,17 @@ def test_a_default_whose_file_has_gone_falls_back_to_the_national_matrix(two_mat
     two_matrices.refresh_catalog()
     assert orgs.default_matrix_id(two_matrices, DEMO_ICS[0]) == LOCAL
     assert orgs.default_matrix(two_matrices, DEMO_ICS[0]).id == NATIONAL_MATRIX_ID
+
+
+def test_the_core_starts_new_years_and_workshops_on_the_ics_default(two_matrices):
+    """Not only the pages: a service called without a matrix (the command line, an import, the
+    demo) uses the ICS's default too."""
+    from assessments import workshop as ws
+
+    set_default(two_matrices, LOCAL)
+    other = "U99002"  # same demo ICS, no assessment against the local matrix yet
+    year = "2026/27"
+    assert assessing.create_assessment(two_matrices, other, year, by="test").matrix_id == LOCAL
+    assert ws.open_workshop(two_matrices, other, year, by="test").matrix_id == LOCAL
+    set_default(two_matrices, None)
+    assert ws.open_workshop(two_matrices, "U99003", year, by="test").matrix_id == NATIONAL_MATRIX_ID

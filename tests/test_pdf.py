@@ -114,7 +114,11 @@ def test_the_pdf_says_what_the_database_holds(store, main_pdf):
     assert "Weekly multidisciplinary rounds in every care home" in text
     assert "Enhanced health in care homes" in text  # the DES specification by its title
     assert f"Assessment status {assessment.status.capitalize()}" in text
-    assert "Clinical director" in text and "ICS lead" in text and "Signature" in text
+    # The sign-off names who submitted the assessment and who confirmed it, with the dates.
+    sub, con = assessment.submitted_at, assessment.confirmed_at
+    assert (f"For the PCN {pcn.name} Submitted by {assessment.submitted_by} Date {sub.day} {sub:%b %Y}") in text
+    assert words(f"Confirmed by {assessment.confirmed_by} Date {con.day} {con:%b %Y}") in text
+    assert "Signature" not in text
 
 
 def test_the_pdf_has_both_charts_as_images(main_pdf):
@@ -220,7 +224,8 @@ def test_a_missing_font_is_a_clear_error(store, monkeypatch, tmp_path):
 def test_the_workbook_has_the_same_plan(store):
     data = workbook(gather(store, MAIN, YEAR))
     wb = load_workbook(io.BytesIO(data))
-    assert wb.sheetnames == ["Summary", "Priorities", "Actions", "Elements", "Pathway"]
+    assert wb.sheetnames == ["Summary", "Priorities", "Actions", "Actions by priority", "Elements", "Evidence",
+                             "Pathway", "Clinical director"]
     actions = list(wb["Actions"].iter_rows(min_row=2, values_only=True))
     assert [a[1] for a in actions] == [a.what for a in P.get_plan(store, MAIN, YEAR).actions]
     assert actions[0][3].date() == date(2025, 3, 31) and actions[0][9] == 2400
@@ -305,8 +310,80 @@ def test_the_recorded_pathway_is_in_the_pdf(store):
     save_step(store, code, YEAR, 1, by="Daniel Osei", expected_version=0, status="done", date=date(2024, 5, 1),
               ticks=[i.id for i in first.checklist[:2]], note="Network agreement signed again after the merger – Zoë")
     save_step(store, code, YEAR, 2, by="Daniel Osei", expected_version=0, status="in progress")
-    assert [s.status for s in pathway_status(store, code, YEAR, pathway)][:3] == ["done", "in progress", "not started"]
+    assert [s.status for s in pathway_status(store, code, YEAR, pathway)][:3] == ["done", "in progress", "not recorded"]
     text = pdf_text(report_pdf.render(gather(store, code, YEAR), charts=False))
     assert words(f"1 {first.title} done 1 May 2024 2 of {len(first.checklist)} "
                  "Network agreement signed again after the merger – Zoë") in text
     assert f"Step 2, {pathway.steps[1].title}, is in progress; step 1 done." in text
+
+
+def test_actions_print_under_what_they_serve_with_the_clinical_directors_part(store):
+    """Issue 16: the actions under the priorities and elements they serve (in the PDF and the
+    workbook), the requests existing support should meet first, and the clinical director's part.
+    The pages are left in test-artifacts/pdf/ as linked-plan-*.png to look at."""
+    code = "U99005"
+    chosen = P.suggest_priorities(P.snapshot(store, code, YEAR), 3)
+    P.save_plan(store, code, YEAR, by="Dr Ravi Menon", expected_version=0, priorities=chosen,
+                       service_priority="A weekly frailty meeting with community nursing and social care")
+    P.save_actions(store, code, YEAR, [
+        dict(what="Facilitated sessions on the network's vision", owner="Dr Ravi Menon", links="priority 1; priority 2",
+             cost="2400", funding_source=P.DEVELOPMENT_FUNDING, funding_category="organisational-development"),
+        dict(what="Leadership coaching for the clinical director", links="priority 1", cost="1250",
+             funding_source=P.DEVELOPMENT_FUNDING, funding_category="leadership-development"),
+        dict(what="Weekly frailty meeting set up", owner="Ann", links="service"),
+        dict(what="Newsletter to patients"),
+    ], by="Dr Ravi Menon")
+    P.save_cd_development(store, code, YEAR, {"using-data": ("Read the population dashboards with the leads",
+                                                             "The ICB's analytics team")},
+                          by="Dr Ravi Menon", expected_version=P.get_plan(store, code, YEAR).version)
+    report = gather(store, code, YEAR)
+    data = report_pdf.render(report, charts=False)
+    text = pdf_text(data)
+    first, second, third = (s.element_title for s in chosen)
+    start = text.index("Each action is listed under")
+    actions = text[start:text.index("Support requested and funding checks", start)]
+    # In order: the service-improvement priority, each priority (action 1 under both, saying so), the rest.
+    parts = ["Service-improvement priority", "3 Weekly frailty meeting set up Ann",
+             f"Priority 1: {first}", "1 Facilitated sessions on the network's vision", f"(Also for: Priority 2: {second})",
+             "2 Leadership coaching for the clinical director",
+             f"Priority 2: {second}", "1 Facilitated sessions on the network's vision", f"(Also for: Priority 1: {first})",
+             f"Priority 3: {third}", "No action is linked to this priority yet.",
+             "Not linked to a priority or element", "4 Newsletter to patients"]
+    at = 0
+    for part in parts:
+        found = actions.find(words(part), at)
+        assert found >= 0, (part, actions[at:at + 300])
+        at = found + len(words(part))
+    # The coaching request: the ICB's programme for clinical directors comes first.
+    assert "Support that already exists comes first" in text
+    assert words("Action 2: Leadership coaching for the clinical director • It asks for 'Leadership development and "
+                 "coaching': first see whether support that is already funded covers it (the ICB's development "
+                 "programme for clinical directors") in text
+    # The clinical director's part, with the areas nothing was asked from.
+    cd = text[text.index("The clinical director's development Support is for"):]
+    assert words("Using data for decisions Read the population dashboards with the leads The ICB's analytics team") in cd
+    assert words("Nothing asked for this year from: Managing change; Finances; Building the team and workforce; "
+                 "Influencing and engaging stakeholders; Involving the public.") in cd
+    assert words("The clinical director's development Asks for support in 1 of the 6 areas") in text  # the summary
+    # The workbook says the same.
+    wb = load_workbook(io.BytesIO(workbook(report)))
+    grouped = list(wb["Actions by priority"].iter_rows(min_row=2, values_only=True))
+    assert [(g[0], g[2]) for g in grouped] == [
+        ("Service-improvement priority", 3), (f"Priority 1: {first}", 1), (f"Priority 1: {first}", 2),
+        (f"Priority 2: {second}", 1), (f"Priority 3: {third}", None), ("Not linked to a priority or element", 4)]
+    flat = list(wb["Actions"].iter_rows(min_row=2, values_only=True))
+    assert flat[0][13] == f"Priority 1: {first}\nPriority 2: {second}" and "already funded" in flat[1][14]
+    cd_rows = list(wb["Clinical director"].iter_rows(min_row=2, values_only=True))
+    assert [(c[0], c[2], c[3]) for c in cd_rows][:2] == [
+        ("Managing change", None, None),
+        ("Using data for decisions", "Read the population dashboards with the leads", "The ICB's analytics team")]
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob("linked-plan-*.png"):
+        old.unlink()
+    (ARTIFACTS / "linked-plan.pdf").write_bytes(data)
+    subprocess.run(["pdftoppm", "-r", "60", "-png", str(ARTIFACTS / "linked-plan.pdf"), str(ARTIFACTS / "linked-plan")],
+                   check=True)
+    pages = sorted(ARTIFACTS.glob("linked-plan-*.png"))
+    assert len(pages) == len(PdfReader(io.BytesIO(data)).pages)
+    assert all(ImageStat.Stat(Image.open(png).convert("L")).stddev[0] > 5 for png in pages)

@@ -304,3 +304,219 @@ def test_plans_lists_by_ics_and_year(store, small_matrix):
     got = P.plans(store, ics_code="QZZ", year="2024/25")
     assert [(p.pcn_code, p.year, len(p.actions)) for p in got] == [("U90001", "2024/25", 0), ("U90002", "2024/25", 1)]
     assert len(P.plans(store)) == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Links to priorities and elements, and the actions under them (issue 16)
+
+def test_links_are_read_from_ids_titles_priority_numbers_and_the_service_priority():
+    chosen = ["b1", "c2"]
+    assert P.parse_links("Element A1; priority 2\nservice-improvement priority", MATRIX, chosen) == (
+        P.SERVICE_LINK, "a1", "c2")
+    assert P.parse_links(["b2", "P1", "element b2"], MATRIX, chosen) == ("b1", "b2")  # each once; titles in any case
+    assert P.parse_links(None, MATRIX) == () and P.parse_links("  ;  ", MATRIX) == ()
+    with pytest.raises(InputError, match="'Finance' is not a priority or an element of Hand-worked matrix 1"):
+        P.parse_links("Element A1; Finance", MATRIX, chosen)
+    with pytest.raises(InputError, match="there is no priority 3: the plan has 2 chosen"):
+        P.parse_links("priority 3", MATRIX, chosen)
+    with pytest.raises(InputError, match="no priorities are chosen yet"):
+        P.parse_links("P1", MATRIX)
+    _, problems = P.check_action({"what": "x", "links": "Nowhere"}, matrix=MATRIX)
+    assert [f for f, _ in problems] == ["links"]
+
+
+def _action(n: int, links: tuple[str, ...]) -> P.Action:
+    return P.Action(n, 1, n, f"Action {n}", None, None, "not started", None, None, None, None, None, None, "t",
+                    None, 1, links)
+
+
+def test_actions_are_grouped_under_what_they_serve():
+    plan = P.Plan(1, "U90001", "2024/25", service_priority="Care homes",
+                  priorities=(P.Priority("b1", 1, None), P.Priority("c2", 2, None)),
+                  actions=(_action(1, ("b1",)), _action(2, (P.SERVICE_LINK, "a2", "b1")), _action(3, ()),
+                           _action(4, ("a1",))))
+    groups = P.group_actions(plan, MATRIX)
+    assert [(g.kind, g.title, g.detail, [n for n, _ in g.actions]) for g in groups] == [
+        ("service", "Service-improvement priority", "Care homes", [2]),
+        ("priority", "Priority 1: Element B1", "Domain B", [1, 2]),
+        ("priority", "Priority 2: Element C2", "Domain C", []),  # a priority nobody acts on still shows
+        ("element", "Element A1", "Domain A", [4]),  # other elements in matrix order
+        ("element", "Element A2", "Domain A", [2]),
+        ("unlinked", "Not linked to a priority or element", None, [3])]
+    # Without a service-improvement priority or anything linked to it, there is no such group.
+    bare = P.Plan(1, "U90001", "2024/25", actions=(_action(1, ()),))
+    assert [g.kind for g in P.group_actions(bare, MATRIX)] == ["unlinked"]
+
+
+def test_links_are_stored_audited_and_change_the_actions_version(store, small_matrix):
+    seed(store, small_matrix)
+    P.save_plan(store, "U90001", "2024/25", by="Ann", expected_version=0, priorities=["vision", "governance"],
+                service_priority="Care homes")
+    plan = P.save_actions(store, "U90001", "2024/25", [
+        dict(what="Away day", links="priority 1; Service-improvement priority"),
+        dict(what="Data-sharing agreement", links=["Data sharing", "P2"]),
+        dict(what="Newsletter")], by="Ann")
+    one, two, three = plan.actions
+    assert [a.links for a in plan.actions] == [(P.SERVICE_LINK, "vision"), ("data-sharing", "governance"), ()]
+    assert [(g.key, [n for n, _ in g.actions]) for g in P.group_actions(plan, small_matrix)] == [
+        (P.SERVICE_LINK, [1]), ("vision", [1]), ("governance", [2]), ("data-sharing", [2]), (None, [3])]
+    # A change of links alone is a change of the action: its version moves, the change log says so.
+    moved = P.update_action(store, three.id, by="Bob", expected_version=three.version, links=["Governance"])
+    assert (moved.links, moved.version) == (("governance",), three.version + 1)
+    [entry] = store.audit(entity="plan_action", entity_key=f"U90001/2024/25/{three.id}", limit=1)
+    assert (entry.who, entry.field, entry.before, entry.after) == ("Bob", "links", None, "governance")
+    # Unlinking, and a link to what is not in the matrix, which saves nothing.
+    P.update_action(store, one.id, by="Bob", expected_version=one.version, links=[])
+    with pytest.raises(P.ActionProblems, match="'Finance' is not a priority"):
+        P.save_actions(store, "U90001", "2024/25", [{"id": two.id, "version": two.version, **two.values(),
+                                                     "links": "Finance"}], by="Cy")
+    assert [a.links for a in P.get_plan(store, "U90001", "2024/25").actions] == [
+        (), ("data-sharing", "governance"), ("governance",)]
+    # A stale link change is a conflict like any other.
+    with pytest.raises(ConflictError):
+        P.update_action(store, three.id, by="Cy", expected_version=three.version, links=["Shared vision"])
+    # Deleting an action takes its links with it.
+    P.delete_action(store, two.id, by="Cy", expected_version=two.version)
+    with store.read() as r:
+        from assessments.records.tables import PlanActionLinkRow
+        assert {x.action_id for x in r.rows(PlanActionLinkRow)} == {three.id}
+
+
+# ---------------------------------------------------------------------------------------------
+# Requests that support already funded should meet first (the development-support guidance)
+
+def test_existing_support_is_noted_for_requests_it_should_meet_first():
+    rules = discover().default_funding()
+    # Chosen category with support that already exists: the ICB's programme for clinical directors.
+    [note] = P.existing_support_notes(action(what="Course for the CD", category="leadership-development"), rules)
+    assert (note.category_id, note.keyword) == ("leadership-development", None)
+    assert "clinical directors" in note.existing and "first see whether support that is already funded" in note.message
+    # Found by its words, without a category.
+    [note] = P.existing_support_notes(action(what="Risk stratification for the frail", category=None), rules)
+    assert (note.category_id, note.keyword) == ("phm-analytics", "risk stratification")
+    # Not asking for development funding, or a category with no such support: no note.
+    assert P.existing_support_notes(action(what="Coaching", category=None, source="Practice"), rules) == []
+    assert P.existing_support_notes(action(what="Project manager", category="transformation-capacity"), rules) == []
+    # Rules without the field note nothing (the hand-worked rules above).
+    assert P.existing_support_notes(action(), FUNDING) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# The clinical director's development part
+
+def test_the_clinical_directors_part_saves_reads_back_and_is_audited(store, small_matrix):
+    seed(store, small_matrix)
+    areas = [a.id for a in P.leadership_areas(store.funding())]
+    assert areas == ["managing-change", "using-data", "finances", "team-and-workforce", "influencing-stakeholders",
+                     "involving-the-public"]
+    plan = P.save_cd_development(store, "U90001", "2024/25", {
+        "involving-the-public": {"wants": "Run a patient panel", "provider": "Healthwatch"},
+        "managing-change": ("Coaching through the merger", "The ICB's programme"),
+        "finances": {"wants": "  ", "provider": None}}, by="Dr Lee", expected_version=0)
+    # In the programme's order; an area with nothing in it is left out.
+    assert [(c.area_id, c.title, c.wants, c.provider) for c in plan.cd_development] == [
+        ("managing-change", "Managing change", "Coaching through the merger", "The ICB's programme"),
+        ("involving-the-public", "Involving the public", "Run a patient panel", "Healthwatch")]
+    assert plan.version == 1 and not plan.is_empty
+    again = P.save_cd_development(store, "U90001", "2024/25", {"managing-change": ("Coaching", "The ICB's programme")},
+                                  by="Dr Lee", expected_version=1)
+    assert again.version == 2 and [c.area_id for c in again.cd_development] == ["managing-change"]
+    changes = {(e.entity_key.rsplit("/", 1)[-1], e.field, e.after)
+               for e in store.audit(entity="plan_cd_development", limit=20) if e.who == "Dr Lee"}
+    assert ("involving-the-public", "wants", None) in changes and ("managing-change", "wants", "Coaching") in changes
+    with pytest.raises(ConflictError):
+        P.save_cd_development(store, "U90001", "2024/25", {}, by="Sam", expected_version=1)
+    with pytest.raises(InputError, match="'golf' is not a leadership area"):
+        P.save_cd_development(store, "U90001", "2024/25", {"golf": ("Lessons", None)}, by="Sam", expected_version=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Versions shared with the ICS and commissioners
+
+def test_a_shared_version_exports_the_same_text_after_the_live_plan_changed(tmp_path):
+    """The PDF shared is kept: exported again (here and by the command line) after the plan, its
+    actions and its clinical director's part changed, its bytes and its text are those shared."""
+    import io
+    import subprocess
+    import sys
+
+    from pypdf import PdfReader
+
+    from assessments.demo import load_demo
+    from assessments.store import Store
+    from reports.pdf import plan_pdf
+    from reports.sharing import share_plan_version
+
+    def text(pdf: bytes) -> str:
+        return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with Store(url) as store:
+        load_demo(store)
+        plan = P.save_plan(store, "U99001", "2024/25", by="Dr Lee", expected_version=0,
+                           service_priority="Weekly rounds in every care home")
+        plan = P.save_actions(store, "U99001", "2024/25", [dict(what="Away day for the practices", owner="Ann",
+                                                                 links="service")], by="Dr Lee")
+        v = share_plan_version(store, "U99001", "2024/25", expected_version=plan.version, by="Dr Lee",
+                               note="Agreed at the board", charts=False)
+        assert (v.number, v.shared_by, v.note) == (1, "Dr Lee", "Agreed at the board")
+        shared = P.shared_pdf(store, "U99001", "2024/25", 1)
+        as_shared = text(shared)
+        assert "Away day for the practices" in as_shared and "Version 1, shared with the ICS and commissioners by " \
+            "Dr Lee" in " ".join(as_shared.split())
+
+        # The live plan moves on.
+        live = P.get_plan(store, "U99001", "2024/25")
+        [a] = live.actions
+        P.update_action(store, a.id, by="Dr Lee", expected_version=a.version, what="Two away days", owner="Bea")
+        P.add_action(store, "U99001", "2024/25", by="Dr Lee", what="Recruit a care co-ordinator")
+        live = P.get_plan(store, "U99001", "2024/25")
+        P.save_cd_development(store, "U99001", "2024/25", {"finances": ("Budget training", "The ICB")}, by="Dr Lee",
+                              expected_version=live.version)
+        now = text(plan_pdf(store, "U99001", "2024/25", charts=False))
+        assert "Recruit a care co-ordinator" in now and "Version 1, shared" not in now
+
+        # The shared version does not.
+        again = P.shared_pdf(store, "U99001", "2024/25", 1)
+        assert again == shared and text(again) == as_shared
+        assert "Recruit a care co-ordinator" not in as_shared and "Budget training" not in as_shared
+        # A version made from a plan someone changed meanwhile is refused, and nothing is stored.
+        with pytest.raises(ConflictError):
+            share_plan_version(store, "U99001", "2024/25", expected_version=plan.version, by="Dr Lee", charts=False)
+        assert [x.number for x in P.shared_versions(store, "U99001", "2024/25")] == [1]
+        with pytest.raises(NotFoundError, match="its shared versions are 1"):
+            P.shared_pdf(store, "U99001", "2024/25", 2)
+
+    # The command line writes the same bytes.
+    out = tmp_path / "shared.pdf"
+    env = {**__import__("os").environ, "PCN_DATABASE_URL": url}
+    done = subprocess.run([sys.executable, "cli.py", "export-plan", "--pcn", "U99001", "--year", "2024/25",
+                           "--shared", "1", "-o", str(out)], env=env, capture_output=True, text=True,
+                          cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert done.returncode == 0, done.stderr
+    assert "version 1 of the 2024/25 plan" in done.stdout and "shared by Dr Lee" in done.stdout
+    assert out.read_bytes() == shared and text(out.read_bytes()) == as_shared
+    missing = subprocess.run([sys.executable, "cli.py", "export-plan", "--pcn", "U99001", "--year", "2024/25",
+                              "--shared", "7", "-o", str(tmp_path / "x.pdf")], env=env, capture_output=True,
+                             text=True, cwd=__import__("pathlib").Path(__file__).resolve().parents[1])
+    assert missing.returncode == 1 and "no shared version 7" in missing.stderr
+
+
+def test_sharing_needs_a_pdf_and_a_saved_plan(store, small_matrix):
+    seed(store, small_matrix)
+    with pytest.raises(NotFoundError, match="no 2024/25 plan to share"):
+        P.share_version(store, "U90001", "2024/25", b"%PDF-1.7", by="Ann", expected_version=0)
+    P.save_plan(store, "U90001", "2024/25", by="Ann", expected_version=0, notes="x")
+    with pytest.raises(InputError, match="must be the plan's PDF"):
+        P.share_version(store, "U90001", "2024/25", b"<html>", by="Ann", expected_version=1)
+    first = P.share_version(store, "U90001", "2024/25", b"%PDF-1.7 one", by="Ann", expected_version=1, number=1)
+    # Sharing shares the live plan too (its version moves); a PDF made to be version 1 is now late.
+    assert P.get_plan(store, "U90001", "2024/25").shared and first.number == 1
+    with pytest.raises(ConflictError, match="shared versions"):
+        P.share_version(store, "U90001", "2024/25", b"%PDF-1.7 two", by="Bob", expected_version=2, number=1)
+    second = P.share_version(store, "U90001", "2024/25", b"%PDF-1.7 two", by="Bob", expected_version=2)
+    assert [(v.number, v.shared_by, v.plan_version) for v in P.shared_versions(store, "U90001", "2024/25")] == [
+        (1, "Ann", 1), (2, "Bob", 2)]
+    assert second.file_name == "development-plan-U90001-2024-25-shared-2.pdf"
+    [entry] = store.audit(entity="plan_share", entity_key="U90001/2024/25/2", limit=1)
+    assert entry.who == "Bob"

@@ -235,3 +235,180 @@ def test_a_database_at_0007_upgrades_to_0008_without_loss_and_holds_200_characte
         exchange.restore(restored, data)
         assert exchange.backup(restored) == data
         assert assessing.rating(restored, new.id, long["vision"]).current_stage == long["developing"]
+
+
+def test_a_database_at_0008_upgrades_to_0009_without_loss(db_url, small_matrix):
+    """Evidence and two-party agreement (0009) add columns and tables only: every row stays, the
+    agreements made before name who confirmed them and the submission they confirmed (from the
+    audit log), and ratings "copy last year" wrote and nobody saved since are marked carried over."""
+    _old_workshop(db_url, "0008_matrix_shapes", "ABCDEFGH", 2)
+    t0, t1, t2 = datetime(2024, 6, 1, 10, 0, 0), datetime(2024, 6, 2, 11, 0, 0), datetime(2024, 6, 3, 12, 0, 0)
+    engine = make_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO pcn (code, name, ics_code, list_size, rural, practices) "
+                          "VALUES ('U90002', 'Second PCN', 'QZZ', 9000, false, '[]')"))
+        # 1: agreed after a submission (agreeing cleared it, as before 0009); 2: a draft copied from
+        # last year; 3: agreed by an administrator with nothing in the audit log.
+        for pcn, year, status, who in (("U90001", "2023/24", "agreed", "ics"), ("U90001", "2024/25", "draft", "cd"),
+                                       ("U90002", "2023/24", "agreed", "admin")):
+            conn.execute(text("INSERT INTO assessment (pcn_code, year, matrix_id, matrix_version, status, created_by, "
+                              "created_at, updated_by, updated_at) VALUES (:p, :y, 'example-matrix', '1.0', :s, "
+                              "'cd', :t0, :w, :t2)"), {"p": pcn, "y": year, "s": status, "w": who, "t0": t0, "t2": t2})
+        rows = [(1, "governance", "developing", "Board minutes", None, 3), (1, "vision", "starting", None, None, 1),
+                (2, "governance", "developing", None, "Carried over from 2023/24 (agreed, 'Governance'); review "
+                 "the stage and add this year's evidence.", 1),
+                (2, "vision", "developing", None, "Carried over from 2023/24 (agreed, 'Shared vision'); review "
+                 "the stage and add this year's evidence.", 2),
+                (3, "governance", "embedded", "Signed agreement", None, 1)]
+        for aid, element, stage, evidence, note, version in rows:
+            conn.execute(text("INSERT INTO rating (assessment_id, element_id, current_stage, evidence, note, "
+                              "confidence, updated_by, updated_at, version, not_applicable) VALUES (:a, :e, :s, :ev, "
+                              ":n, 'high', 'cd', :t, :v, false)"),
+                         {"a": aid, "e": element, "s": stage, "ev": evidence, "n": note, "t": t0, "v": version})
+        for at, who, field, before, after in ((t1, "cd", "submitted_at", None, t1.isoformat()),
+                                              (t2, "ics", "status", "draft", "agreed"),
+                                              (t2, "ics", "submitted_at", t1.isoformat(), None)):
+            conn.execute(text("INSERT INTO audit_log (at, who, entity, entity_key, field, before, after) "
+                              "VALUES (:t, :w, 'assessment', '1', :f, :b, :a)"),
+                         {"t": at, "w": who, "f": field, "b": before, "a": after})
+    engine.dispose()
+
+    with Store(db_url, matrices=[small_matrix]) as store:
+        assert store.schema_revision() == head_revision()
+        a1, a2, a3 = (assessing.assessment(store, i) for i in (1, 2, 3))
+        assert (a1.status, a1.version, a1.updated_by, a1.confirmed_by, a1.submitted_by) == ("agreed", 1, "ics", "ics",
+                                                                                            "cd")
+        assert (a1.confirmed_at.replace(tzinfo=None), a1.submitted_at.replace(tzinfo=None)) == (t2, t1)
+        assert (a2.status, a2.confirmed_by, a2.submitted_by) == ("draft", None, None)
+        assert (a3.confirmed_by, a3.confirmed_at.replace(tzinfo=None), a3.submitted_by) == ("admin", t2, None)
+        assert a1.returned_by is a1.return_comment is None
+        got = {(aid, r.element_id): (r.current_stage, r.evidence, r.version, r.carried_over)
+               for aid in (1, 2, 3) for r in assessing.ratings(store, aid).values()}
+        assert got == {(1, "governance"): ("developing", "Board minutes", 3, False),
+                       (1, "vision"): ("starting", None, 1, False),
+                       (2, "governance"): ("developing", None, 1, True),  # carried over, never saved since
+                       (2, "vision"): ("developing", None, 2, False),  # saved since: reviewed
+                       (3, "governance"): ("embedded", "Signed agreement", 1, False)}
+        from assessments import workshop as ws
+
+        assert [(r.participant, r.stage) for r in ws.summary(store, 1).element("vision").ratings] == [
+            ("Ann", "developing")]
+        with store.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM evidence")).scalar() == 0
+            assert conn.execute(text("SELECT COUNT(*) FROM evidence_file")).scalar() == 0
+            assert conn.execute(text("SELECT COUNT(*) FROM audit_log")).scalar() == 3
+
+        # What 0009 adds works on the upgraded rows: evidence with a file on the carried-over draft,
+        # and confirming the element reviews its carried-over rating.
+        from assessments import evidence as ev
+
+        item = ev.add_evidence(store, 2, "governance", by="cd", description="Board minutes, May 2024",
+                               file=ev.Upload("minutes.pdf", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"))
+        assert (item.file.name, item.file.media_type, item.carried_over) == ("minutes.pdf", "application/pdf", False)
+        ev.confirm_element(store, 2, "governance", by="cd")
+        assert assessing.rating(store, 2, "governance").carried_over is False
+
+    # And back: restore takes an empty database down to an older backup's schema.
+    engine = make_engine(db_url)
+    try:
+        migrate_down(engine, "0008_matrix_shapes")
+        with engine.connect() as conn:
+            names = set(inspect(conn).get_table_names())
+            assert "evidence" not in names and "evidence_file" not in names
+            assert "confirmed_by" not in {c["name"] for c in inspect(conn).get_columns("assessment")}
+            assert conn.execute(text("SELECT COUNT(*) FROM rating")).scalar() == 5
+    finally:
+        engine.dispose()
+
+
+def migrate_down(engine, revision: str) -> None:
+    from alembic import command
+
+    from assessments.records.engine import alembic_config
+
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), revision)
+
+
+def test_the_0009_tables_match_their_migration(store):
+    """The model and migration 0009 describe the same tables and columns."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from assessments.records.tables import Base
+
+    with store.db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    ours = [d for d in diff if any(n in repr(d) for n in ("'evidence", "confirmed_", "returned_", "return_comment",
+                                                          "carried_over"))]
+    assert ours == []
+
+
+def test_a_database_at_0009_upgrades_to_0010_without_loss_and_links_and_shares_its_plans(db_url, small_matrix,
+                                                                                        tmp_path):
+    """0010 adds a column to plan_action and three tables: the plan, its priorities and actions
+    (children of plan, which a batch rebuild would have taken with it) stay as they were, the old
+    actions are linked to nothing, and the new parts work on the upgraded rows."""
+    from assessments import exchange
+    from assessments import plan as P
+
+    engine = make_engine(db_url)
+    migrate(engine, "0009_evidence_agreement")
+    when = datetime(2024, 7, 1, 9, 30, 0)
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO ics (code, name) VALUES ('QZZ', 'Old ICS')"))
+        conn.execute(text("INSERT INTO pcn (code, name, ics_code, list_size, rural, practices) "
+                          "VALUES ('U90001', 'Old PCN', 'QZZ', 10000, false, '[]')"))
+        conn.execute(text("INSERT INTO plan (pcn_code, year, service_priority, shared, created_by, created_at, "
+                          "updated_by, updated_at, version) VALUES ('U90001', '2024/25', 'Care homes', false, 'old', "
+                          ":t, 'old', :t, 3)"), {"t": when})
+        for position, element in ((1, "vision"), (2, "governance")):
+            conn.execute(text("INSERT INTO plan_priority (plan_id, element_id, position, reason) "
+                              "VALUES (1, :e, :p, 'why')"), {"e": element, "p": position})
+        for position, what in ((1, "Away day"), (2, "Data-sharing agreement")):
+            conn.execute(text("INSERT INTO plan_action (plan_id, position, what, owner, status, cost_pence, "
+                              "updated_by, updated_at, version) VALUES (1, :p, :w, 'Ann', 'in progress', 125050, "
+                              "'old', :t, 2)"), {"p": position, "w": what, "t": when})
+        conn.execute(text("INSERT INTO audit_log (at, who, entity, entity_key, field, before, after) "
+                          "VALUES (:t, 'old', 'plan_action', 'U90001/2024/25/1', 'what', NULL, 'Away day')"),
+                     {"t": when})
+    engine.dispose()
+
+    with Store(db_url, matrices=[small_matrix]) as store:
+        assert store.schema_revision() == head_revision()
+        plan = P.get_plan(store, "U90001", "2024/25")
+        assert (plan.service_priority, plan.version, plan.shared, plan.cd_development) == ("Care homes", 3, False, ())
+        assert [(p.element_id, p.position, p.reason) for p in plan.priorities] == [
+            ("vision", 1, "why"), ("governance", 2, "why")]
+        assert [(a.what, a.owner, a.status, str(a.cost), a.version, a.links) for a in plan.actions] == [
+            ("Away day", "Ann", "in progress", "1250.50", 2, ()),
+            ("Data-sharing agreement", "Ann", "in progress", "1250.50", 2, ())]
+        assert [g.kind for g in P.group_actions(plan, small_matrix)] == ["service", "priority", "priority", "unlinked"]
+
+        # The upgraded actions take links (the version moves), the plan a shared version and a CD part.
+        first, second = plan.actions
+        linked = P.update_action(store, first.id, by="new", expected_version=2, matrix=small_matrix,
+                                 links="priority 2; service-improvement priority")
+        assert (linked.links, linked.version) == ((P.SERVICE_LINK, "governance"), 3)
+        P.update_action(store, second.id, by="new", expected_version=2, matrix=small_matrix, links=["Data sharing"])
+        plan = P.get_plan(store, "U90001", "2024/25")
+        groups = {g.key: [n for n, _ in g.actions] for g in P.group_actions(plan, small_matrix)}
+        assert groups == {P.SERVICE_LINK: [1], "vision": [], "governance": [1], "data-sharing": [2]}
+        shared = P.share_version(store, "U90001", "2024/25", b"%PDF-1.7 as shared", by="new", expected_version=3)
+        plan = P.save_cd_development(store, "U90001", "2024/25", {"managing-change": ("Coaching", "The ICB")},
+                                     by="new", expected_version=P.get_plan(store, "U90001", "2024/25").version)
+        assert [(c.area_id, c.title, c.wants, c.provider) for c in plan.cd_development] == [
+            ("managing-change", "Managing change", "Coaching", "The ICB")]
+        assert (shared.number, shared.plan_version, plan.shared) == (1, 3, True)
+        with store.db.engine.connect() as conn:
+            assert conn.execute(text("SELECT entity_key, after FROM audit_log WHERE who = 'old'")).all() == [
+                ("U90001/2024/25/1", "Away day")]
+        data = exchange.backup(store)
+
+    # The shared PDF's bytes go through a backup and a restore unchanged.
+    with Store(f"sqlite:///{tmp_path / 'restored.db'}", matrices=[small_matrix]) as restored:
+        exchange.restore(restored, data)
+        assert exchange.backup(restored) == data
+        assert P.shared_pdf(restored, "U90001", "2024/25", 1) == b"%PDF-1.7 as shared"
+        assert [a.links for a in P.get_plan(restored, "U90001", "2024/25").actions] == [
+            (P.SERVICE_LINK, "governance"), ("data-sharing",)]

@@ -1,7 +1,11 @@
 """Self-assessment: for one PCN and year, each element's current and target stage, confidence,
-evidence and note, saved as soon as they change; start a year (from last year's ratings or
-blank), agree it with the ICS (which locks it), open a new draft from an agreed one, or discard a draft."""
+evidence (a summary and dated items with links or files) and note, saved as soon as they change;
+start a year (from last year's ratings or blank); the PCN lead submits it, warned of what lacks
+current evidence, and a facilitator of its ICS confirms it (which locks it) or returns it with a
+comment; open a new draft from an agreed one, or discard a draft."""
 from __future__ import annotations
+
+from datetime import date
 
 import streamlit as st
 
@@ -9,6 +13,8 @@ from assessments.model import Assessment, Rating
 
 from assessments.values import StoreError
 from components import assessment as A
+from components import assessment_print as AP
+from components import evidence as E
 from components import messages as M
 from components import rating as R
 from components.cache import cached
@@ -16,6 +22,7 @@ from components.catalog import get_catalog
 from components.header import page_header
 from components.look import plain
 from components.state import can, get_store, require_actor
+from assessments import evidence
 from assessments import ratings as assessing
 from assessments.access import CONFIRM, EDIT, SUBMIT
 
@@ -30,6 +37,11 @@ def pcn_assessments(pcn_code: str) -> list[Assessment]:
 @cached()
 def assessment_ratings(assessment_id: int) -> dict[str, Rating]:
     return assessing.ratings(get_store(), assessment_id)
+
+
+@cached()
+def submission_warnings(assessment_id: int, today: date) -> tuple[str, ...]:
+    return evidence.submission_warnings(get_store(), assessment_id, today=today)
 
 
 def _title(a: Assessment) -> str:
@@ -85,6 +97,10 @@ if matrix.key != chosen:
 ratings = assessment_ratings(assessment.id)
 elements = [e for _, e in matrix.elements()]
 rated = R.rated_count(ratings, elements)
+if AP.wanted():  # the print view of the whole assessment, instead of the editors
+    AP.print_view(matrix, assessment, ratings, E.assessment_items(assessment.id), pcn.name, ics.name)
+    R.page_finished()
+    st.stop()
 
 status = {"draft": "Draft", "agreed": "Agreed"}.get(assessment.status, assessment.status.capitalize())
 line = f"{status} {year} assessment of {pcn.name} against {matrix.label}."
@@ -93,14 +109,19 @@ if last:
     line += f" Last saved by {last.updated_by} on {last.updated_at:%d %b %Y at %H:%M} UTC."
 st.markdown(f"**{plain(line)}**")
 st.progress(rated / len(elements), text=f"{rated} of {len(elements)} elements rated")
+st.caption(plain(E.coverage_line(E.assessment_coverage(assessment.id, date.today()))))
+AP.open_button()
+warnings = submission_warnings(assessment.id, date.today()) if assessment.status == "draft" else ()
 
 if assessment.submitted:
     A.submitted_notice(MESSAGE, store, assessment, actor, may_withdraw=can(SUBMIT, pcn=pcn),
-                       may_confirm=can(CONFIRM, pcn=pcn))
+                       may_confirm=can(CONFIRM, pcn=pcn), warnings=warnings)
 elif assessment.locked:
     A.agreed_notice(MESSAGE, store, assessment, actor if can(CONFIRM, pcn=pcn) else None)
-elif editor:
-    st.caption(R.SAVE_CAPTION)
+else:
+    A.returned_notice(assessment)
+    if editor:
+        st.caption(R.SAVE_CAPTION)
 
 # Only the open tab is drawn: every click reruns the page, and one domain's editors are a fifth of
 # what all five would send (tabs that track state rerun when another is chosen).
@@ -114,6 +135,6 @@ for tab, domain in zip(tabs, matrix.domains):
 # Agree or discard the draft
 if not assessment.locked and editor:
     A.agree_or_discard(MESSAGE, store, assessment, rated, len(elements), bool(R.open_conflicts(assessment.id)), editor,
-                       may_agree=can(CONFIRM, pcn=pcn), may_submit=can(SUBMIT, pcn=pcn))
+                       may_submit=can(SUBMIT, pcn=pcn), warnings=warnings)
 
 R.page_finished()

@@ -17,7 +17,8 @@ MESSAGE = "pathway_message"  # shown once beside the step it concerns (component
 
 st.title("Development pathway")
 st.markdown("The six steps of development support, from establishing the network to checking the goals are being "
-            "met. Record where the network is on each step; every change is saved as you make it.")
+            "met. Record where the network is on each step; every change is saved as you make it, in the year "
+            "chosen above, and carries forward to later years.")
 
 ics, pcn, year, _ = page_header(year_key="pathway_year")
 
@@ -31,6 +32,10 @@ at = P.current_step(steps)
 done = sum(s.status == P.DONE for s in steps)
 where = (f"Now at step {at.number}, {at.title} ({at.status})." if at else "Every step is done.")
 st.progress(done / len(steps), text=plain(f"{done} of {len(steps)} steps done. {where}"))
+carried = sorted({s.carried_from for s in steps if s.carried_from})
+if carried:
+    st.caption(plain(f"Steps with nothing recorded in {year} show how they were last recorded ("
+                     f"{', '.join(carried)}): a step done stays done until someone reopens it."))
 
 message = M.take(MESSAGE)
 for step, s in zip(pathway.steps, steps):

@@ -1,7 +1,8 @@
 """Development plan: priorities (suggested from the assessment, then chosen and ordered), the
-service-improvement priority, the actions with their funding checks, and the plan as PDF,
-Excel, or a zip of every PCN's PDF for an ICS. A PCN rated against more than one matrix this year
-chooses which the plan reads from (the ICS's default matrix first)."""
+service-improvement priority, the actions (linked to what they serve) with their funding checks,
+the clinical director's own development, the versions shared with the ICS and commissioners, and
+the plan as PDF, Excel, or a zip of every PCN's PDF for an ICS. A PCN rated against more than one
+matrix this year chooses which the plan reads from (the ICS's default matrix first)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -13,7 +14,6 @@ from assessments.progress import matrix_options
 from components.cache import cached
 from components.header import page_header, pick_matrix
 from components.look import plain
-from assessments import plan as plans
 from assessments.access import EDIT, SUBMIT
 from components.state import can, data_version, get_store, require_actor
 
@@ -52,21 +52,22 @@ if others:
     st.caption(plain(f"{pcn.name} is also rated against {', '.join(title_of(store, x) for x in others)} in {year}: "
                      "choose it under Matrix above to plan from those ratings. The plan itself is one for the year."))
 
-M.show(M.take(MESSAGE), reload_key="reload_after_conflict", reload_help="Show the plan as it is saved now")
-if plan.saved and can(SUBMIT, pcn=pcn):
-    shared = st.toggle("Shared with the ICS and commissioners", value=plan.shared, key=f"plan_shared|{plan.version}",
-                       help="Until it is shared, only your PCN sees the plan.")
-    if shared != plan.shared:
-        M.act(MESSAGE, "Shared with the ICS and commissioners." if shared else "The plan is your PCN's own again.",
-              plans.share_plan, store, pcn.code, year, shared=shared, expected_version=plan.version)
-        st.rerun()
-elif plan.shared:
-    st.caption(plain(f"Shared with the ICS and commissioners by {plan.shared_by} on {plan.shared_at:%d %b %Y}."))
+message = M.take(MESSAGE)
+M.show(message, reload_key="reload_after_conflict", reload_help="Show the plan as it is saved now")
+if plan.shared:
+    st.caption(plain(f"The ICS and commissioners see this plan: shared by {plan.shared_by} on {plan.shared_at:%d %b %Y}."))
 
-priorities_tab, actions_tab, download_tab = st.tabs(["Priorities", "Actions", "Download"])
+# The chosen tab is kept in the address (?tab=Actions), so a save or a reload stays on it.
+priorities_tab, actions_tab, cd_tab, shared_tab, download_tab = st.tabs(
+    ["Priorities", "Actions", "Clinical director", "Shared versions", "Download"], key="tab", bind="query-params")
 with priorities_tab:
     tabs.priorities(MESSAGE, store, report, pcn, year, actor)
 with actions_tab:
-    tabs.actions(MESSAGE, store, report, pcn, year, actor)
+    tabs.actions(MESSAGE, store, report, pcn, year, actor, shown=message)
+with cd_tab:
+    M.show(message, "cd", done="box")
+    tabs.cd_development(MESSAGE, store, report, pcn, year, actor)
+with shared_tab:
+    tabs.shared(MESSAGE, store, report, pcn, year, actor, can(SUBMIT, pcn=pcn), shown=message)
 with download_tab:
     tabs.downloads(store, report, ics, pcn, year, data_version())

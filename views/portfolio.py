@@ -7,6 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from assessments.progress import Portfolio, ics_portfolio
+from components import evidence as E
 from components.cache import cached
 from assessments.matrix_choice import title_of
 from components.header import page_header, pick_matrix
@@ -72,6 +73,9 @@ m1.metric("Agreed assessments", f"{pf.n_agreed} of {pf.n_pcns}", border=True,
           help="Assessments the network has agreed for this year (locked)")
 m2.metric("Drafts", pf.n_draft, border=True, help="Assessments started but not agreed yet")
 m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year against any matrix")
+evidence_line, evidence_table = E.ics_evidence_summary(ics.code, year, pf.matrix_id)
+if evidence_line:
+    st.markdown(f"**Evidence:** {plain(evidence_line)}.")
 if not pf.n_agreed + pf.n_draft:
     st.info(plain(f"No PCN of {ics.name} has a {year} assessment yet." if not pf.n_elsewhere else
                   f"No PCN of {ics.name} has a {year} assessment against {title_of(store, pf.matrix_id)}."))
@@ -112,6 +116,12 @@ with st.expander("Open a PCN's progress (links)"):
     for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
         cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", icon=":material/trending_up:",
                               query_params={"ics": ics.code, "pcn": code, **on_matrix})
+
+with st.expander("Evidence behind the ratings, PCN by PCN"):
+    st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to "
+               "still hold, and not past its review-by date. Elements rated not applicable are left out.")
+    st.dataframe(evidence_table, hide_index=True, width="stretch", key="portfolio_evidence",
+                 alt=f"Evidence coverage of each PCN of {ics.name} in {year}")
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Stages reached across the ICS", anchor=False)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from assessments import years as Y
 from assessments.progress import PcnProgress, pcn_progress
+from components import evidence as E
 from components.cache import cached
 from assessments.matrix_choice import title_of
 from components.header import page_header, pick_matrix
@@ -41,11 +43,10 @@ def figures(pcn_code: str, matrix_id: str | None) -> dict:
     (st.plotly_chart sends a copy), so sharing them is safe."""
     data = load_progress(pcn_code, matrix_id)
     labels = T.labels_of(get_store().matrix(*data.matrix_key))
-    radar = charts.radar(data.series, labels, title=None).update_layout(margin=dict(t=50), height=540)
-    # The legend goes above the small charts: below them it sits on the last row's year labels.
-    domains = charts.domain_progress(data.series, labels, title=None).update_layout(
-        margin=dict(t=100, b=40),
-        legend=dict(orientation="h", yanchor="top", y=0.995, xanchor="left", x=0, yref="container"))
+    # The builders size themselves from the matrix's shape (a dot chart beyond 8 domains, the legend
+    # above the small multiples), so the page keeps their sizes.
+    radar = charts.radar(data.series, labels, title=None)
+    domains = charts.domain_progress(data.series, labels, title=None)
     return {"radar": radar, "profile": escaped(T.profile_table(data.series, labels)),
             "domains": domains, "domain_years": escaped(T.domain_years_table(data.series, labels))}
 
@@ -79,6 +80,13 @@ if not data.years:
 matrix = get_store().matrix(*data.matrix_key)
 labels = T.labels_of(matrix)
 years = ", ".join(f"{y} ({data.statuses[y]})" for y in data.years)
+assessed = {*data.years, *data.elsewhere}  # on any matrix
+since = Y.not_assessed_since(assessed)
+if since:
+    this = Y.current_year()
+    st.info(plain(f"No assessment yet for {' or '.join(since)}"
+                  + (f" ({this} is this financial year)" if this in since else "")
+                  + f": the latest is {max(assessed)}."))
 st.caption(plain(f"Assessments: {years}. A domain's score is the mean stage of its rated elements on "
                  f"{matrix.title} {matrix.version}: "
                  + ", ".join(f"{i} = {s}" for i, s in enumerate(labels)) + "."))
@@ -100,10 +108,12 @@ pairs = [y for y in data.years if data.previous(y)]
 if not pairs:
     st.info(plain(f"Only {data.years[0]} has been assessed, so there is nothing to compare yet."))
 else:
-    after = st.selectbox("Compare", pairs[::-1], key="progress_compare",
-                         format_func=lambda y: f"{y} with {data.previous(y)}")
+    steps = {c.after: c for c in Y.comparisons(data.years)}  # what each year is compared with (assessments.years)
+    after = st.selectbox("Compare", pairs[::-1], key="progress_compare", format_func=lambda y: steps[y].label)
     comparison = data.comparison(after)
     before = comparison.before_year
+    if steps[after].note:
+        st.info(plain(steps[after].note))
     if not comparison.comparable:
         st.warning(plain(f"{after} cannot be compared with {before}: {comparison.reason}."))
     else:
@@ -117,6 +127,13 @@ else:
     show_table(escaped(T.element_changes_table(comparison, matrix, labels,
                                                only_moved=only_moved and comparison.comparable)),
                alt=f"Element by element, {before} and {after}")
+
+# ---------------------------------------------------------------------------------------------
+st.subheader("Evidence behind the ratings", anchor=False)
+st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to still "
+           "hold, and not past its review-by date (judged at the year's end for years that have ended). Elements "
+           "rated not applicable are left out.")
+show_table(escaped(E.pcn_evidence_table(pcn.code).astype(str)), alt=f"Evidence coverage of {pcn.name} by year")
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Each domain across the years", anchor=False)

@@ -20,10 +20,11 @@ ASSESSMENT_COLS = [AssessmentRow.id, AssessmentRow.pcn_code, AssessmentRow.year,
                    AssessmentRow.matrix_version, AssessmentRow.status, AssessmentRow.revision_of,
                    AssessmentRow.created_by, AssessmentRow.created_at, AssessmentRow.updated_by,
                    AssessmentRow.updated_at, AssessmentRow.version, AssessmentRow.submitted_by,
-                   AssessmentRow.submitted_at]
+                   AssessmentRow.submitted_at, AssessmentRow.confirmed_by, AssessmentRow.confirmed_at,
+                   AssessmentRow.returned_by, AssessmentRow.returned_at, AssessmentRow.return_comment]
 RATING_COLS = [RatingRow.assessment_id, RatingRow.element_id, RatingRow.current_stage, RatingRow.target_stage,
                RatingRow.evidence, RatingRow.note, RatingRow.confidence, RatingRow.updated_by,
-               RatingRow.updated_at, RatingRow.version, RatingRow.not_applicable]
+               RatingRow.updated_at, RatingRow.version, RatingRow.not_applicable, RatingRow.carried_over]
 
 
 def as_ics(r) -> ICS:
@@ -37,12 +38,12 @@ def as_pcn(r) -> PCN:
 def as_assessment(r) -> Assessment:
     return Assessment(r.id, r.pcn_code, r.year, r.matrix_id, r.matrix_version, r.status, r.revision_of,
                       r.created_by, r.created_at, r.updated_by, r.updated_at, r.version, r.submitted_by,
-                      r.submitted_at)
+                      r.submitted_at, r.confirmed_by, r.confirmed_at, r.returned_by, r.returned_at, r.return_comment)
 
 
 def as_rating(r) -> Rating:
     return Rating(r.assessment_id, r.element_id, r.current_stage, r.target_stage, r.evidence, r.note,
-                  r.confidence, r.updated_by, r.updated_at, r.version, bool(r.not_applicable))
+                  r.confidence, r.updated_by, r.updated_at, r.version, bool(r.not_applicable), bool(r.carried_over))
 
 
 def as_audit_entry(r) -> AuditEntry:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-                        TypeDecorator, text)
+from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String,
+                        Text, TypeDecorator, text)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from ..model import DRAFT
@@ -93,6 +93,13 @@ class AssessmentRow(Created, Versioned, Base):
     revision_of: Mapped[int | None] = mapped_column(Integer)
     submitted_by: Mapped[str | None] = mapped_column(String(100))  # submitted for agreement (0006)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The ICS's side of the agreement (0009): who confirmed it (it became agreed), or who returned
+    # it to the PCN as a draft, when, and why.
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    returned_by: Mapped[str | None] = mapped_column(String(100))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    return_comment: Mapped[str | None] = mapped_column(Text)
     __table_args__ = (
         # One live (draft or agreed) assessment per PCN, year and matrix; superseded ones are history.
         Index("uq_assessment_live", "pcn_code", "year", "matrix_id", unique=True,
@@ -111,6 +118,9 @@ class RatingRow(Versioned, Base):
     confidence: Mapped[str | None] = mapped_column(String(6))
     # Rated "does not apply here" (an element whose matrix allows it; 0008): no stage, left out of means.
     not_applicable: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Copied from an earlier year by "copy last year" and not reviewed since (0009). Only a server
+    # default: the bulk inserts (imports) name the columns they set, and the database fills this in.
+    carried_over: Mapped[bool] = mapped_column(Boolean, server_default="0")
 
 
 class AuditRow(Base):
@@ -127,6 +137,35 @@ class AuditRow(Base):
     actor_subject: Mapped[str | None] = mapped_column(String(200))  # the sign-in subject (migration 0006)
     actor_role: Mapped[str | None] = mapped_column(String(40))  # the role the change was made under
     __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_key"),)
+
+
+# ---------------------------------------------------------------------------------------------
+# Evidence items per element of an assessment (migration 0009). An attached file's bytes live in
+# their own table, so listing evidence never reads them, and an item carried into a later year
+# points at the same file instead of copying it.
+
+class EvidenceFileRow(Created, Base):
+    __tablename__ = "evidence_file"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))  # from the content, not the name
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EvidenceRow(Created, Versioned, Base):
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    assessment_id: Mapped[int] = mapped_column(Integer, ForeignKey("assessment.id", ondelete="CASCADE"), index=True)
+    element_id: Mapped[str] = mapped_column(String(ID))
+    description: Mapped[str] = mapped_column(Text)
+    link: Mapped[str | None] = mapped_column(String(2000))
+    file_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("evidence_file.id"), index=True)
+    review_by: Mapped[date] = mapped_column(Date)
+    carried_from_year: Mapped[str | None] = mapped_column(String(7))  # copied from that year's assessment
+    confirmed_by: Mapped[str | None] = mapped_column(String(100))  # a carried-over item confirmed to still hold
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,6 +208,45 @@ class PlanActionRow(Versioned, Base):
     cost_pence: Mapped[int | None] = mapped_column(BigInteger)
     funding_source: Mapped[str | None] = mapped_column(String(80))
     funding_category: Mapped[str | None] = mapped_column(String(ID))
+    # Linked to the plan's service-improvement priority (0010); links to elements are PlanActionLinkRow.
+    for_service_priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+
+
+# ---------------------------------------------------------------------------------------------
+# What plans are linked to, shared as, and the clinical director's part (migration 0010)
+
+class PlanActionLinkRow(Base):
+    """An action serves an element of the matrix (a chosen priority, or any other element)."""
+    __tablename__ = "plan_action_link"
+    action_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan_action.id", ondelete="CASCADE"), primary_key=True)
+    element_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+
+
+class PlanShareRow(Base):
+    """A version of the plan the PCN shared with its ICS and commissioners: the PDF as it was
+    shared, never changed afterwards."""
+    __tablename__ = "plan_share"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... per plan
+    plan_version: Mapped[int] = mapped_column(Integer)  # the plan's version the PDF was made from
+    note: Mapped[str | None] = mapped_column(Text)
+    pdf: Mapped[bytes] = mapped_column(LargeBinary)
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    shared_by: Mapped[str] = mapped_column(String(100))
+    shared_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("uq_plan_share", "plan_id", "number", unique=True),)
+
+
+class PlanCdRow(Base):
+    """The clinical director's development: per leadership area, what they want and who provides it."""
+    __tablename__ = "plan_cd_development"
+    plan_id: Mapped[int] = mapped_column(Integer, ForeignKey("plan.id", ondelete="CASCADE"), primary_key=True)
+    area_id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(Text)  # as the rules named it when saved
+    wants: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str | None] = mapped_column(String(300))
 
 
 # ---------------------------------------------------------------------------------------------

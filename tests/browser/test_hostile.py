@@ -71,7 +71,8 @@ MARKUP = """() => {
   all('img, .katex, del, sup, blockquote, script, [class*="stMarkdownColored"], [data-testid="stMarkdownContainer"] li')
     .forEach(n => add(n.tagName.toLowerCase() + '.' + String(n.className.baseVal ?? n.className).split(' ')[0], n));
   // The app's own badges mark the chosen stages ("Now", "Target"); anything else came from text.
-  all('.stMarkdownBadge').forEach(n => { if (!/^(my_location|flag)? ?(Now|Target)$/.test(n.textContent.trim())) add('badge', n); });
+  // So do the evidence badges (components/evidence.py), with their fixed wording.
+  all('.stMarkdownBadge').forEach(n => { if (!/^(my_location|flag|check_circle|history|event_busy|help)? ?(Now|Target|Current|Current evidence: [0-9]+ items?|Carried over: confirm it still holds|Review due|No dated evidence yet)$/.test(n.textContent.trim())) add('badge', n); });
   all('[data-testid="stIconMaterial"]').forEach(n => { if (n.textContent.trim() === 'flag' && !n.closest('.stMarkdownBadge')) add('icon', n); });
   // Text the catalogue would turn into a heading, bold, italic or code, if it were rendered.
   all('h1, h2, h3, h4, h5, h6, strong, em, code, b, i').forEach(n => {

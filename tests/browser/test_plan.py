@@ -44,7 +44,7 @@ def test_plan_page_priorities_actions_and_pdf(page, app_url):
     # server has the new row.
     page.get_by_text("No action asking for development funding looks ineligible.").wait_for()
     page.get_by_role("button", name="Save actions").click()
-    page.get_by_text("Saved 1 action(s).").wait_for()
+    page.get_by_text("Saved 1 action.").wait_for()
     wait_for_app(page)
     # The table now holds the saved action (the grid keeps an accessible copy of its cells).
     page.get_by_role("gridcell", name="Away day for the member practices", include_hidden=True).wait_for(state="attached")
