@@ -6,11 +6,14 @@ import streamlit as st
 
 from assessments.access import ADMINISTRATOR, COMMISSIONER, FACILITATOR, LEAD, MEMBER
 from assessments.values import UnreachableError
+from components.compression import precompressed_static_files
 from components.look import apply_look, plain
-from components.runtime import lock_free_config_reads
+from components.runtime import freeze_startup_objects, lock_free_config_reads
 from components.state import actor_input, offer_demo, principal
 
 lock_free_config_reads()  # before anything draws: see components/runtime.py
+precompressed_static_files()  # Streamlit's bundles gzipped once, for phones on poor Wi-Fi
+freeze_startup_objects()  # the garbage collector leaves the loaded modules alone: see components/runtime.py
 
 # The icon is the app's own file: a Material icon name makes the browser fetch it from Google's font
 # server, which an offline laptop cannot reach.

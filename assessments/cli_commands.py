@@ -10,8 +10,6 @@ import os
 import sys
 from pathlib import Path
 
-from .values import StoreError
-
 USER_ENV = "PCN_USER"
 
 
@@ -37,6 +35,8 @@ def _fail(message: str) -> int:
 def _guard(func):
     """Turn expected problems into a message and exit code 1."""
     def run(args: argparse.Namespace) -> int:
+        from .values import StoreError  # here, not at the top: building the parser imports nothing heavy
+
         try:
             return func(args)
         except (StoreError, ValueError, OSError) as exc:

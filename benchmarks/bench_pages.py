@@ -5,6 +5,11 @@ years), then runs every page of the app with Streamlit's AppTest: one run to war
 then the median of several reruns, as a user clicking about the app would meet them. The
 baseline is a one-line page run the same way. Targets: each page under 300 ms and under 5 times
 the one-line page.
+
+What it measures well is the server's share alone: the Python of each page's run, without a
+browser, a websocket or drawing, in about a minute, so a slow read or chart shows up by page.
+What a user waits for (load and clicks to idle, and the bytes on the wire) is
+benchmarks/bench_browser.py.
 """
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ A temporary database with the demo data and one open workshop; then the facilita
 view in Debian's chromium (Playwright), 30 participants in real phone-sized browser contexts
 (several per browser) and 30 more as light websocket clients that speak Streamlit's protocol as a
 browser does (they fill the join form, poll the page's 3-second fragment, rate by sending the
-radio's new value). Everyone joins, the room sits idle for a moment (what polling alone costs),
+radio's new value as a run of the fragment that draws it). Everyone joins, the room sits idle for a moment (what polling alone costs),
 then everyone rates at once for about a minute, with a few seconds' thought between ratings; the
 facilitator reveals the results half way and hides them again.
 
@@ -162,6 +162,9 @@ class LightClient:
         self.widgets: dict[str, dict] = {}  # widget id -> {"type", "label", "options", "disabled", ...}
         self.states: dict[str, object] = {}  # widget id -> the value this client has sent
         self.fragments: dict[str, float] = {}  # fragment id -> its auto-rerun interval
+        self.widget_fragment: dict[str, str] = {}  # widget id -> the fragment drawing it ("" outside any)
+        self.awaited = ""  # the fragment whose run this client waits for
+        self.awaited_seen = False  # whether that fragment has sent anything since
         self.finished = asyncio.Event()
         self.runs_done = 0
         self.ws = self.reader = self.poller = None
@@ -206,11 +209,13 @@ class LightClient:
             cs.widget_states.widgets.append(ws_)
         return msg.SerializeToString()
 
-    async def run(self, *, triggers: dict | None = None, timeout: float = 60) -> float | None:
-        """A full run with the current widget values; seconds until it finished, None if it never did."""
+    async def run(self, *, triggers: dict | None = None, timeout: float = 60, fragment_id: str = "") -> float | None:
+        """A run with the current widget values (of the whole page, or of the fragment a changed
+        widget belongs to, as the browser sends it); seconds until it finished, None if it never did."""
         self.finished.clear()
+        self.awaited, self.awaited_seen = fragment_id, False
         t = time.monotonic()
-        await self.ws.send(self._client_state(triggers=triggers))
+        await self.ws.send(self._client_state(fragment_id=fragment_id, triggers=triggers))
         try:
             await asyncio.wait_for(self.finished.wait(), timeout)
         except TimeoutError:
@@ -247,14 +252,20 @@ class LightClient:
                 self.query = msg.page_info_changed.query_string
             elif kind == "auto_rerun":
                 self.fragments[msg.auto_rerun.fragment_id] = msg.auto_rerun.interval
-            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
-                self._element(msg.delta.new_element)
+            elif kind == "delta":
+                if self.awaited and msg.delta.fragment_id == self.awaited:
+                    self.awaited_seen = True
+                if msg.delta.WhichOneof("type") == "new_element":
+                    self._element(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "script_finished":
-                if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+                # A polled fragment's run finishes too: only the awaited fragment's finish counts.
+                if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY or (
+                        msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY and self.awaited
+                        and self.awaited_seen):
                     self.runs_done += 1
                     self.finished.set()
 
-    def _element(self, el) -> None:
+    def _element(self, el, fragment_id: str = "") -> None:
         kind = el.WhichOneof("type")
         if kind == "exception":
             self.p.errors.append(f"exception: {el.exception.message[:200]}")
@@ -262,9 +273,18 @@ class LightClient:
             self.p.errors.append(f"error: {el.alert.body[:200]}")
         elif kind in ("radio", "text_input", "selectbox", "button"):
             w = getattr(el, kind)
+            self.widget_fragment[w.id] = fragment_id
             self.widgets[w.id] = {"type": kind, "label": w.label, "disabled": w.disabled,
                                   "options": list(getattr(w, "options", [])),
                                   "value": w.raw_value if kind == "radio" and w.HasField("raw_value") else None}
+
+    def drop_widgets(self, fragment_id: str) -> None:
+        """Forget the widgets a run is about to draw again: the fragment's, or all of them."""
+        if not fragment_id:
+            self.widgets.clear()
+            return
+        for wid in [w for w in self.widgets if self.widget_fragment.get(w) == fragment_id]:
+            del self.widgets[wid]
 
     def find(self, kind: str, label_starts: str) -> str | None:
         return next((wid for wid, w in self.widgets.items()
@@ -306,8 +326,9 @@ class LightClient:
                         if w["type"] == "button" and w["label"].startswith("Next")), None)
             if nxt is None:
                 return False
-            self.widgets.clear()
-            if await self.run(triggers={nxt: True}) is None:
+            fid = self.widget_fragment.get(nxt, "")
+            self.drop_widgets(fid)
+            if await self.run(triggers={nxt: True}, fragment_id=fid) is None:
                 self.p.unanswered += 1
             return True
         wid, label = choice
@@ -316,8 +337,9 @@ class LightClient:
         choose(self.p, bare(label), stage)
         stamp(self.p, self.phase)
         keep = dict(self.widgets)
-        self.widgets.clear()
-        took = await self.run()
+        fid = self.widget_fragment.get(wid, "")
+        self.drop_widgets(fid)
+        took = await self.run(fragment_id=fid)
         if took is None:
             self.p.unanswered += 1
             self.widgets = keep
@@ -343,7 +365,9 @@ async def browser_join(context, url: str, code: str, p: Participant, role: str, 
 
     page = await context.new_page()
     page.set_default_timeout(JOIN_TIMEOUT_S * 1000)
-    done = {"full": 0}
+    # "full" counts runs that drew the rating cards: the whole page's, or the cards' own fragment's
+    # (a rating reruns only that fragment; the news fragment's polls draw no radio).
+    done = {"full": 0, "radios": False}
 
     def on_ws(sock):
         def frame(payload):
@@ -354,8 +378,14 @@ async def browser_join(context, url: str, code: str, p: Participant, role: str, 
                 p.bytes_rating_phase += len(payload)
             msg = ForwardMsg()
             msg.ParseFromString(payload)
-            if msg.WhichOneof("type") == "script_finished" and msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY:
+            kind = msg.WhichOneof("type")
+            if kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
+                    and msg.delta.new_element.WhichOneof("type") == "radio":
+                done["radios"] = True
+            elif kind == "script_finished" and done["radios"] and msg.script_finished in (
+                    ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                 done["full"] += 1
+                done["radios"] = False
         sock.on("framereceived", frame)
     page.on("websocket", on_ws)
     await page.goto(f"{url}/join?code={code}")

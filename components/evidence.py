@@ -87,10 +87,12 @@ def _add(store: Store, aid: int, eid: str, by: str) -> None:
         return
     st.session_state[_key(aid, eid, "gen")] = gen + 1  # fresh, empty boxes for the next one
     M.say(_message_key(aid, eid), "done", "Evidence added.")
+    st.rerun()  # the whole page: the coverage line and the submission warnings count evidence
 
 
 def _act(aid: int, eid: str, done: str, fn, *args, **kwargs) -> None:
     M.act(_message_key(aid, eid), done, fn, *args, **kwargs)
+    st.rerun()  # the whole page, not only the element's card (see _add)
 
 
 def _download(store: Store, evidence_id: int):

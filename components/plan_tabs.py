@@ -29,6 +29,8 @@ from .look import plain
 from .state import get_store
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+HEAD_KEY = "plan-head"  # the fragment with the plan's last-changed line and the message of a save
+PRIORITIES_KEY = "plan-priorities"  # the fragment of the Priorities tab
 
 
 @cached(max_entries=32)
@@ -43,11 +45,23 @@ def plan_workbook(pcn_code: str, year: str, matrix_id: str | None = None) -> byt
     return workbook(load_report(pcn_code, year, matrix_id))
 
 
+def _act_here(message: str, done: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+    """A save from the Priorities tab (a fragment): then only it and the plan's heading lines are drawn
+    again, which are all that show the priorities while that tab is open."""
+    M.act(message, done, fn, *args, **kwargs)
+    from streamlit.errors import StreamlitAPIException
+
+    try:
+        st.rerun([HEAD_KEY, PRIORITIES_KEY])
+    except StreamlitAPIException:  # drawn without those fragments: the whole page
+        st.rerun()
+
+
 def priorities(message: str, store: Store, report: PlanReport, pcn: PCN, year: str, actor: str | None) -> None:
     """Suggested priorities beside the chosen ones (add, reorder, remove), then the service-improvement
     priority and the plan's notes."""
     plan = report.plan
-    saved_or_conflict = partial(M.act, message, "Saved.")
+    saved_or_conflict = partial(_act_here, message, "Saved.")
     chosen_ids = [p.element_id for p in plan.priorities]
     reasons = {p.element_id: p.reason for p in plan.priorities}
     left, right = st.columns(2, gap="large")
@@ -475,6 +489,9 @@ def downloads(store: Store, report: PlanReport, ics: ICS, pcn: PCN, year: str, v
     prepared = st.session_state.get("plan_pdf")
     downloads = st.container(horizontal=True)
     if prepared is None or prepared[0] != pdf_key:
+        from reports.images import warm
+
+        warm()  # the browser that draws the PDF's charts opens in the background while the page is read
         slot = downloads.empty()
         # The PDF takes a second or two (charts are drawn in a browser), so it is made on request.
         if slot.button("Prepare the plan PDF", type="primary", key="plan_prepare_pdf",

@@ -368,9 +368,11 @@ def _pcn_tick(code, name) -> str:
 
 
 def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Domain scores by PCN",
-            width: int = 1000) -> go.Figure:
+            width: int = 1000, counts: bool = True) -> go.Figure:
     """PCNs (rows, in the order given: never ranked) x domains; colour = score, each cell also
-    says the score and how many elements were rated, so it reads without colour. Meant for an
+    says the score and how many elements were rated, so it reads without colour (`counts=False`:
+    the score alone, one line of text a cell, which a browser draws in half the elements; the
+    counts stay in the hover text, and the page's table says them). Meant for an
     ICS or a filtered list: each PCN takes 40 px, so national scale belongs in the table. Names
     are fitted to the `width` (px) the chart is drawn at and cut with "…" (PCNs to two lines,
     domains to four, or when the columns are narrow to one turned line, the cells then giving
@@ -394,8 +396,8 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
         index=pcns["code"], columns=doms["domain_id"])
     status = dict(zip(pcns["code"], pcns["status"]))
     z = [[None if is_missing(v) else float(v) for v in row] for row in value.to_numpy()]
-    cell_text = [["" if col_px < 26 else t.split(", ")[0] if wide else t.replace(", ", "<br>", 1) for t in row]
-                 for row in text.to_numpy()]
+    cell_text = [["" if col_px < 26 else t.split(", ")[0] if wide or not counts else t.replace(", ", "<br>", 1)
+                  for t in row] for row in text.to_numpy()]
     hover = [[f"{yl}<br>{xl}<br>{t}<br>status: {chart_text(status[code])}" for xl, t in zip(x, row)]
              for code, yl, row in zip(pcns["code"], y, text.to_numpy())]
     plot_h = max(40 * len(y), 22 * n + 20)  # at least a line of the colour bar's labels per stage

@@ -267,10 +267,11 @@ def area_text(rural) -> str:
     return "rural" if bool(rural) else "urban"
 
 
-def portfolio_table(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+def portfolio_table(frame: pd.DataFrame, labels: Sequence[str], counts: bool = False) -> pd.DataFrame:
     """One row per PCN, in the frame's order: PCN, Code, List size, Area, Assessment, Elements
     rated, then one column per domain with the score and the stages it sits between (compact, so
-    the table fits a projector; each domain's rated count is in the heat map's cells)."""
+    the table fits a projector; each domain's rated count is in the heat map's cells, or, with
+    `counts`, in the table too: '1.4 (Step 1 to Step 2), 3 of 4 rated')."""
     doms = domains_of(frame)
     pcns = frame.drop_duplicates("code").reset_index(drop=True)
     rated = frame.groupby("code", sort=False).agg(n=("n_rated", "sum"), m=("n_elements", "sum"))
@@ -283,14 +284,15 @@ def portfolio_table(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
         "Elements rated": [f"{int(rated.at[c, 'n'])} of {int(rated.at[c, 'm'])}" for c in pcns["code"]],
     })
     text = {}
-    for code, dom, status, ok, score, n in zip(frame["code"], frame["domain_id"], frame["status"], frame["comparable"],
-                                               frame["score"], frame["n_rated"]):
+    for code, dom, status, ok, score, n, m in zip(frame["code"], frame["domain_id"], frame["status"],
+                                                  frame["comparable"], frame["score"], frame["n_rated"],
+                                                  frame["n_elements"]):
         if status == NOT_STARTED:
             text[code, dom] = "not started"
         elif not ok:
             text[code, dom] = "not comparable"
         else:
-            text[code, dom] = stage_text(score, labels, int(n), compact=True)
+            text[code, dom] = stage_text(score, labels, int(n), int(m) if counts else None, compact=True)
     for d in doms.itertuples():
         out[d.domain_title] = [text[code, d.domain_id] for code in pcns["code"]]
     return out

@@ -15,7 +15,6 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from assessments.scoring import domain_means, stage_scale, stage_score
 from matrix import Matrix
@@ -118,11 +117,27 @@ def _polar(labels: list[str], n_domains: int, theta_size: float, *, stage_ticks:
                          tickfont=dict(size=theta_size), gridcolor=NHS_PALE_GREY, linecolor=NHS_MID_GREY))
 
 
+def _grid(n_cols: int, heights: list[float], h_gap: float, v_gap: float) -> tuple[list[list[float]], list[list[float]]]:
+    """The x domains of a grid's columns and the y domains of its rows (top first) in paper
+    coordinates, as plotly's make_subplots lays them out."""
+    width = (1 - h_gap * (n_cols - 1)) / n_cols
+    xs = [[c * (width + h_gap), c * (width + h_gap) + width] for c in range(n_cols)]
+    scale_ = (1 - v_gap * (len(heights) - 1)) / sum(heights)
+    ys, top = [], 1.0
+    for h in heights:
+        ys.append([max(0.0, top - h * scale_), top])
+        top -= h * scale_ + v_gap
+    return xs, ys
+
+
 def participant_spiders(summary, *, reveal_names: bool, large: bool = False) -> go.Figure:
     """The group median as one strong spider across the top, its domains numbered and named;
     below it a small spider per participant who has rated anything (their outline in blue, the
     median dotted grey for comparison), each titled with the person's initials, or their name
     when `reveal_names`."""
+    # Built as plain data and made a figure once: plotly's make_subplots and update_layout on 60
+    # polar subplots took seconds of CPU (validating the layout again at every change), holding
+    # up every session of the process while a full room's spiders were drawn.
     k = scale(large)
     matrix = summary.matrix
     stages = labels_of(matrix)
@@ -138,59 +153,56 @@ def participant_spiders(summary, *, reveal_names: bool, large: bool = False) -> 
     big, small = round(440 * k), round(250 * k)
     gap = round(70 * k)  # room for each small spider's title
     height = big + rows * small + (rows + 1) * gap + round(80 * k)
-
-    specs = [[{"type": "polar", "colspan": cols}] + [None] * (cols - 1)]
-    for row in range(rows):
-        specs.append([{"type": "polar"} if row * cols + c < len(people) else None for c in range(cols)])
-    fig = make_subplots(
-        rows=1 + rows, cols=cols, specs=specs, row_heights=[big] + [small] * rows,
-        vertical_spacing=gap / height, horizontal_spacing=0.06,
-        subplot_titles=[""] + [chart_text(label[p]) for p in people])  # the legend names the median
-    fig.update_layout(template=template())
+    xs, ys = _grid(cols, [big] + [small] * rows, 0.06, gap / height)
 
     def r_of(values) -> list[float | None]:
         r = [None if is_missing(v) else float(v) for v in values]
         return r + r[:1]
 
     med_r = r_of(d.score for d in median)
-    fig.add_trace(go.Scatterpolar(
-        r=med_r, theta=named + named[:1], mode="lines+markers", name="Group median", subplot="polar",
-        line=dict(color=NHS_DARK_BLUE, width=4.5), marker=dict(size=round(9 * k)), fill="toself",
+    traces: list[dict] = [dict(
+        type="scatterpolar", r=med_r, theta=named + named[:1], mode="lines+markers", name="Group median",
+        subplot="polar", line=dict(color=NHS_DARK_BLUE, width=4.5), marker=dict(size=round(9 * k)), fill="toself",
         fillcolor="rgba(0,48,135,0.12)", connectgaps=False,
-        hovertemplate="%{theta}<br>group median %{r:.1f}<extra></extra>"))
-    polars = {"polar": _polar(stages, len(ids), 13 * k, stage_ticks=True, radial_size=12 * k)}
-
-    profiles = summary.profiles
+        hovertemplate="%{theta}<br>group median %{r:.1f}<extra></extra>")]
+    # The median's domain names sit outside its circle: keep them clear of the figure's sides.
+    polars = {"polar": {**_polar(stages, len(ids), 13 * k, stage_ticks=True, radial_size=12 * k),
+                        "domain": dict(x=[0.15, 0.85], y=ys[0])}}
+    annotations = []
+    by_who = {who: rows_ for who, rows_ in summary.profiles.groupby("participant", sort=False)}
     for i, who in enumerate(people):
         sub = f"polar{i + 2}"
-        mine = profiles[profiles["participant"] == who].set_index("domain_id").reindex(ids)
+        mine = by_who[who].set_index("domain_id").reindex(ids)
         text = [f"{t}: {format_score(s, n, m)}" for t, s, n, m in
                 zip(titles, mine["score"], mine["n_rated"], mine["n_elements"])]
-        fig.add_trace(go.Scatterpolar(
-            r=med_r, theta=numbers + numbers[:1], mode="lines", subplot=sub, name="Group median, for comparison",
-            legendgroup="median", showlegend=i == 0, line=dict(color=NHS_MID_GREY, width=1.5, dash="dot"),
-            hoverinfo="skip", connectgaps=False))
-        fig.add_trace(go.Scatterpolar(
-            r=r_of(mine["score"]), theta=numbers + numbers[:1], mode="lines+markers", subplot=sub,
-            name="Each participant", legendgroup="people", showlegend=i == 0,
+        traces.append(dict(
+            type="scatterpolar", r=med_r, theta=numbers + numbers[:1], mode="lines", subplot=sub,
+            name="Group median, for comparison", legendgroup="median", showlegend=i == 0,
+            line=dict(color=NHS_MID_GREY, width=1.5, dash="dot"), hoverinfo="skip", connectgaps=False))
+        traces.append(dict(
+            type="scatterpolar", r=r_of(mine["score"]), theta=numbers + numbers[:1], mode="lines+markers",
+            subplot=sub, name="Each participant", legendgroup="people", showlegend=i == 0,
             line=dict(color=NHS_BLUE, width=2.5), marker=dict(size=round(5 * k)), fill="toself",
             fillcolor="rgba(0,94,184,0.10)", connectgaps=False, text=text + text[:1],
             hovertemplate=chart_text(label[who]) + "<br>%{text}<extra></extra>"))
-        polars[sub] = _polar(stages, len(ids), 12 * k, stage_ticks=False, radial_size=10 * k)
-    # The median's domain names sit outside its circle: keep them clear of the figure's sides.
-    polars["polar"]["domain"] = dict(x=[0.15, 0.85], y=list(fig.layout.polar.domain.y))
-    fig.update_layout(
-        **polars, height=height, margin=dict(l=round(40 * k), r=round(40 * k), t=round(90 * k), b=round(30 * k)),
+        x, y = xs[i % cols], ys[1 + i // cols]
+        polars[sub] = {**_polar(stages, len(ids), 12 * k, stage_ticks=False, radial_size=10 * k),
+                       "domain": dict(x=x, y=y)}
+        # The participant's name, lifted clear of the domain numbers.
+        annotations.append(dict(text=chart_text(label[who]), x=(x[0] + x[1]) / 2, y=y[1], xref="paper", yref="paper",
+                                xanchor="center", yanchor="bottom", showarrow=False, yshift=round(16 * k),
+                                font=dict(size=round(15 * k), color=NHS_DARK_BLUE)))
+    if not people:
+        annotations.append(dict(text="Nobody has rated yet.", showarrow=False, xref="paper", yref="paper", x=0.5,
+                                y=0.5, font=dict(size=round(14 * k), color=NHS_DARK_GREY)))
+    layout = dict(
+        template=template(), **polars, annotations=annotations, height=height,
+        margin=dict(l=round(40 * k), r=round(40 * k), t=round(90 * k), b=round(30 * k)),
         font=dict(size=round(14 * k)),
         legend=dict(orientation="h", yanchor="top", y=1.0, yref="container", xanchor="left", x=0,
                     font=dict(size=round(13 * k))))
-    for a in fig.layout.annotations:  # the participants' names, lifted clear of the domain numbers
-        a.font = dict(size=round(15 * k), color=NHS_DARK_BLUE)
-        a.yshift = round(16 * k)
-    if not people:
-        fig.add_annotation(text="Nobody has rated yet.", showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                           font=dict(size=round(14 * k), color=NHS_DARK_GREY))
-    return fig
+    # Not validated again here (a third of a second at 60 people): tests build it validated too.
+    return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def participant_spiders_table(summary, *, reveal_names: bool) -> pd.DataFrame:
@@ -222,13 +234,13 @@ def own_vs_group(matrix: Matrix, own: Mapping[str, str | None], summary, *, larg
     """One row per domain, in matrix order: the domain's name across the full width, then the
     participant's score (blue dot, "You") and the group median (grey diamond) on the stage scale,
     joined by a bar when they differ. A radar's labels cannot fit 390 px; rows can."""
+    # Plain data made a figure once, unvalidated (tests validate it): every phone draws its own at
+    # the reveal, and plotly's add/update calls cost about 60 ms each.
     k = scale(large)
     stages = labels_of(matrix)
     n = len(stages)
     mine = own_profile(matrix, own)
     group = {d.domain_id: d for d in summary.median_profile}
-    fig = go.Figure()
-    fig.update_layout(template=template())
     ys = [-i for i in range(len(mine))]
     bx, by = [], []
     for d, y in zip(mine, ys):
@@ -236,40 +248,40 @@ def own_vs_group(matrix: Matrix, own: Mapping[str, str | None], summary, *, larg
         if d.score is not None and g is not None and g.score is not None:
             bx += [d.score, g.score, None]
             by += [y, y, None]
-    fig.add_trace(go.Scatter(x=bx, y=by, mode="lines", line=dict(color=NHS_PALE_GREY, width=round(8 * k)),
-                             hoverinfo="skip", showlegend=False))
-    fig.add_trace(go.Scatter(
-        x=[g.score if (g := group.get(d.domain_id)) else None for d in mine], y=ys, mode="markers",
-        name="Group median", marker=dict(symbol="diamond", size=round(16 * k), color=NHS_DARK_GREY,
-                                         line=dict(color="white", width=1)),
-        customdata=[chart_text(d.domain_title) for d in mine],
-        hovertemplate="%{customdata}<br>group median %{x:.1f}<extra></extra>"))
-    fig.add_trace(go.Scatter(
-        x=[d.score for d in mine], y=ys, mode="markers", name="You",
-        marker=dict(symbol="circle", size=round(15 * k), color=NHS_BLUE, line=dict(color="white", width=1.5)),
-        customdata=[chart_text(d.domain_title) for d in mine],
-        hovertemplate="%{customdata}<br>you %{x:.1f}<extra></extra>"))
+    names = [chart_text(d.domain_title) for d in mine]
+    traces = [
+        dict(type="scatter", x=bx, y=by, mode="lines", line=dict(color=NHS_PALE_GREY, width=round(8 * k)),
+             hoverinfo="skip", showlegend=False),
+        dict(type="scatter", x=[g.score if (g := group.get(d.domain_id)) else None for d in mine], y=ys,
+             mode="markers", name="Group median",
+             marker=dict(symbol="diamond", size=round(16 * k), color=NHS_DARK_GREY, line=dict(color="white", width=1)),
+             customdata=names, hovertemplate="%{customdata}<br>group median %{x:.1f}<extra></extra>"),
+        dict(type="scatter", x=[d.score for d in mine], y=ys, mode="markers", name="You",
+             marker=dict(symbol="circle", size=round(15 * k), color=NHS_BLUE, line=dict(color="white", width=1.5)),
+             customdata=names, hovertemplate="%{customdata}<br>you %{x:.1f}<extra></extra>")]
     width = 30 if large else 40  # characters of a domain name per line at 390 px
+    annotations = []
     for d, y in zip(mine, ys):
         note = "" if d.score is not None else "<br>(you have not rated it)"  # own line: 390 px has no room
-        fig.add_annotation(text=f"<b>{wrap(d.domain_title, width)}</b>{note}", x=0, xref="paper",
-                           xanchor="left", y=y + 0.2, yanchor="bottom", showarrow=False, align="left",
-                           font=dict(size=round(14 * k), color=NHS_DARK_BLUE))
+        annotations.append(dict(text=f"<b>{wrap(d.domain_title, width)}</b>{note}", x=0, xref="paper",
+                                xanchor="left", y=y + 0.2, yanchor="bottom", showarrow=False, align="left",
+                                font=dict(size=round(14 * k), color=NHS_DARK_BLUE)))
     values = stages.scores
     pad = 0.35 * (values[-1] - values[0]) / max(n - 1, 1)
-    fig.update_xaxes(range=[values[0] - pad, values[-1] + pad], tickvals=values, side="top", fixedrange=True,
-                     ticktext=[wrap(s, 10) for s in stages], tickfont=dict(size=round(12 * k)), showgrid=True,
-                     gridcolor=NHS_PALE_GREY, zeroline=False)
-    fig.update_yaxes(range=[ys[-1] - 0.45 if ys else -0.5, 0.95], showticklabels=False, showgrid=False,
-                     zeroline=False, fixedrange=True)
     lines = max((wrap(d.domain_title, width).count("<br>") + 1 for d in mine), default=1)
     row = round((52 + 18 * lines) * k)
-    fig.update_layout(
+    layout = dict(
+        template=template(), annotations=annotations,
+        xaxis=dict(range=[values[0] - pad, values[-1] + pad], tickvals=values, side="top", fixedrange=True,
+                   ticktext=[wrap(s, 10) for s in stages], tickfont=dict(size=round(12 * k)), showgrid=True,
+                   gridcolor=NHS_PALE_GREY, zeroline=False),
+        yaxis=dict(range=[ys[-1] - 0.45 if ys else -0.5, 0.95], showticklabels=False, showgrid=False,
+                   zeroline=False, fixedrange=True),
         height=round(110 * k) + row * len(mine), margin=dict(l=8, r=8, t=round(70 * k), b=round(40 * k)),
         font=dict(size=round(14 * k)), dragmode=False,
         legend=dict(orientation="h", yanchor="top", y=0, yref="paper", xanchor="left", x=0,
                     font=dict(size=round(14 * k))))
-    return fig
+    return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 def own_vs_group_table(matrix: Matrix, own: Mapping[str, str | None], summary) -> pd.DataFrame:

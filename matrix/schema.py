@@ -6,6 +6,7 @@ problems with the field path so the loader can name the line.
 """
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
@@ -93,12 +94,21 @@ class Matrix(_Model):
     def label(self) -> str:
         return f"{self.title} ({self.version})"
 
-    @property
+    # Cached: a matrix is frozen once loaded, and a workshop's summary asks for these thousands of
+    # times (a stage list rebuilt on every call was a third of the summary's CPU).
+    @cached_property
     def stage_ids(self) -> list[str]:
         return [s.id for s in self.stages]
 
+    @cached_property
+    def _stage_positions(self) -> dict[str, int]:
+        return {sid: i for i, sid in enumerate(self.stage_ids)}
+
     def stage_index(self, stage_id: str) -> int:
-        return self.stage_ids.index(stage_id)
+        try:
+            return self._stage_positions[stage_id]
+        except KeyError:
+            raise ValueError(f"{stage_id!r} is not in list") from None
 
     def stage(self, stage_id: str) -> Stage:
         return self.stages[self.stage_index(stage_id)]

@@ -6,6 +6,10 @@
     ... --matrix ID[@VERSION]   the matrix to report against, when a PCN is rated against several
 
 Each prints where the files went and returns 0, or prints the problem and returns 1.
+
+Nothing heavy is imported until a command runs (`python cli.py validate` loads none of this), and
+a PDF command starts the chart browser first thing, so that it opens while the database is read
+and the plan laid out (reports/images.py).
 """
 from __future__ import annotations
 
@@ -13,11 +17,6 @@ import argparse
 import sys
 import time
 from pathlib import Path
-
-from assessments.values import InputError, StoreError
-from assessments import matrix_choice as choice
-from assessments import organisations as orgs
-from assessments import ratings as assessing
 
 
 def _fail(message: str) -> int:
@@ -27,15 +26,19 @@ def _fail(message: str) -> int:
 
 def _guard(func):
     def run(args: argparse.Namespace) -> int:
-        from .images import ChartError
-        from .pdf import ReportError
-
         try:
             return func(args)
-        except (StoreError, ValueError, ReportError, ChartError) as exc:
-            return _fail(str(exc))
-        except OSError as exc:
-            return _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+        except Exception as exc:  # the kinds below are the user's problem; their modules load only now
+            from assessments.values import StoreError
+
+            from .images import ChartError
+            from .pdf import ReportError
+
+            if isinstance(exc, (StoreError, ValueError, ReportError, ChartError)):
+                return _fail(str(exc))
+            if isinstance(exc, OSError):
+                return _fail(f"{exc.filename or ''}: {exc.strerror or exc}")
+            raise
     return run
 
 
@@ -59,6 +62,11 @@ class ProgressBar:
         self.stream.flush()
 
 
+def _warm_charts(**kw) -> None:
+    from .images import warm
+    warm(**kw)
+
+
 def _store():
     from assessments.store import Store
     return Store()
@@ -66,6 +74,8 @@ def _store():
 
 def _matrix(store, spec: str | None) -> tuple[str | None, str | None]:
     """--matrix ID[@VERSION] as (id, version), checked against the loaded matrices."""
+    from assessments import matrix_choice as choice
+
     if not spec:
         return None, None
     matrix_id, version = choice.parse_spec(spec)
@@ -75,6 +85,9 @@ def _matrix(store, spec: str | None) -> tuple[str | None, str | None]:
 def _version_check(store, matrix_id: str | None, version: str | None, year: str, *, pcn_code: str | None = None,
                    ics_code: str | None = None) -> None:
     """A version given with --matrix must be the one the year's assessments against it use."""
+    from assessments import ratings as assessing
+    from assessments.values import InputError
+
     if version is None:
         return
     found = assessing.assessments(store, pcn_code=pcn_code, ics_code=ics_code, year=year)
@@ -87,6 +100,8 @@ def _version_check(store, matrix_id: str | None, version: str | None, year: str,
 
 def _not_rated_against(store, report, matrix_id: str) -> None:
     """Say so when the PCN has no assessment that year against the matrix asked for, but has others."""
+    from assessments import ratings as assessing
+
     if report.assessment is not None:
         return
     others = sorted({a.matrix_id for a in assessing.assessments(store, pcn_code=report.pcn.code, year=report.year)})
@@ -97,9 +112,11 @@ def _not_rated_against(store, report, matrix_id: str) -> None:
 
 @_guard
 def cmd_export_plan(args: argparse.Namespace) -> int:
+    out = Path(args.output)
+    if out.suffix.lower() == ".pdf" and args.shared is None:
+        _warm_charts(tabs=1)  # one plan draws its charts one after another
     from .data import gather
 
-    out = Path(args.output)
     if args.shared is not None:
         return _export_shared(args, out)
     with _store() as store:
@@ -112,8 +129,9 @@ def cmd_export_plan(args: argparse.Namespace) -> int:
             from .excel import workbook
             data = workbook(report)
         elif out.suffix.lower() == ".pdf":
+            from .images import release
             from .pdf import render
-            data = render(report)
+            data = render(report, after_charts=release)  # the browser closes while the rest is laid out
         else:
             return _fail(f"{out}: use a .pdf or .xlsx file name")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -124,6 +142,7 @@ def cmd_export_plan(args: argparse.Namespace) -> int:
 
 def _export_shared(args: argparse.Namespace, out: Path) -> int:
     """A version the PCN shared, byte for byte as it was shared (not made again from the live plan)."""
+    from assessments import organisations as orgs
     from assessments import plan as plans
 
     if out.suffix.lower() != ".pdf":
@@ -141,9 +160,30 @@ def _export_shared(args: argparse.Namespace, out: Path) -> int:
     return 0
 
 
+BATCH_FROM = 4  # plans from which a pool of processes pays for its start (below, threads in this process)
+
+
+def _plans(store, codes: list[str], year: str, names: dict[str, str], matrix_id: str | None):
+    """Every plan's PDF: in a pool of processes, one per core (two at most), when there are enough
+    plans and cores and the database can be opened again by another process; else here."""
+    from assessments.records.engine import in_memory
+
+    from .batch import cores, plan_pdfs_in_processes
+
+    processes = min(2, cores())
+    if processes > 1 and len(codes) >= BATCH_FROM and not in_memory(store.url):
+        url = store.url.render_as_string(hide_password=False)
+        return plan_pdfs_in_processes(url, codes, year, ProgressBar(), names=names, matrix_id=matrix_id,
+                                      processes=processes)
+    _warm_charts()
+    from .pdf import plan_pdfs
+
+    return plan_pdfs(store, codes, year, ProgressBar(), matrix_id=matrix_id)
+
+
 @_guard
 def cmd_export_plans(args: argparse.Namespace) -> int:
-    from .pdf import plan_pdfs
+    from assessments import organisations as orgs
 
     folder = Path(args.output)
     written = []
@@ -155,7 +195,8 @@ def cmd_export_plans(args: argparse.Namespace) -> int:
         matrix_id, version = _matrix(store, args.matrix)
         _version_check(store, matrix_id, version, args.year, ics_code=ics.code)
         folder.mkdir(parents=True, exist_ok=True)
-        for _, name, data in plan_pdfs(store, [p.code for p in pcns], args.year, ProgressBar(), matrix_id=matrix_id):
+        names = {p.code: p.name for p in pcns}
+        for _, name, data in _plans(store, [p.code for p in pcns], args.year, names, matrix_id):
             path = folder / name
             path.write_bytes(data)
             written.append(path)

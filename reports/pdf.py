@@ -895,12 +895,15 @@ def _sign_off(pdf: PlanPDF) -> None:
 # ---------------------------------------------------------------------------------------------
 # Public API
 
-def render(report: PlanReport, *, charts: bool = True) -> bytes:
-    """The PDF for a gathered report, as bytes."""
+def render(report: PlanReport, *, charts: bool = True, after_charts: Callable[[], None] | None = None) -> bytes:
+    """The PDF for a gathered report, as bytes. `after_charts()`, if given, is called once the
+    last chart is drawn (the command line closes the chart browser then, while the rest is laid out)."""
     pdf = PlanPDF(report)
     _cover(pdf)
     _summary(pdf)
     _charts(pdf, _Drawer(None if charts else "charts were turned off."))
+    if after_charts is not None:
+        after_charts()
     _domains(pdf)
     _evidence(pdf)
     _priorities(pdf)

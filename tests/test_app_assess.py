@@ -216,3 +216,42 @@ def test_the_print_view_shows_every_element_with_what_people_typed_escaped(demo_
     assert not at.button_group  # no rating controls in the print view
     _button(at, "assess_print_close").click().run()
     assert at.button_group and "print" not in at.query_params
+
+
+def _other_stage(stage: str | None) -> str:
+    return next(s for s in ("step-1", "step-2", "foundation") if s != stage)
+
+
+def test_a_rating_click_redraws_only_what_it_changes(demo_db):
+    """Each card's parts are fragments, and a save's callback reruns what the change reaches (AppTest
+    runs the fragments a callback names, as the browser does): moving "Undo" from one card to the
+    next redraws that card's stages and the other card's undo and clear buttons, nothing else; a
+    change to how many are rated redraws the summary and the domain's count line with it."""
+    a = _draft(demo_db)
+    matrix = demo_db.matrix(a.matrix_id, a.matrix_version)
+    ratings = assessing.ratings(demo_db, a.id)
+    domain = next(d for d in matrix.domains if sum(1 for e in d.elements if (r := ratings.get(e.id)) and r.current_stage) >= 2)
+    first, second = [e.id for e in domain.elements if (r := ratings.get(e.id)) and r.current_stage][:2]
+    at = _open(demo_db, a, element=first)
+    assert len({b.key for b in at.button_group}) > 3  # the whole domain was drawn
+    at.button_group(key=f"a{a.id}|{first}|current_stage").set_value(_other_stage(ratings[first].current_stage)).run()
+    assert not at.exception
+    assert [b.key for b in at.button if b.key.startswith("undo|")] == [f"undo|{a.id}|{first}"]
+    at.run()  # the whole page again (AppTest keeps only what the last run drew)
+    second_now = f"a{a.id}|{second}|current_stage"
+    at.button_group(key=second_now).set_value(_other_stage(ratings[second].current_stage)).run()
+    assert not at.exception
+    assert assessing.rating(demo_db, a.id, second).current_stage == _other_stage(ratings[second].current_stage)
+    # Only the second card's stage controls were drawn again (not its confidence, not other cards)...
+    assert {b.key for b in at.button_group} == {second_now, f"a{a.id}|{second}|target_stage"}
+    # ...and the first card's buttons, which no longer offer to undo.
+    assert [b.key for b in at.button if b.key.startswith("undo|")] == [f"undo|{a.id}|{second}"]
+    assert f"clear|{a.id}|{first}" in {b.key for b in at.button}
+
+    rated = sum(1 for e in matrix.element_ids() if (r := ratings.get(e)) and (r.current_stage or r.not_applicable))
+    _button(at, f"clear|{a.id}|{second}").click().run()
+    assert not at.exception
+    assert assessing.rating(demo_db, a.id, second).current_stage is None
+    shown = " ".join(str(p.proto) for p in at.get("progress"))
+    assert f"{rated - 1} of {len(list(matrix.element_ids()))} elements rated" in shown
+    assert any("elements rated in this domain" in c.value for c in at.caption)

@@ -26,6 +26,8 @@ PAGES = [  # page, address, whether it shows catalogue text
     ("views/assess.py", {"ics": "QZZ", "pcn": "U99004", "year": "2024/25"}, True),
     ("views/assess.py", {"ics": "QZZ", "pcn": EXTRA_CODES[0], "year": "2024/25"}, True),
     ("views/plan.py", {"ics": "QZZ", "pcn": "U99004", "year": "2024/25"}, True),
+    *[("views/plan.py", {"ics": "QZZ", "pcn": "U99004", "year": "2024/25", "tab": tab}, False)  # only the open tab is drawn
+      for tab in ("Actions", "Clinical director", "Shared versions", "Download")],
     ("views/pathway.py", {"ics": "QZZ", "pcn": "U99004"}, True),
     ("views/workshop.py", {"ics": "QZZ", "pcn": "U99004"}, False),
     ("views/matrices.py", {}, False),
@@ -80,7 +82,7 @@ def markdown_texts(at):
             yield kind, path, text
 
 
-@pytest.mark.parametrize("page, query, shows", PAGES, ids=[f"{p[6:-3]}-{q.get('pcn', '')}" for p, q, _ in PAGES])
+@pytest.mark.parametrize("page, query, shows", PAGES, ids=[f"{p[6:-3]}-{q.get('pcn', '')}{'-' + q['tab'] if 'tab' in q else ''}" for p, q, _ in PAGES])
 def test_no_page_renders_a_hostile_name_raw(hostile_db, page, query, shows):
     at = open_page(page, query=query)
     texts = list(markdown_texts(at))

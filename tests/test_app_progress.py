@@ -39,6 +39,33 @@ def test_progress_draws_the_radar_and_what_moved(demo_db):
     assert len(profile.value) == len(demo_db.default_matrix().domains)
 
 
+def test_progress_builds_the_charts_table_only_when_asked_and_lists_every_element(demo_db):
+    at = open_page("views/progress.py", query={"ics": DEMO_ICS[0], "pcn": "U99004"})
+    def domain_years():
+        return [t.value for t in at.table if {"Year", "Assessment", "Score"} <= set(t.value.columns)]
+    assert domain_years() == []  # not built, so nothing for the browser to draw
+    [elements] = [t.value for t in at.table if "Element" in t.value.columns]
+    matrix = demo_db.default_matrix()
+    assert len(elements) == len(matrix.element_ids())
+    at.toggle(key="progress_domain_table").set_value(True).run()
+    assert not at.exception
+    years = {a.year for a in assessing.assessments(demo_db, pcn_code="U99004")}
+    [table] = domain_years()
+    assert len(table) == len(matrix.domains) * len(years)
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_portfolio_builds_the_distribution_table_only_when_asked(demo_db):
+    at = open_page("views/portfolio.py", query={"ics": DEMO_ICS[0]})
+    def distribution():
+        return [d.value for d in at.dataframe if list(d.value.columns[:1]) == ["Domain"]]
+    assert distribution() == [] and len(at.get("plotly_chart")) == 2
+    at.toggle(key="portfolio_distribution_table").set_value(True).run()
+    assert not at.exception
+    [table] = distribution()
+    assert len(table) == len(demo_db.default_matrix().domains)
+
+
 def test_progress_of_a_pcn_without_assessments_says_so(demo_db):
     orgs.add_pcn(demo_db, "U99901", "Newly Formed PCN", ics_code=DEMO_ICS[0], list_size=31_000, by="test")
     at = open_page("views/progress.py", query={"ics": DEMO_ICS[0], "pcn": "U99901"})

@@ -190,6 +190,28 @@ def test_heatmap_cells_say_score_and_count():
     assert list(scores.colorbar.ticktext) == LABELS
 
 
+def test_heatmap_without_counts_draws_one_line_a_cell_and_the_table_keeps_the_counts():
+    port = _portfolio()
+    fig = charts.heatmap(port, V1, counts=False)
+    full = charts.heatmap(port, V1)
+    base, scores, text = fig.data
+    assert list(text.text) == ["1.5", "not rated", "0.0", "2.0", "not started", "not started"]
+    assert not any("<br>" in t for t in text.text)
+    # The colours, the hover text (which says the counts) and the layout are those of the full figure.
+    assert [list(r) for r in scores.z] == [list(r) for r in full.data[1].z]
+    assert scores.hovertext == full.data[1].hovertext and "2 of 2 rated" in scores.hovertext[0][0]
+    assert fig.layout.height == full.layout.height
+    # The page's table says what the cells no longer do: how many elements each score rests on.
+    labels = tables.labels_of(V1)
+    counted = tables.portfolio_table(port, labels, counts=True)
+    plain_table = tables.portfolio_table(port, labels)
+    assert list(counted.columns) == list(plain_table.columns)
+    assert list(counted["Leadership"]) == ["1.5 (Developing to Embedded), 2 of 2 rated",
+                                           "0.0 (Starting), 1 of 2 rated", "not started"]
+    assert list(plain_table["Leadership"]) == ["1.5 (Developing to Embedded)", "0.0 (Starting)", "not started"]
+    assert list(counted["Use of data"]) == ["not rated (0 of 1)", "2.0 (Embedded), 1 of 1 rated", "not started"]
+
+
 def test_heatmap_table():
     t = charts.heatmap_table(_portfolio())
     assert list(t.columns) == ["PCN", "Code", "ICS", "Status", "Leadership", "Use of data"]

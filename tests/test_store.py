@@ -281,6 +281,39 @@ def test_portfolio_and_history_group_ratings_by_assessment(store, small_matrix):
     assert assessing.years(store) == ["2023/24", "2024/25"]
 
 
+def test_an_ics_portfolio_holds_exactly_its_pcns_read_from_that_ics_alone(store, small_matrix):
+    """The ICS's records are those of England's portfolio in that ICS, nothing more or less, and the
+    database finds them from the ICS's PCNs, not by reading every assessment of the year."""
+    from sqlalchemy import event
+
+    from assessments.synthetic import generate
+
+    generate(store, n_ics=3, n_pcns=18, matrix=small_matrix)
+    year = assessing.years(store)[-1]
+    agreed = next(a for a in assessing.assessments(store, year=year) if a.status == AGREED)
+    assessing.open_revision(store, agreed.id, by="test")  # the agreed one is superseded: history, left out
+    national = assessing.portfolio(store, year)
+    assert agreed.id not in {r.assessment.id for r in national}
+    statements = []
+    event.listen(store.db.engine, "before_cursor_execute",
+                 lambda conn, cursor, sql, params, context, many: statements.append((cursor, sql, params)))
+    for ics in orgs.list_ics(store):
+        statements.clear()
+        mine = assessing.portfolio(store, year, ics_code=ics.code)
+        read = [x for x in statements if "FROM rating" in x[1] or "FROM assessment" in x[1]]
+        assert mine and mine == [r for r in national if r.pcn.ics_code == ics.code]
+        assert [r.pcn.code for r in mine] == sorted(a.pcn_code for a in assessing.assessments(store, year=year,
+                                                                                              ics_code=ics.code))
+        assert {r.pcn.code for r in mine} <= {p.code for p in orgs.pcns(store, ics_code=ics.code)}
+        assert all(r.assessment.status != SUPERSEDED for r in mine)
+        assert assessing.portfolio(store, year, ics_code=ics.code, matrix_id=small_matrix.id) == mine
+        if store.db.engine.dialect.name == "sqlite":
+            plans = [" ".join(str(x[-1]) for x in cursor.connection.execute("EXPLAIN QUERY PLAN " + sql, params))
+                     for cursor, sql, params in read]
+            assert len(plans) == 2 and not any("ix_assessment_year" in p for p in plans), plans
+    assert sum(len(assessing.portfolio(store, year, ics_code=i.code)) for i in orgs.list_ics(store)) == len(national)
+
+
 def test_is_empty_until_something_is_stored(store):
     assert store.is_empty()
     orgs.add_ics(store, "QZZ", "Test ICS", by="setup")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import plotly.graph_objects as go
 
 from assessments import organisations as orgs
 from assessments import workshop as ws
@@ -86,6 +87,28 @@ def test_a_spider_per_participant_who_rated_and_the_median_strong(room):
         assert name not in text and "Patel" not in text
 
 
+def test_the_spiders_pass_plotlys_validation_and_lie_on_one_grid(room):
+    # participant_spiders skips plotly's validation for speed: the same figure, validated, must be
+    # accepted and unchanged, and each spider must sit in its own cell below the median's.
+    _store, s, _tokens = room
+    for reveal, large in ((False, False), (True, True)):
+        fig = fw.participant_spiders(s, reveal_names=reveal, large=large)
+        checked = go.Figure(fig.to_dict())
+        assert json.dumps(checked.to_plotly_json(), sort_keys=True, default=str) == \
+            json.dumps(fig.to_plotly_json(), sort_keys=True, default=str)
+        layout = fig.layout.to_plotly_json()
+        top = layout["polar"]["domain"]
+        cells = [layout[k]["domain"] for k in layout if k.startswith("polar") and k != "polar"]
+        assert len(cells) == len(PEOPLE)
+        boxes = {(tuple(c["x"]), tuple(c["y"])) for c in cells}
+        assert len(boxes) == len(cells)  # no two spiders in one place
+        for c in cells:
+            assert 0 <= c["x"][0] < c["x"][1] <= 1 and 0 <= c["y"][0] < c["y"][1] < top["y"][0]
+        # Each name sits just above its own spider, centred on it.
+        for a, c in zip([a for a in layout["annotations"] if a.get("text")], cells):
+            assert a["x"] == pytest.approx(sum(c["x"]) / 2) and a["y"] == pytest.approx(c["y"][1])
+
+
 def test_names_when_revealed_escaped_for_plotly(room):
     _store, s, _tokens = room
     fig = fw.participant_spiders(s, reveal_names=True)
@@ -142,6 +165,9 @@ def test_own_against_group_one_row_per_domain(room):
     assert table["You"].iloc[-1] == "not rated"
     big = fw.own_vs_group(SHIPPED, own, s, large=True)
     assert big.layout.font.size > fig.layout.font.size and big.layout.height > fig.layout.height
+    for f in (fig, big):  # built without plotly's validation: validated, it is accepted unchanged
+        assert json.dumps(go.Figure(f.to_dict()).to_plotly_json(), sort_keys=True, default=str) == \
+            json.dumps(f.to_plotly_json(), sort_keys=True, default=str)
 
 
 def test_own_profile_ignores_what_is_not_in_the_matrix():

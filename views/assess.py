@@ -9,7 +9,7 @@ from datetime import date
 
 import streamlit as st
 
-from assessments.model import Assessment, Rating
+from assessments.model import Assessment
 
 from assessments.values import StoreError
 from components import assessment as A
@@ -32,11 +32,6 @@ MESSAGE = "assess_message"  # left by an action's callback for the next run (com
 @cached()
 def pcn_assessments(pcn_code: str) -> list[Assessment]:
     return assessing.assessments(get_store(), pcn_code=pcn_code)
-
-
-@cached()
-def assessment_ratings(assessment_id: int) -> dict[str, Rating]:
-    return assessing.ratings(get_store(), assessment_id)
 
 
 @cached()
@@ -94,7 +89,7 @@ except StoreError:
 if matrix.key != chosen:
     st.info(plain(f"The {year} assessment was made against {matrix.label}, so it is shown against that version. "
                   "To use another version, start the next year with it."))
-ratings = assessment_ratings(assessment.id)
+ratings = R.assessment_ratings(assessment.id)
 elements = [e for _, e in matrix.elements()]
 rated = R.rated_count(ratings, elements)
 if AP.wanted():  # the print view of the whole assessment, instead of the editors
@@ -103,13 +98,24 @@ if AP.wanted():  # the print view of the whole assessment, instead of the editor
     st.stop()
 
 status = {"draft": "Draft", "agreed": "Agreed"}.get(assessment.status, assessment.status.capitalize())
-line = f"{status} {year} assessment of {pcn.name} against {matrix.label}."
-last = R.last_saved(ratings)
-if last:
-    line += f" Last saved by {last.updated_by} on {last.updated_at:%d %b %Y at %H:%M} UTC."
-st.markdown(f"**{plain(line)}**")
-st.progress(rated / len(elements), text=f"{rated} of {len(elements)} elements rated")
-st.caption(plain(E.coverage_line(E.assessment_coverage(assessment.id, date.today()))))
+
+
+@st.fragment(key=R.SUMMARY_KEY)
+def summary() -> None:
+    """Last saved, how many rated, evidence coverage: rerun on its own when a save changes them."""
+    ratings = R.assessment_ratings(assessment.id)
+    line = f"{status} {year} assessment of {pcn.name} against {matrix.label}."
+    last = R.last_saved(ratings)
+    R.summary_shown(assessment.id, last)
+    if last:
+        line += f" Last saved by {last.updated_by} on {last.updated_at:%d %b %Y at %H:%M} UTC."
+    st.markdown(f"**{plain(line)}**")
+    rated = R.rated_count(ratings, elements)
+    st.progress(rated / len(elements), text=f"{rated} of {len(elements)} elements rated")
+    st.caption(plain(E.coverage_line(E.assessment_coverage(assessment.id, date.today()))))
+
+
+summary()
 AP.open_button()
 warnings = submission_warnings(assessment.id, date.today()) if assessment.status == "draft" else ()
 
@@ -123,13 +129,19 @@ else:
     if editor:
         st.caption(R.SAVE_CAPTION)
 
-# Only the open tab is drawn: every click reruns the page, and one domain's editors are a fifth of
-# what all five would send (tabs that track state rerun when another is chosen).
-tabs = st.tabs([plain(d.title) for d in matrix.domains], key=R.domain_tabs_key(matrix), on_change="rerun")
-for tab, domain in zip(tabs, matrix.domains):
-    if tab.open:
-        with tab:
-            R.domain_tab(store, matrix, assessment, domain, ratings, by=editor)
+# Only the open tab is drawn, and choosing another reruns only the domains' fragment; a click on a
+# card reruns only that card and what the change reaches (components/rating.py).
+@st.fragment(key=R.DOMAINS_KEY)
+def domains() -> None:
+    with R.drawing():
+        tabs = st.tabs([plain(d.title) for d in matrix.domains], key=R.domain_tabs_key(matrix), on_change="rerun")
+        for tab, domain in zip(tabs, matrix.domains):
+            if tab.open:
+                with tab:
+                    R.domain_tab(store, matrix, assessment, domain, by=editor)
+
+
+domains()
 
 # ---------------------------------------------------------------------------------------------
 # Agree or discard the draft

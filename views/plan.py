@@ -35,39 +35,68 @@ options, default = year_matrices(pcn.code, year)
 with matrix_column:
     chosen = pick_matrix("plan_matrix", options, default,
                          help=f"{pcn.name} has more than one {year} assessment: choose the one the plan reads from.")
-report = tabs.load_report(pcn.code, year, chosen)
-plan = report.plan
 actor = require_actor() if can(EDIT, pcn=pcn) else None  # who may change the plan (the service checks again)
 
-status = {"agreed": "agreed", "draft": "a draft"}.get(report.status)
-line = (f"The {year} assessment is {status}." if status else f"There is no {year} assessment yet, so there are no "
-        "suggestions; priorities can still be chosen.")
-if plan.saved:
-    last = max([plan.updated_at, *[a.updated_at for a in plan.actions]])
-    who = plan.updated_by if last == plan.updated_at else next(a.updated_by for a in plan.actions if a.updated_at == last)
-    line += f" Plan last changed by {who} on {last:%d %b %Y at %H:%M} UTC."
-st.caption(plain(line) + " The plan stays open for changes all year, also after the assessment is agreed.")
-others = [x for x in options if x != chosen]
-if others:
-    st.caption(plain(f"{pcn.name} is also rated against {', '.join(title_of(store, x) for x in others)} in {year}: "
-                     "choose it under Matrix above to plan from those ratings. The plan itself is one for the year."))
 
-message = M.take(MESSAGE)
-M.show(message, reload_key="reload_after_conflict", reload_help="Show the plan as it is saved now")
-if plan.shared:
-    st.caption(plain(f"The ICS and commissioners see this plan: shared by {plan.shared_by} on {plan.shared_at:%d %b %Y}."))
+# The plan's heading lines are a fragment, and so is the Priorities tab: a priority added, moved
+# or removed redraws those two alone (components/plan_tabs.py). Only the open tab is drawn; the
+# chosen tab is kept in the address (?tab=Actions), so a save or a reload stays on it.
+message: M.Message | None = None
 
-# The chosen tab is kept in the address (?tab=Actions), so a save or a reload stays on it.
+
+@st.fragment(key=tabs.HEAD_KEY)
+def head() -> None:
+    global message
+    report = tabs.load_report(pcn.code, year, chosen)
+    plan = report.plan
+    status = {"agreed": "agreed", "draft": "a draft"}.get(report.status)
+    line = (f"The {year} assessment is {status}." if status else f"There is no {year} assessment yet, so there are "
+            "no suggestions; priorities can still be chosen.")
+    if plan.saved:
+        last = max([plan.updated_at, *[a.updated_at for a in plan.actions]])
+        who = plan.updated_by if last == plan.updated_at else next(a.updated_by for a in plan.actions
+                                                                   if a.updated_at == last)
+        line += f" Plan last changed by {who} on {last:%d %b %Y at %H:%M} UTC."
+    st.caption(plain(line) + " The plan stays open for changes all year, also after the assessment is agreed.")
+    others = [x for x in options if x != chosen]
+    if others:
+        st.caption(plain(f"{pcn.name} is also rated against {', '.join(title_of(store, x) for x in others)} in "
+                         f"{year}: choose it under Matrix above to plan from those ratings. The plan itself is one "
+                         "for the year."))
+    message = M.take(MESSAGE)
+    M.show(message, reload_key="reload_after_conflict", reload_help="Show the plan as it is saved now")
+    if st.session_state.get("reload_after_conflict"):  # "Load the latest", clicked in this fragment: all of it
+        st.rerun()
+    if plan.shared:
+        st.caption(plain(f"The ICS and commissioners see this plan: shared by {plan.shared_by} on "
+                         f"{plan.shared_at:%d %b %Y}."))
+
+
+head()
+report = tabs.load_report(pcn.code, year, chosen)
 priorities_tab, actions_tab, cd_tab, shared_tab, download_tab = st.tabs(
     ["Priorities", "Actions", "Clinical director", "Shared versions", "Download"], key="tab", bind="query-params")
-with priorities_tab:
-    tabs.priorities(MESSAGE, store, report, pcn, year, actor)
-with actions_tab:
-    tabs.actions(MESSAGE, store, report, pcn, year, actor, shown=message)
-with cd_tab:
-    M.show(message, "cd", done="box")
-    tabs.cd_development(MESSAGE, store, report, pcn, year, actor)
-with shared_tab:
-    tabs.shared(MESSAGE, store, report, pcn, year, actor, can(SUBMIT, pcn=pcn), shown=message)
-with download_tab:
-    tabs.downloads(store, report, ics, pcn, year, data_version())
+
+
+@st.fragment(key=tabs.PRIORITIES_KEY)
+def priorities() -> None:
+    """Reads the plan afresh: rerun alone, it is not given this run's report."""
+    tabs.priorities(MESSAGE, store, tabs.load_report(pcn.code, year, chosen), pcn, year, actor)
+
+
+if priorities_tab.open:
+    with priorities_tab:
+        priorities()
+if actions_tab.open:
+    with actions_tab:
+        tabs.actions(MESSAGE, store, report, pcn, year, actor, shown=message)
+if cd_tab.open:
+    with cd_tab:
+        M.show(message, "cd", done="box")
+        tabs.cd_development(MESSAGE, store, report, pcn, year, actor)
+if shared_tab.open:
+    with shared_tab:
+        tabs.shared(MESSAGE, store, report, pcn, year, actor, can(SUBMIT, pcn=pcn), shown=message)
+if download_tab.open:
+    with download_tab:
+        tabs.downloads(store, report, ics, pcn, year, data_version())

@@ -1,7 +1,10 @@
 """ICS portfolio: where each PCN of one ICS says it is in a year, for planning development
 conversations with the networks. One ICS at a time, so the page stays quick at national scale.
 PCNs are listed by name, code or list size, never ranked by score. One matrix at a time: the
-ICS's default matrix first; PCNs rated against another are counted and shown by choosing it."""
+ICS's default matrix first; PCNs rated against another are counted and shown by choosing it.
+Drawn for the browser's sake: the part below the title is a fragment, so a change of year, order
+or matrix redraws it alone; the heat map's cells say the score (the table beside says on how many
+elements each rests); the distribution's table is built when its switch is turned on."""
 from __future__ import annotations
 
 import streamlit as st
@@ -36,9 +39,10 @@ def figures(ics_code: str, year: str, order: str, matrix_id: str | None) -> dict
     # The chart names each PCN with its list size and area, so context sits beside the colours.
     shown = frame.assign(name=[f"{n} · {s:,} · {T.area_text(r)}" for n, s, r in
                                zip(frame["name"], frame["list_size"], frame["rural"])])
-    heat = charts.heatmap(shown, stage_labels, title=None)
+    # One line of text a cell (the score): the rated counts are in the table, in full.
+    heat = charts.heatmap(shown, stage_labels, title=None, counts=False)
     heat.update_layout(margin=dict(t=20), height=heat.layout.height - 110)
-    out = {"heat": heat, "table": T.portfolio_table(frame, stage_labels)}
+    out = {"heat": heat, "table": T.portfolio_table(frame, stage_labels, counts=True)}
     if len(data.distribution):
         bars = charts.stage_distribution(data.distribution, title=None)
         bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
@@ -50,90 +54,102 @@ st.title("ICS portfolio")
 st.markdown("Where each network of the ICS says it is this year, to plan development conversations and support. "
             "These are self-assessments: networks are listed, not ranked.")
 
-ics, _, year, order_column = page_header(pcn=False, year_key="portfolio_year", extra=True)
-with order_column:
-    order = st.selectbox("List PCNs by", list(T.ORDERS), format_func=T.ORDERS.get, key="portfolio_order")
 
-first = load_portfolio(ics.code, year)  # the ICS's default matrix (or the one most PCNs used), and the options
-with st.columns([1, 2])[0] if len(first.matrix_ids) > 1 else st.container():
-    chosen = pick_matrix("portfolio_matrix", first.matrix_ids, first.matrix_id,
-                         help="The PCNs of this ICS are rated against more than one matrix this year: the portfolio "
-                              "shows one at a time.")
-asked = None if chosen == first.matrix_id else chosen  # the same cached read as `first` when not another
-pf = load_portfolio(ics.code, year, asked)
-for note in pf.left_out:
-    st.warning(plain(f"Left out: {note}."))
-store = get_store()
-for other, n in pf.others.items():
-    st.info(plain(f"{n} PCN(s) of {ics.name} have a {year} assessment against {title_of(store, other)}: choose it "
-                  "under Matrix above to see them."))
+@st.fragment
+def portfolio() -> None:
+    """Everything below the title, pickers included: choosing another year, order or matrix redraws
+    this part only, not the page around it."""
+    ics, _, year, order_column = page_header(pcn=False, year_key="portfolio_year", extra=True)
+    with order_column:
+        order = st.selectbox("List PCNs by", list(T.ORDERS), format_func=T.ORDERS.get, key="portfolio_order")
 
-m1, m2, m3 = st.columns(3)
-m1.metric("Agreed assessments", f"{pf.n_agreed} of {pf.n_pcns}", border=True,
-          help="Assessments the network has agreed for this year (locked)")
-m2.metric("Drafts", pf.n_draft, border=True, help="Assessments started but not agreed yet")
-m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year against any matrix")
-evidence_line, evidence_table = E.ics_evidence_summary(ics.code, year, pf.matrix_id)
-if evidence_line:
-    st.markdown(f"**Evidence:** {plain(evidence_line)}.")
-if not pf.n_agreed + pf.n_draft:
-    st.info(plain(f"No PCN of {ics.name} has a {year} assessment yet." if not pf.n_elsewhere else
-                  f"No PCN of {ics.name} has a {year} assessment against {title_of(store, pf.matrix_id)}."))
-    st.stop()
-matrix = get_store().matrix(*pf.matrix_key)
-labels = T.labels_of(matrix)
+    first = load_portfolio(ics.code, year)  # the ICS's default matrix (or the one most PCNs used), and the options
+    with st.columns([1, 2])[0] if len(first.matrix_ids) > 1 else st.container():
+        chosen = pick_matrix("portfolio_matrix", first.matrix_ids, first.matrix_id,
+                             help="The PCNs of this ICS are rated against more than one matrix this year: the portfolio "
+                                  "shows one at a time.")
+    asked = None if chosen == first.matrix_id else chosen  # the same cached read as `first` when not another
+    pf = load_portfolio(ics.code, year, asked)
+    for note in pf.left_out:
+        st.warning(plain(f"Left out: {note}."))
+    store = get_store()
+    for other, n in pf.others.items():
+        st.info(plain(f"{n} PCN(s) of {ics.name} have a {year} assessment against {title_of(store, other)}: choose it "
+                      "under Matrix above to see them."))
 
-# ---------------------------------------------------------------------------------------------
-st.subheader("Domain scores by PCN", anchor=False)
-st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}) "
-                 "with how many elements were rated; darker is further along. Scores are what each network said "
-                 "about itself, to start a conversation, not to compare networks."))
-built = figures(ics.code, year, order, asked)
-st.plotly_chart(built["heat"], config=PLOTLY_CONFIG, key="portfolio_heatmap",
-                alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
-                    "The same figures are in the table below.")
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Agreed assessments", f"{pf.n_agreed} of {pf.n_pcns}", border=True,
+              help="Assessments the network has agreed for this year (locked)")
+    m2.metric("Drafts", pf.n_draft, border=True, help="Assessments started but not agreed yet")
+    m3.metric("Not started", pf.n_not_started, border=True, help="PCNs with no assessment for this year against any matrix")
+    evidence_line, evidence_table = E.ics_evidence_summary(ics.code, year, pf.matrix_id)
+    if evidence_line:
+        st.markdown(f"**Evidence:** {plain(evidence_line)}.")
+    if not pf.n_agreed + pf.n_draft:
+        st.info(plain(f"No PCN of {ics.name} has a {year} assessment yet." if not pf.n_elsewhere else
+                      f"No PCN of {ics.name} has a {year} assessment against {title_of(store, pf.matrix_id)}."))
+        return
+    matrix = get_store().matrix(*pf.matrix_key)
+    labels = T.labels_of(matrix)
 
-table = built["table"]
-st.markdown("**The heat map as a table.** Select a row to open that PCN's progress; sort by any column "
-            "by clicking its header.")
-event = st.dataframe(
-    table, key=f"portfolio_table_{ics.code}_{year}_{order}", on_select="rerun", selection_mode="single-row",
-    hide_index=True, width="stretch", alt=f"Domain scores for the PCNs of {ics.name} in {year}",
-    column_config={"List size": st.column_config.NumberColumn("List size", format="localized"),
-                   "PCN": st.column_config.TextColumn("PCN", pinned=True),
-                   **{d: st.column_config.TextColumn(d, help=plain(f"{d}: mean stage of the rated elements"))
-                      for d in table.columns[6:]}})
-picked = event.selection.rows if event else []
-on_matrix = {"matrix": pf.matrix_id} if pf.matrix_id else {}  # the PCN's progress opens on the same matrix
-if picked:
-    code = str(table["Code"].iloc[picked[0]])
-    # Both: the progress page's picker reads its session value first, and the URL makes the view shareable.
-    st.session_state["ics"], st.session_state["pcn"] = ics.code, code
-    st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code, **on_matrix})
-
-with st.expander("Open a PCN's progress (links)"):
-    cols = st.columns(3)
-    for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
-        cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", icon=":material/trending_up:",
-                              query_params={"ics": ics.code, "pcn": code, **on_matrix})
-
-with st.expander("Evidence behind the ratings, PCN by PCN"):
-    st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to "
-               "still hold, and not past its review-by date. Elements rated not applicable are left out.")
-    st.dataframe(evidence_table, hide_index=True, width="stretch", key="portfolio_evidence",
-                 alt=f"Evidence coverage of each PCN of {ics.name} in {year}")
-
-# ---------------------------------------------------------------------------------------------
-st.subheader("Stages reached across the ICS", anchor=False)
-excluded = pf.distribution.attrs.get("excluded", [])
-with_assessment = pf.n_agreed + pf.n_draft - len(excluded)
-st.caption(plain(f"Share of all elements at each stage, over the {with_assessment} PCN(s) with a {year} assessment "
-                 f"(drafts included)." + (f" Not comparable with {matrix.title} {matrix.version}, so left out: "
-                                          f"{', '.join(excluded)}." if excluded else "")))
-if with_assessment and "bars" in built:
-    st.plotly_chart(built["bars"], config=PLOTLY_CONFIG,
-                    key="portfolio_distribution",
-                    alt=f"Stacked bars per domain: the share of elements at each stage across {ics.name} in {year}. "
+    # ---------------------------------------------------------------------------------------------
+    st.subheader("Domain scores by PCN", anchor=False)
+    st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}); "
+                     "darker is further along. How many elements each score rests on is in the table below and in the "
+                     "cell's tooltip. Scores are what each network said about itself, to start a conversation, not to "
+                     "compare networks."))
+    built = figures(ics.code, year, order, asked)
+    st.plotly_chart(built["heat"], config=PLOTLY_CONFIG, key="portfolio_heatmap",
+                    alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
                         "The same figures are in the table below.")
-    st.dataframe(built["bars_table"], hide_index=True, width="stretch",
-                 alt=f"Elements at each stage per domain across {ics.name} in {year}: count (share)")
+
+    table = built["table"]
+    st.markdown("**The heat map as a table.** Select a row to open that PCN's progress; sort by any column "
+                "by clicking its header.")
+    event = st.dataframe(
+        table, key=f"portfolio_table_{ics.code}_{year}_{order}", on_select="rerun", selection_mode="single-row",
+        hide_index=True, width="stretch", alt=f"Domain scores for the PCNs of {ics.name} in {year}",
+        column_config={"List size": st.column_config.NumberColumn("List size", format="localized"),
+                       "PCN": st.column_config.TextColumn("PCN", pinned=True),
+                       **{d: st.column_config.TextColumn(d, help=plain(f"{d}: mean stage of the rated elements"))
+                          for d in table.columns[6:]}})
+    picked = event.selection.rows if event else []
+    on_matrix = {"matrix": pf.matrix_id} if pf.matrix_id else {}  # the PCN's progress opens on the same matrix
+    if picked:
+        code = str(table["Code"].iloc[picked[0]])
+        # Both: the progress page's picker reads its session value first, and the URL makes the view shareable.
+        st.session_state["ics"], st.session_state["pcn"] = ics.code, code
+        st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code, **on_matrix})
+
+    with st.expander("Open a PCN's progress (links)"):
+        cols = st.columns(3)
+        for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
+            cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", icon=":material/trending_up:",
+                                  query_params={"ics": ics.code, "pcn": code, **on_matrix})
+
+    with st.expander("Evidence behind the ratings, PCN by PCN"):
+        st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to "
+                   "still hold, and not past its review-by date. Elements rated not applicable are left out.")
+        st.dataframe(evidence_table, hide_index=True, width="stretch", key="portfolio_evidence",
+                     alt=f"Evidence coverage of each PCN of {ics.name} in {year}")
+
+    # ---------------------------------------------------------------------------------------------
+    st.subheader("Stages reached across the ICS", anchor=False)
+    excluded = pf.distribution.attrs.get("excluded", [])
+    with_assessment = pf.n_agreed + pf.n_draft - len(excluded)
+    st.caption(plain(f"Share of all elements at each stage, over the {with_assessment} PCN(s) with a {year} assessment "
+                     f"(drafts included)." + (f" Not comparable with {matrix.title} {matrix.version}, so left out: "
+                                              f"{', '.join(excluded)}." if excluded else "")))
+    if with_assessment and "bars" in built:
+        st.plotly_chart(built["bars"], config=PLOTLY_CONFIG,
+                        key="portfolio_distribution",
+                        alt=f"Stacked bars per domain: the share of elements at each stage across {ics.name} in {year}. "
+                            "The same figures are in the table that the switch below the chart shows.")
+        # The chart's table is built only when asked for (an expander's content is sent and drawn closed).
+        if st.toggle("Show the chart as a table", key="portfolio_distribution_table",
+                     help="The count and share of elements at each stage, domain by domain, as text"):
+            st.dataframe(built["bars_table"], hide_index=True, width="stretch",
+                         alt=f"Elements at each stage per domain across {ics.name} in {year}: count (share)")
+
+
+portfolio()

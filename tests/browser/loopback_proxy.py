@@ -7,7 +7,8 @@ TCP peer, hence `st.context.ip_address`, as 127.0.0.2: a stand-in for a phone on
 Wi-Fi that never leaves loopback.
 
 Bytes are relayed unchanged in both directions (HTTP and websockets alike; no header is added,
-so nothing like X-Forwarded-For reaches the app). One thread accepts; each connection gets two
+so nothing like X-Forwarded-For reaches the app), and counted (`bytes_up`, `bytes_down`), so a
+benchmark can read what crossed the wire. One thread accepts; each connection gets two
 pump threads. stop() closes the listener and shuts down every open socket, then joins the
 threads, so nothing outlives the `with` block.
 
@@ -35,6 +36,8 @@ class LoopbackProxy:
         self.port: int | None = None
         self.connections = 0  # accepted so far
         self.errors: list[str] = []  # upstream connect failures, for a test to report
+        self.bytes_up = 0  # relayed browser -> app so far (TCP payload: HTTP and websocket frames as sent)
+        self.bytes_down = 0  # relayed app -> browser so far
         self._listener: socket.socket | None = None
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -176,6 +179,11 @@ class _Pair:
                 if not data:
                     break
                 dst.sendall(data)
+                with self.proxy._lock:  # every connection's threads add to the same two counts
+                    if src is self.a:
+                        self.proxy.bytes_up += len(data)
+                    else:
+                        self.proxy.bytes_down += len(data)
         except OSError:
             # A reset on one side: tear the other side down too, rather than leaving it half-open.
             _quiet(src.shutdown, socket.SHUT_RDWR)

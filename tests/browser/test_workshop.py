@@ -97,7 +97,7 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         # A participant coming back through their own rejoin link finds their ratings, and only theirs.
         page = people[0]
         page.get_by_text("Carry on later or on another device").click()
-        link = page.locator('[data-testid="stCode"] code').first.inner_text().strip()
+        link = page.locator('[data-testid="stMarkdown"] code', has_text="/join?").first.inner_text().strip()
         assert link.startswith(app_url + "/join?") and "p=" in link
         page.goto(link)
         wait_for_app(page)

@@ -1,0 +1,187 @@
+"""Streamlit's own JavaScript, compressed once and kept: a phone's first visit on poor Wi-Fi.
+
+Streamlit's server gzips its other answers but deliberately sends its static bundles (`/static/...`)
+and the root page uncompressed (`SelectiveGZipMiddleware` in
+streamlit/web/server/starlette/starlette_gzip_middleware.py): Starlette's gzip would compress
+every bundle again on every request, and a proxy in front usually compresses anyway. A laptop
+running a workshop has no proxy, so a phone fetched 2.9 MB for the join page and 8.7 MB for a page
+with a chart (plotly's bundle alone is 4.7 MB); gzipped they are about a third of that.
+
+So the bundles are compressed here once per file (gzip level 9, in a worker thread, one
+compression however many phones ask at once) and kept in memory for the life of the process: the
+CPU cost Streamlit objects to is paid once, not per request. What is kept is only what browsers
+asked for, about 3 MB compressed for every page of this app. Streamlit's static handler still
+answers every request (its path checks, index.html fallback, cache headers, 304s, ranges); this
+only swaps a whole 200 answer's body for the kept gzip when the browser accepts gzip, and sets
+Content-Encoding, Content-Length, `Vary: Accept-Encoding` and a weak ETag (as nginx does when it
+compresses). A client that does not accept gzip gets the same bytes as before, with the Vary.
+
+Behind deploy/'s nginx the answer arrives already encoded and nginx's gzip leaves it alone (it
+never compresses a response that has a Content-Encoding), so nothing is compressed twice.
+
+The hook is installed from app.py, so it takes effect at the first script run of the process,
+not at server start (Streamlit runs no project code before then): the very first page load after
+a start, usually the laptop's own browser that `streamlit run` opens, gets its bundles
+uncompressed; every browser after it gets them compressed. Streamlit builds its middleware as
+the server starts, so the class's method is replaced, which the running instance looks up on each
+request. Not under AppTest, which serves no HTTP."""
+from __future__ import annotations
+
+import asyncio
+import functools
+import gzip
+import os
+
+from starlette.datastructures import Headers, MutableHeaders
+from streamlit import config, file_util
+from streamlit.web.server.starlette.starlette_gzip_middleware import SelectiveGZipMiddleware
+from streamlit.web.server.starlette.starlette_routes import BASE_ROUTE_STATIC
+
+_MARK = "_pcn_precompressed"
+MINIMUM_SIZE = 1024  # bytes: below this gzip's header costs more than it saves
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "application/wasm", "image/svg+xml",
+                "font/ttf", "font/otf")
+
+_kept: dict[tuple[str, str], bytes] = {}  # (kept_as, the file's ETag) -> its gzip
+_pending: dict[tuple[str, str], asyncio.Future] = {}  # the same, while one request compresses it
+
+
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an Accept-Encoding header allows gzip (`gzip`, or `*`, with a quality above 0)."""
+    allowed: dict[str, bool] = {}
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        allowed[coding.strip().lower()] = quality > 0
+    return allowed.get("gzip", allowed.get("*", False))
+
+
+def streamlit_static_path(path: str, root_path: str = "", base_url: str = "") -> str | None:
+    """The path within Streamlit's static folder if it is one Streamlit sends uncompressed (the
+    root page or `/static/...`), else None."""
+    for prefix in (root_path, "/" + base_url.strip("/") if base_url.strip("/") else ""):
+        if prefix and (path == prefix or path.startswith(prefix + "/")):
+            path = path[len(prefix):] or "/"
+    return path if path == "/" or path.startswith(f"/{BASE_ROUTE_STATIC}/") else None
+
+
+def kept_as(route_path: str) -> str:
+    """The file an answer for this path comes from, which names its kept gzip: the file itself, or
+    index.html, which Streamlit answers for any path that is no file (so made-up addresses all
+    share one entry and cannot fill the memory)."""
+    root = os.path.realpath(file_util.get_static_dir())
+    candidate = os.path.realpath(os.path.join(root, route_path.lstrip("/")))
+    if candidate.startswith(root + os.sep) and os.path.isfile(candidate):
+        return candidate
+    return os.path.join(root, "index.html")
+
+
+def compress(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=9, mtime=0)
+
+
+async def _gzip_of(key: tuple[str, str], body: bytes) -> bytes:
+    from anyio import to_thread
+
+    if key in _kept:
+        return _kept[key]
+    if key in _pending:  # another request is compressing the same file: wait for it
+        return await asyncio.shield(_pending[key])
+    future = asyncio.get_running_loop().create_future()
+    _pending[key] = future
+    try:
+        packed = await to_thread.run_sync(functools.partial(compress, body))
+    except BaseException as exc:
+        future.set_exception(exc)
+        future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+        raise
+    finally:
+        _pending.pop(key, None)
+    _kept[key] = packed
+    future.set_result(packed)
+    return packed
+
+
+class _Answered(Exception):
+    """Raised from `send` once the kept gzip has gone: stops the static handler before it reads the file."""
+
+
+def _compressible(headers: Headers) -> bool:
+    kind = headers.get("content-type", "").lower()
+    return any(kind.startswith(k) for k in COMPRESSIBLE)
+
+
+async def _serve(app, route_path: str, scope, receive, send) -> None:
+    """Run Streamlit's static handler, answering a compressible 200 with the kept gzip."""
+    request = Headers(scope=scope)
+    wanted = scope["method"] == "GET" and "range" not in request and accepts_gzip(request.get("accept-encoding", ""))
+    state = {"mode": "pass", "start": None, "key": None, "body": []}
+
+    async def send_gzip(start: dict, packed: bytes) -> None:
+        headers = MutableHeaders(raw=list(start["headers"]))
+        headers["content-encoding"] = "gzip"
+        headers["content-length"] = str(len(packed))
+        headers.add_vary_header("Accept-Encoding")
+        if (etag := headers.get("etag")) and not etag.startswith("W/"):
+            headers["etag"] = "W/" + etag
+        await send({**start, "headers": headers.raw})
+        await send({"type": "http.response.body", "body": packed, "more_body": False})
+
+    async def relay(message) -> None:
+        if message["type"] == "http.response.start":
+            headers = Headers(raw=message["headers"])
+            if message["status"] != 200 or "content-encoding" in headers or not _compressible(headers):
+                await send(message)
+                return
+            size = headers.get("content-length")
+            key = (kept_as(route_path), headers.get("etag") or "")
+            if not wanted or not key[1] or (size is not None and size.isdigit() and int(size) < MINIMUM_SIZE):
+                out = MutableHeaders(raw=list(message["headers"]))
+                out.add_vary_header("Accept-Encoding")
+                await send({**message, "headers": out.raw})
+                return
+            if key in _kept:
+                await send_gzip(message, _kept[key])
+                raise _Answered
+            state.update(mode="collect", start=message, key=key)
+            return
+        if message["type"] != "http.response.body" or state["mode"] == "pass":
+            await send(message)
+        elif state["mode"] == "collect":
+            state["body"].append(message.get("body", b""))
+            if not message.get("more_body", False):
+                await send_gzip(state["start"], await _gzip_of(state["key"], b"".join(state["body"])))
+
+    try:
+        await app(scope, receive, relay)
+    except _Answered:
+        pass
+
+
+def precompressed_static_files() -> None:
+    """Install the hook (once per process)."""
+    if getattr(SelectiveGZipMiddleware.__call__, _MARK, False):
+        return
+    if config.get_option("global.appTest"):  # no HTTP server under AppTest: nothing to compress
+        return
+    original = SelectiveGZipMiddleware.__call__
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+            route_path = streamlit_static_path(scope.get("path", ""), scope.get("root_path", ""),
+                                               config.get_option("server.baseUrlPath") or "")
+            if route_path is not None:
+                await _serve(self.app, route_path, scope, receive, send)
+                return
+        await original(self, scope, receive, send)
+
+    __call__.__doc__ = original.__doc__
+    setattr(__call__, _MARK, True)
+    SelectiveGZipMiddleware.__call__ = __call__
