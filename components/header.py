@@ -52,17 +52,23 @@ def ics_record_years(ics_code: str) -> list[str]:
 
 def pick_year(key: str, recorded: list[str], *, label: str = "Year", help: str | None = YEAR_HELP) -> str:
     """The year picker (assessments.years): this session's choice if still offered, else ?year= from
-    the address, else the year pages open on."""
+    the address, else the year last chosen here before another page ran (Streamlit forgets a
+    widget's value then, as for the ICS and PCN pickers), else the year pages open on."""
     rule = Y.year_choice(recorded)
     years = list(rule.offered)
     wanted = st.query_params.get("year")
+    remembered = st.session_state.get(f"{key}_chosen")
     if st.session_state.get(key) in years:
         keep(key)  # a box drawn anew (another layout) must show the real choice
     elif wanted in years:
         st.session_state[key] = wanted
+    elif remembered in years:
+        st.session_state[key] = remembered
     else:
         st.session_state[key] = rule.default
-    return st.selectbox(label, years, key=key, help=help)
+    year = st.selectbox(label, years, key=key, help=help)
+    st.session_state[f"{key}_chosen"] = year
+    return year
 
 
 def pick_matrix(key: str, options: Sequence[str], default: str | None, *, label: str = "Matrix",

@@ -141,3 +141,26 @@ def test_the_command_line_gives_the_same_answer(network, app_db, day, lines):
     bad = subprocess.run([sys.executable, "cli.py", "years", "--pcn", PCN, "--on", "1/12/2026"], cwd=ROOT, text=True,
                          capture_output=True, env={**os.environ, "PCN_DATABASE_URL": app_db}, timeout=120)
     assert bad.returncode == 2 and "'1/12/2026' is not a date: write it like 2026-12-01" in bad.stderr
+
+
+def test_the_year_chosen_on_a_page_is_still_chosen_after_a_visit_to_another_page(network, monkeypatch):
+    # Streamlit forgets a widget's value once a page without it has run, and the sidebar's links
+    # carry no ?year=: the year must come back from what this session chose.
+    on(monkeypatch, DEC_2026)
+    at = open_page("views/plan.py", query={"ics": ICS, "pcn": PCN})
+    assert at.selectbox(key="plan_year").value == "2025/26"
+    at.selectbox(key="plan_year").set_value("2027/28").run()
+    at.switch_page("views/progress.py")
+    at.run()
+    at.query_params.pop("year", None)  # as the sidebar link drops it
+    at.switch_page("views/plan.py")
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="plan_year").value == "2027/28"
+    # A link that names a year still wins.
+    at.switch_page("views/progress.py")
+    at.run()
+    at.query_params["year"] = "2026/27"
+    at.switch_page("views/plan.py")
+    at.run()
+    assert at.selectbox(key="plan_year").value == "2026/27"

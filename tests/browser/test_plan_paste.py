@@ -65,3 +65,63 @@ def test_a_pasted_block_of_three_actions_saves(page, app_url):
     expect(page.get_by_text("Unsaved changes")).to_have_count(0)
     screenshot(page, "plan-actions-pasted")
     assert axe_findings(page) == []
+
+
+def _cell(page, row: int, column: str):
+    """The actions table's cell in `row` (0 for the first) and the column headed `column`, found
+    through the grid's accessibility table (its column headers and row and column indexes)."""
+    grid = page.get_by_test_id("stDataFrame").first
+    header = grid.get_by_role("columnheader", name=column, exact=True, include_hidden=True)
+    colindex = header.get_attribute("aria-colindex")
+    return grid.locator(f'tr[aria-rowindex="{row + 2}"] td[role="gridcell"][aria-colindex="{colindex}"]')
+
+
+def _type_into(page, row: int, column: str, text: str) -> None:
+    cell = _cell(page, row, column)
+    cell.focus()  # the grid selects the cell focused in its accessibility table
+    page.keyboard.press("Enter")  # and Enter opens its editor
+    editor = page.locator("textarea.gdg-input")
+    editor.fill(text)
+    editor.press("Enter")  # committed: the table sends its edits to the server
+    expect(editor).to_have_count(0)
+
+
+def test_text_typed_into_two_cells_survives_a_visit_to_another_page(page, app_url):
+    """What is typed and not yet saved stays: two cells edited one after the other (found by row and
+    column), then another page of the app and back, and the page says the changes are not saved yet."""
+    page.goto(app_url + URL + "&tab=Actions")
+    wait_for_app(page)  # the app has loaded the demo data
+    with Store(APP_DATABASES[app_url]) as store:  # the actions of the test above, when run alone
+        plan = P.get_plan(store, PCN, YEAR)
+        if plan is None or len(plan.actions) < 2:
+            P.save_actions(store, PCN, YEAR, [dict(what=w, owner=o, due=d) for w, o, d in BLOCK], by="setup")
+            page.reload()
+            wait_for_app(page)
+    page.get_by_label("Your name (for the change log)").fill("Browser Tester")
+    page.keyboard.press("Enter")
+    wait_for_app(page)
+    _type_into(page, 0, "Action", "First typed and not saved")
+    expect(page.get_by_text("Unsaved changes")).to_be_visible()
+    wait_for_app(page)
+    _type_into(page, 1, "Owner", "Second typed and not saved")
+    wait_for_app(page)
+    for typed in ("First typed and not saved", "Second typed and not saved"):
+        page.get_by_role("gridcell", name=typed, include_hidden=True).wait_for(state="attached")
+
+    page.get_by_role("link", name="PCN progress").click()
+    page.get_by_role("heading", name="PCN progress").first.wait_for()
+    wait_for_app(page)
+    page.get_by_role("link", name="Development plan").click()
+    wait_for_app(page)
+    page.get_by_role("tab", name="Actions").click()
+    wait_for_app(page)
+    expect(page.get_by_text("Unsaved changes")).to_be_visible()
+    expect(_cell(page, 0, "Action")).to_have_text("First typed and not saved")
+    expect(_cell(page, 1, "Owner")).to_have_text("Second typed and not saved")
+    with Store(APP_DATABASES[app_url]) as store:
+        saved = P.get_plan(store, PCN, YEAR).actions
+        assert "First typed and not saved" not in [a.what for a in saved]
+        assert "Second typed and not saved" not in [a.owner for a in saved]
+    page.get_by_role("button", name="Discard changes and load the latest").click()
+    expect(page.get_by_text("Unsaved changes")).to_have_count(0)
+    page.get_by_role("gridcell", name=BLOCK[0][0], include_hidden=True).wait_for(state="attached")
