@@ -770,6 +770,17 @@ def _create_plan(b: UnitOfWork, code: str, year: str, values: Mapping[str, Any] 
     return row
 
 
+def _plan_to_share(b, code: str, year: str, expected_version: int, change: dict):
+    """The plan a sharing change applies to, at the version on the sharer's screen."""
+    _pcn_exists(b, code, SUBMIT)
+    row = _plan_row(b, code, year)
+    if row is None:
+        raise NotFoundError(f"{code} has no {year} plan to share yet: save it first")
+    if row.version != expected_version:
+        raise _plan_conflict(b, code, year, change, expected_version)
+    return row
+
+
 def _plan_conflict(b: UnitOfWork, code: str, year: str, attempted: Mapping[str, Any], expected: int) -> ConflictError:
     row = _plan_row(b, code, year)
     what = f"The {year} development plan of {code}"
@@ -1099,12 +1110,7 @@ def share_plan(store, pcn_code: str, year: str, *, shared: bool = True, by: str 
     """The PCN shares its plan with its ICS and commissioners (or takes it back with shared=False)."""
     code, year = check_pcn_code(pcn_code), check_year(year)
     with store.batch(by=by, source=source) as b:
-        _pcn_exists(b, code, SUBMIT)
-        row = _plan_row(b, code, year)
-        if row is None:
-            raise NotFoundError(f"{code} has no {year} plan to share yet: save it first")
-        if row.version != expected_version:
-            raise _plan_conflict(b, code, year, {"shared": shared}, expected_version)
+        row = _plan_to_share(b, code, year, expected_version, {"shared": shared})
         if bool(row.shared) != bool(shared):
             before = bool(row.shared)
             b.update(row, {"shared": bool(shared), "shared_by": b.by if shared else None,
@@ -1174,12 +1180,7 @@ def share_version(store, pcn_code: str, year: str, pdf: bytes, *, by: str | None
     note = check_text(note, "note on the shared version", 1_000)
     digest = hashlib.sha256(bytes(pdf)).hexdigest()
     with store.batch(by=by, source=source) as b:
-        _pcn_exists(b, code, SUBMIT)
-        row = _plan_row(b, code, year)
-        if row is None:
-            raise NotFoundError(f"{code} has no {year} plan to share yet: save it first")
-        if row.version != expected_version:
-            raise _plan_conflict(b, code, year, {"shared version": "new"}, expected_version)
+        row = _plan_to_share(b, code, year, expected_version, {"shared version": "new"})
         taken = max(b.column(PlanShareRow, "number", plan_id=row.id), default=0)
         if number is not None and int(number) != taken + 1:
             raise ConflictError(f"The shared versions of the {year} plan of {code}",
