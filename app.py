@@ -12,7 +12,6 @@ from components.runtime import freeze_startup_objects, lock_free_config_reads
 from components.state import actor_input, offer_demo, principal
 
 lock_free_config_reads()  # before anything draws: see components/runtime.py
-precompressed_static_files()  # Streamlit's bundles gzipped once, for phones on poor Wi-Fi
 freeze_startup_objects()  # the garbage collector leaves the loaded modules alone: see components/runtime.py
 
 # The icon is the app's own file: a Material icon name makes the browser fetch it from Google's font
@@ -41,6 +40,9 @@ ROLE_PAGES = {
     MEMBER: [HOME, ASSESS, JOIN, PROGRESS, PORTFOLIO, PLAN, PATHWAY, MATRICES],
     COMMISSIONER: [HOME, PROGRESS, PORTFOLIO, PLAN, MATRICES],
 }
+# Streamlit's bundles gzipped once, for phones on poor Wi-Fi, and the page sent for a page's own
+# address told where the server is (components/compression.py).
+precompressed_static_files([p.url_path for p in ROLE_PAGES[ADMINISTRATOR]] + ["start"])
 SECTIONS = {"Matrix": [HOME], "Assess": [ASSESS, WORKSHOP, JOIN], "Progress": [PROGRESS, PORTFOLIO],
             "Plan": [PLAN, PATHWAY], "Settings": [PEOPLE, DATA, MATRICES, HEALTH]}
 

@@ -30,7 +30,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import gzip
+import json
 import os
+import re
+from collections.abc import Sequence
 
 from starlette.datastructures import Headers, MutableHeaders
 from streamlit import config, file_util
@@ -63,13 +66,87 @@ def accepts_gzip(accept_encoding: str) -> bool:
     return allowed.get("gzip", allowed.get("*", False))
 
 
+# Top-level names of Streamlit's own routes (and its auth pages): never a page's address.
+_STREAMLIT_ROUTES = frozenset({BASE_ROUTE_STATIC, "_stcore", "media", "component", "app", "auth", "oauth2callback"})
+
+
 def streamlit_static_path(path: str, root_path: str = "", base_url: str = "") -> str | None:
-    """The path within Streamlit's static folder if it is one Streamlit sends uncompressed (the
-    root page or `/static/...`), else None."""
+    """The path within Streamlit's static folder if it is one Streamlit sends from there: the root
+    page, a page's own address (one segment, answered with index.html) or `/static/...`; else None."""
     for prefix in (root_path, "/" + base_url.strip("/") if base_url.strip("/") else ""):
         if prefix and (path == prefix or path.startswith(prefix + "/")):
             path = path[len(prefix):] or "/"
-    return path if path == "/" or path.startswith(f"/{BASE_ROUTE_STATIC}/") else None
+    if path == "/" or path.startswith(f"/{BASE_ROUTE_STATIC}/"):
+        return path
+    segment = path[1:]
+    if path.startswith("/") and segment and "/" not in segment and segment not in _STREAMLIT_ROUTES:
+        return path
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# The page itself (index.html, the answer for every page's address)
+#
+# Opened at a page's own address (/join, /assess), Streamlit's frontend cannot tell whether "join"
+# is a page or the path the app is served under, so it first asks /join/_stcore/health, gets a 404,
+# waits and only then asks /_stcore/health: about 110 ms before every page other than the first
+# one is even requested, more on a phone's slow Wi-Fi. It reads the server's address from
+# `window.__streamlit.BACKEND_BASE_URL` when a page sets it (its embedding hook), so a few lines
+# before its bundle name the address without the page's name. Streamlit's own guessing still
+# applies to anything else (an app served under a path prefix keeps working).
+#
+# index.html also preloads Source Sans whatever the theme says, and the "Skip to main content" link
+# is drawn in it before the theme arrives with the first script run: a theme with its own font (the
+# NHS fallback, Arial) would download 170 kB it never uses. So the preload goes and the link gets
+# the theme's font from the start.
+
+_HINT = """<script>(function () {
+  var pages = %s, parts = location.pathname.replace(/\\/+$/, "").split("/");
+  if (pages.indexOf(parts[parts.length - 1]) !== -1) parts.pop();
+  window.__streamlit = Object.assign({}, window.__streamlit, {BACKEND_BASE_URL: location.origin + parts.join("/") + "/"});
+})();</script>"""
+_FONT_PRELOAD = re.compile(rb'\s*<link\s+rel="preload"\s+href="[^"]*SourceSans[^"]*"[^>]*>', re.S)
+_page_addresses: tuple[str, ...] = ()
+
+
+def edit_index(html: bytes, pages: Sequence[str], font: str | None) -> bytes:
+    """Streamlit's index.html with the server's address for `pages` named before its bundle loads
+    (see above); with `font` (the theme's, when it is not Source Sans), no Source Sans preload and
+    the skip link drawn in `font` before the theme arrives."""
+    if b"<head>" not in html:
+        return html
+    head = _HINT % json.dumps(sorted({p for p in pages if p}))
+    if font:
+        family = re.sub(r"[^\w\s,'\"-]", "", font)
+        head += f"<style>[data-testid=\"stSkipToContent\"], noscript {{ font-family: {family} !important; }}</style>"
+        html = _FONT_PRELOAD.sub(b"", html, count=1)
+    return html.replace(b"<head>", b"<head>\n    " + head.encode(), 1)
+
+
+def own_font() -> str | None:
+    """The theme's font, if nothing is drawn in Source Sans (see theme_uses_source_sans)."""
+    return None if theme_uses_source_sans() else config.get_option("theme.font").strip()
+
+
+def theme_uses_source_sans() -> bool:
+    """Whether text or headings may be drawn in Streamlit's own Source Sans: the theme's font unset
+    or "sans-serif" (Streamlit's name for it), or a list of fonts without a generic family to fall
+    back on (Streamlit appends Source Sans to such a list). Headings and the sidebar follow the
+    theme's font unless set."""
+    for option in ("theme.font", "theme.headingFont", "theme.sidebar.font", "theme.sidebar.headingFont"):
+        try:
+            value = (config.get_option(option) or "").strip()
+        except RuntimeError:  # an option this Streamlit does not have
+            continue
+        if not value and option != "theme.font":
+            continue
+        names = [n.strip().strip("'\"").lower() for n in value.split(",") if n.strip()]
+        if not names or names == ["sans-serif"] or not set(names) & _GENERIC_FAMILIES:
+            return True
+    return False
+
+
+_GENERIC_FAMILIES = {"sans-serif", "serif", "monospace", "system-ui", "ui-sans-serif", "ui-serif"}
 
 
 def kept_as(route_path: str) -> str:
@@ -157,7 +234,10 @@ async def _serve(app, route_path: str, scope, receive, send) -> None:
         elif state["mode"] == "collect":
             state["body"].append(message.get("body", b""))
             if not message.get("more_body", False):
-                await send_gzip(state["start"], await _gzip_of(state["key"], b"".join(state["body"])))
+                body = b"".join(state["body"])
+                if state["key"][0] == _index_file():
+                    body = edit_index(body, _page_addresses, own_font())
+                await send_gzip(state["start"], await _gzip_of(state["key"], body))
 
     try:
         await app(scope, receive, relay)
@@ -165,8 +245,15 @@ async def _serve(app, route_path: str, scope, receive, send) -> None:
         pass
 
 
-def precompressed_static_files() -> None:
-    """Install the hook (once per process)."""
+def _index_file() -> str:
+    return os.path.join(os.path.realpath(file_util.get_static_dir()), "index.html")
+
+
+def precompressed_static_files(page_addresses: Sequence[str] = ()) -> None:
+    """Install the hook (once per process); `page_addresses` are the app's pages' url paths, which
+    the page sent for them names as pages (see edit_index)."""
+    global _page_addresses
+    _page_addresses = tuple(page_addresses)
     if getattr(SelectiveGZipMiddleware.__call__, _MARK, False):
         return
     if config.get_option("global.appTest"):  # no HTTP server under AppTest: nothing to compress

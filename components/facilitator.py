@@ -26,7 +26,7 @@ from . import messages as M
 from .assessment import first_matrix
 from .catalog import get_catalog
 from .header import page_header
-from .look import PRESENT_KEY, is_large, plain
+from .look import PRESENT_KEY, is_large, plain, static_table
 from .state import database_url
 from .workshop import app_base_url, big_code, group_radar, join_url, qr_png, spread_by_domain, status_text, summary
 
@@ -126,6 +126,8 @@ _PRESENT_CSS = """
   .block-container, [data-testid="stMainBlockContainer"] { padding: .6rem 1.5rem 2rem 1.5rem !important;
     max-width: 100% !important; }
   h1 { font-size: 1.7rem !important; padding: 0 !important; }
+  /* The controls are the facilitator's, not the room's: body-sized, so they keep to one line. */
+  .st-key-workshop-controls button p, .st-key-workshop-controls label p { font-size: 1rem !important; }
 </style>
 """
 _NARROW_MARGINS_CSS = """
@@ -142,7 +144,7 @@ _LIVE_CSS = """
   [data-testid="stMain"] button, [data-testid="stMain"] button *,
   [data-testid="stMain"] [data-testid="stCheckbox"] label * { white-space: normal !important;
     overflow: visible !important; text-overflow: clip !important; }
-  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.4rem !important;
+  [data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.2rem !important;
     line-height: 1.3 !important; overflow: visible !important; }
 </style>
 """
@@ -204,7 +206,8 @@ def join_and_controls(message_key: str, store: Store, w: ws.Workshop, actor: str
 
     disabled = actor is None
     by = {"by": actor}
-    pause_col, reveal_col, sure_col, close_col = st.columns([2, 3.6, 3, 2.4], vertical_alignment="center")
+    pause_col, reveal_col, sure_col, close_col = st.container(key="workshop-controls").columns(
+        [2, 3.6, 3, 2.4], vertical_alignment="center")
     with pause_col:
         if w.status == ws.OPEN:
             st.button("Pause rating", on_click=M.act, args=(message_key, "Rating is paused.", ws.pause, store, w.id),
@@ -275,9 +278,10 @@ def live_results(workshop_id: int) -> None:
         for e in s.elements:
             for r in e.ratings:
                 counts[r.participant_id] += 1
-        st.dataframe(pd.DataFrame({"Name": [p.name for p in s.participants], "Role": [p.role for p in s.participants],
+        static_table(pd.DataFrame({"Name": [p.name for p in s.participants], "Role": [p.role for p in s.participants],
                                    "Rated": [f"{counts[p.id]} of {n_el}" for p in s.participants]}),
-                     hide_index=True, width="stretch")
+                     alt="Who has joined, and how many elements each has rated",
+                     height=420 if len(s.participants) > 10 else "content")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,6 +75,18 @@ def plain(text: object) -> str:
     return escaped.replace("\n", "  \n")
 
 
+def static_table(df, *, alt: str | None = None, height: int | str = "content") -> None:
+    """A read-only table as plain HTML (st.table), cells and headers escaped (it renders markdown).
+    Where nobody needs to sort or search, this is the table to use: st.dataframe's grid costs about
+    350 ms of the browser's time on any page that has one (benchmarks/bench_browser.py), and a
+    screen reader reads an HTML table as a table. `height` in pixels scrolls a long one."""
+    import pandas as pd
+
+    shown = df.rename(columns=plain).map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
+                                         else plain(v))
+    st.table(shown, hide_index=True, alt=alt, height=height)
+
+
 LARGE_KEY = "large_text"
 PRESENT_KEY = "present"  # the workshop page's projector layout (?present=true), which implies large text
 

@@ -22,7 +22,7 @@ from matrix import Pathway, Step
 from . import messages as M
 from .cache import cached
 from .catalog import get_catalog
-from .look import plain
+from .look import plain, static_table
 from .state import get_store
 
 
@@ -159,8 +159,8 @@ def ics_overview(overview: pd.DataFrame, pathway: Pathway, ics: ICS, year: str) 
             "Checklist": [f"{t} of {n} ticked" for t, n in zip(overview["ticked"], overview["items"])],
             "Last change": [f"{w}, {t:%d %b %Y}" if pd.notna(t) else "" for w, t in zip(overview["updated_by"], overview["updated_at"])],
         })
-        st.dataframe(table, hide_index=True, width="stretch", alt=f"The pathway step each PCN of {ics.name} is at in {year}")
+        static_table(table, alt=f"The pathway step each PCN of {ics.name} is at in {year}")
     with right:
-        st.dataframe(pd.DataFrame({"Step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(counts["step"], counts["title"])],
+        static_table(pd.DataFrame({"Step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(counts["step"], counts["title"])],
                                    "PCNs at this step": counts["pcns"]}),
-                     hide_index=True, width="stretch", alt=f"How many PCNs of {ics.name} are at each step in {year}")
+                     alt=f"How many PCNs of {ics.name} are at each step in {year}")

@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: chromium (browser tests, chart images), poppler-utils (PDF to PNG/text),
-# fonts-dejavu-core (Unicode in PDFs), postgresql (the store tests run against a real server),
+# fonts-dejavu-core (Unicode in PDFs), fonts-liberation (Arial's metrics, the app's font, so browser
+# tests lay pages out as a Windows laptop does), postgresql (the store tests run against a real server),
 # nginx and systemd (tests/deploy runs the shipped nginx site and checks the systemd units).
-DEBS="chromium poppler-utils fonts-dejavu-core postgresql nginx systemd"
+DEBS="chromium poppler-utils fonts-dejavu-core fonts-liberation postgresql nginx systemd"
 missing=""
 for pkg in $DEBS; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing="$missing $pkg"

@@ -44,3 +44,12 @@ def open_page(page: str | None = None, *, actor: str | None = "Test User", query
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+def shown_tables(at) -> list:
+    """The page's read-only tables (components.look.static_table) as DataFrames of the text shown:
+    the markdown escapes (backslashes) taken out of cells and headers."""
+    def unescape(v):
+        return v.replace("\\", "") if isinstance(v, str) else v
+
+    return [t.value.rename(columns=unescape).map(unescape) for t in at.table]

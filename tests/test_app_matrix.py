@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from app_fixtures import shown_tables
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,11 +39,11 @@ def test_matrices_page_lists_invalid_user_file_and_keeps_working(tmp_path, monke
     at = run_page("views/matrices.py")
     errors = " ".join(e.value for e in at.error).replace("\\", "")  # shown escaped (plain())
     assert "broken.yaml" in errors
-    tables = [df.value for df in at.dataframe]
+    tables = shown_tables(at)
     listing = tables[0]
     assert set(listing["Id"]) >= {"nhse-pcn-maturity", "example-matrix"}
     problems = tables[1]
-    assert list(problems["Line"]) == [43]
+    assert list(problems["Line"]) == ["43"]
     assert "no descriptor for stage 'developing'" in problems["Problem"][0]
     # The home page still works with the valid matrices and offers both.
     home = run_page()

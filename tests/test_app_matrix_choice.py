@@ -9,7 +9,7 @@ import io
 from pathlib import Path
 
 import pytest
-from app_fixtures import open_page
+from app_fixtures import open_page, shown_tables
 from openpyxl import load_workbook
 from streamlit.runtime.media_file_manager import MediaFileManager
 
@@ -189,5 +189,5 @@ def test_an_administrator_sets_the_ics_default_on_the_matrices_page(rated_twice)
     [entry] = rated_twice.audit(entity="ics", entity_key=ICS, limit=1)
     assert (entry.field, entry.after, entry.who, entry.source) == ("default_matrix_id", LOCAL, "Ann Admin",
                                                                    "matrices page")
-    listing = next(d.value for d in at.dataframe if "New years start on" in d.value.columns)
+    listing = next(d for d in shown_tables(at) if "New years start on" in d.columns)
     assert "Example matrix (1.0)" in set(listing["New years start on"])

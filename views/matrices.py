@@ -14,7 +14,7 @@ from assessments.matrix_files import add_matrix_file, user_folder
 from assessments.model import NATIONAL_MATRIX_ID
 from assessments.values import StoreError
 from components.state import can, get_store, require_actor
-from components.look import plain
+from components.look import plain, static_table
 from matrix import MatrixFileError, load_text
 from matrix.loader import ENV_DIR, matrix_dirs
 
@@ -37,13 +37,11 @@ for kind, docs in (("maturity-matrix", catalog.matrices), ("development-pathway"
 for file in catalog.invalid:
     rows.append({"File": display_name(file), "Kind": "", "Id": "", "Version": "", "Title": "",
                  "Valid": "No"})
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+static_table(pd.DataFrame(rows), alt="The matrix and pathway files loaded, and whether each is valid")
 
 def show_problems(problems) -> None:
-    st.dataframe(
-        pd.DataFrame([{"Line": p.line, "Field": p.path, "Problem": p.message} for p in problems]),
-        hide_index=True, width="stretch",
-    )
+    static_table(pd.DataFrame([{"Line": p.line, "Field": p.path, "Problem": p.message} for p in problems]),
+                 alt="The problems found in the file")
 
 for file, problems in catalog.invalid.items():
     st.error(plain(f"{display_name(file)}: {len(problems)} problem(s). The app keeps working with the valid files."))
@@ -59,9 +57,9 @@ ics_list = orgs.list_ics(store)
 chosen_of = orgs.default_matrix_ids(store)
 if ics_list and catalog.matrices:
     national = store.default_matrix()
-    st.dataframe(pd.DataFrame([{"ICS": f"{i.name} ({i.code})", "Chosen": chosen_of.get(i.code) or "none (national)",
+    static_table(pd.DataFrame([{"ICS": f"{i.name} ({i.code})", "Chosen": chosen_of.get(i.code) or "none (national)",
                                 "New years start on": (newest(store, chosen_of.get(i.code)) or national).label}
-                               for i in ics_list]), hide_index=True, width="stretch")
+                               for i in ics_list]), alt="The default matrix of each ICS", height=420)
 M.show(M.take(MESSAGE), reload_key="matrices_reload", reload_help="Show the defaults as saved now")
 if ics_list and can(ADMINISTER) and catalog.matrices:
     names = {i.code: f"{i.name} ({i.code})" for i in ics_list}

@@ -16,11 +16,15 @@ from pathlib import Path
 import pytest
 import streamlit
 
-from components.compression import accepts_gzip, kept_as, streamlit_static_path
+from components.compression import accepts_gzip, edit_index, kept_as, own_font, streamlit_static_path
+
+from .conftest import wait_for_app
 
 pytestmark = pytest.mark.browser
 
 STATIC = Path(os.path.realpath(Path(streamlit.__file__).parent / "static"))
+PAGES = ["assess", "data", "health", "join", "matrices", "pathway", "people", "plan", "portfolio", "progress",
+         "start", "workshop"]
 
 
 def get(url: str, accept_encoding: str | None) -> tuple[int, dict[str, str], bytes]:
@@ -66,12 +70,13 @@ def test_the_page_and_its_bundles_come_gzipped_and_the_websocket_deflated(page, 
         assert body == on_disk and int(headers["content-length"]) == len(on_disk)
         assert "accept-encoding" in headers["vary"].lower()
 
-    # The root page too; a page's own address (index.html as Streamlit's fallback) is gzipped by
-    # Streamlit itself.
+    # The root page too, and a page's own address (index.html, Streamlit's fallback): kept gzipped,
+    # with the server's address named for the pages and without the unused Source Sans preload.
     for path in ("/", "/join"):
         status, headers, body = get(app_url + path, "gzip")
         assert status == 200 and headers.get("content-encoding") == "gzip", path
-        assert gzip.decompress(body) == html
+        assert gzip.decompress(body) == edit_index(html, PAGES, own_font()), path
+        assert b"BACKEND_BASE_URL" in gzip.decompress(body) and b"SourceSans" not in gzip.decompress(body)
     # A range request gets the plain bytes asked for.
     request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
     with urllib.request.urlopen(request, timeout=30) as answer:
@@ -109,8 +114,10 @@ def test_accept_encoding_is_read_as_http_says(header, ok):
 
 
 @pytest.mark.parametrize(("path", "root_path", "base_url", "within"), [
-    ("/", "", "", "/"), ("/static/js/index.js", "", "", "/static/js/index.js"), ("/join", "", "", None),
-    ("/_stcore/health", "", "", None), ("/staticx/a.js", "", "", None),
+    ("/", "", "", "/"), ("/static/js/index.js", "", "", "/static/js/index.js"), ("/join", "", "", "/join"),
+    ("/_stcore/health", "", "", None), ("/staticx/a.js", "", "", None), ("/media/x.png", "", "", None),
+    ("/_stcore", "", "", None), ("/auth/login", "", "", None), ("/oauth2callback", "", "", None),
+    ("/pcn/join", "", "pcn", "/join"), ("/join/other", "", "", None),
     ("/pcn/static/js/index.js", "", "pcn/", "/static/js/index.js"), ("/pcn", "", "/pcn", "/"),
     ("/pcnx/static/a.js", "", "pcn", None), ("/mount/static/a.js", "/mount", "", "/static/a.js"),
 ])
@@ -126,3 +133,26 @@ def test_made_up_addresses_share_index_html_and_nothing_leaves_the_static_folder
     for path in ("/", "/static/", "/static/no-such-file.js", "/static/js", "/static/../../../etc/passwd",
                  "/static/" + "../" * 12 + "etc/passwd"):
         assert kept_as(path) == index, path
+
+
+def test_edit_index_names_the_server_for_the_pages_and_drops_the_unused_font():
+    html = (STATIC / "index.html").read_bytes()
+    edited = edit_index(html, ["join", "", "join"], "Arial, <b>sans-serif")
+    assert edited.count(b"BACKEND_BASE_URL") == 1 and b'["join"]' in edited
+    assert edited.index(b"BACKEND_BASE_URL") < edited.index(b'type="module"')  # before Streamlit's bundle
+    assert b"SourceSans" in html and b"SourceSans" not in edited
+    assert b"<b>" not in edited and b"font-family: Arial, bsans-serif" in edited
+    kept = edit_index(html, ["join"], None)  # the theme uses Source Sans: its preload stays
+    assert b"SourceSans" in kept and b"stSkipToContent" not in kept
+
+
+def test_a_page_opened_at_its_own_address_asks_the_server_once(page, app_url):
+    """No health check at /join/_stcore/health (a 404 and a wait) before the right one."""
+    page.goto(app_url)  # the first script run installs the hook
+    wait_for_app(page)
+    asked = []
+    page.on("request", lambda r: asked.append(r.url) if "_stcore/health" in r.url else None)
+    page.goto(f"{app_url}/join")
+    page.get_by_role("button", name="Join").wait_for()
+    assert asked == [f"{app_url}/_stcore/health"], asked
+    assert page.evaluate("() => window.__streamlit.BACKEND_BASE_URL") == app_url + "/"
