@@ -280,8 +280,7 @@ def live_results(workshop_id: int) -> None:
                 counts[r.participant_id] += 1
         static_table(pd.DataFrame({"Name": [p.name for p in s.participants], "Role": [p.role for p in s.participants],
                                    "Rated": [f"{counts[p.id]} of {n_el}" for p in s.participants]}),
-                     alt="Who has joined, and how many elements each has rated",
-                     height=420 if len(s.participants) > 10 else "content")
+                     alt="Who has joined, and how many elements each has rated")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,16 +75,18 @@ def plain(text: object) -> str:
     return escaped.replace("\n", "  \n")
 
 
-def static_table(df, *, alt: str | None = None, height: int | str = "content") -> None:
+def static_table(df, *, alt: str | None = None) -> None:
     """A read-only table as plain HTML (st.table), cells and headers escaped (it renders markdown).
     Where nobody needs to sort or search, this is the table to use: st.dataframe's grid costs about
     350 ms of the browser's time on any page that has one (benchmarks/bench_browser.py), and a
-    screen reader reads an HTML table as a table. `height` in pixels scrolls a long one."""
+    screen reader reads an HTML table as a table. Not for a table that would scroll (a fixed
+    height, or more columns than its width holds): st.table's scrolling region cannot take the
+    keyboard's focus, which axe reports as a WCAG failure."""
     import pandas as pd
 
     shown = df.rename(columns=plain).map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
                                          else plain(v))
-    st.table(shown, hide_index=True, alt=alt, height=height)
+    st.table(shown, hide_index=True, alt=alt)
 
 
 LARGE_KEY = "large_text"

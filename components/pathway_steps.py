@@ -159,7 +159,9 @@ def ics_overview(overview: pd.DataFrame, pathway: Pathway, ics: ICS, year: str) 
             "Checklist": [f"{t} of {n} ticked" for t, n in zip(overview["ticked"], overview["items"])],
             "Last change": [f"{w}, {t:%d %b %Y}" if pd.notna(t) else "" for w, t in zip(overview["updated_by"], overview["updated_at"])],
         })
-        static_table(table, alt=f"The pathway step each PCN of {ics.name} is at in {year}")
+        # The grid, not an HTML table: seven columns in part of the page's width would scroll
+        # sideways, and a scrolling region that a keyboard cannot reach fails WCAG.
+        st.dataframe(table, hide_index=True, width="stretch", alt=f"The pathway step each PCN of {ics.name} is at in {year}")
     with right:
         static_table(pd.DataFrame({"Step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(counts["step"], counts["title"])],
                                    "PCNs at this step": counts["pcns"]}),

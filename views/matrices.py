@@ -59,7 +59,7 @@ if ics_list and catalog.matrices:
     national = store.default_matrix()
     static_table(pd.DataFrame([{"ICS": f"{i.name} ({i.code})", "Chosen": chosen_of.get(i.code) or "none (national)",
                                 "New years start on": (newest(store, chosen_of.get(i.code)) or national).label}
-                               for i in ics_list]), alt="The default matrix of each ICS", height=420)
+                               for i in ics_list]), alt="The default matrix of each ICS")
 M.show(M.take(MESSAGE), reload_key="matrices_reload", reload_help="Show the defaults as saved now")
 if ics_list and can(ADMINISTER) and catalog.matrices:
     names = {i.code: f"{i.name} ({i.code})" for i in ics_list}
