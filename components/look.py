@@ -29,6 +29,13 @@ _BASE_CSS = """
   [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4C6272 !important; }
   [data-testid="stCaptionContainer"] p { color: #4C6272 !important; }
   .block-container { padding-top: 2rem; }
+  /* HTML tables (static_table) wrap within the width rather than scroll sideways on a phone: a
+     scrolling region the keyboard cannot reach fails WCAG. */
+  @media (max-width: 640px) {
+    [data-testid="stTable"] table { table-layout: fixed; width: 100%; }
+    [data-testid="stTable"] :is(th, td), [data-testid="stTable"] :is(th, td) * { white-space: normal !important;
+      overflow-wrap: anywhere !important; }
+  }
   /* Focus must stay visible for keyboard users (WCAG 2.4.7). */
   a:focus-visible, button:focus-visible, [role="tab"]:focus-visible { outline: 3px solid #FFB81C !important; outline-offset: 2px; }
 </style>

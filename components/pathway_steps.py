@@ -146,23 +146,21 @@ def step_card(message_key: str, message: M.Message | None, step: Step, s: P.Step
 
 
 def ics_overview(overview: pd.DataFrame, pathway: Pathway, ics: ICS, year: str) -> None:
-    """The step each PCN of the ICS is at, and how many PCNs are at each step."""
+    """How many PCNs of the ICS are at each step, then the step each PCN is at: HTML tables, the
+    second across the page's width in five columns so that it wraps rather than scrolls."""
     counts = P.step_counts(overview, pathway)
-    left, right = st.columns([3, 2], gap="large")
-    with left:
-        table = pd.DataFrame({
-            "PCN": overview["name"], "Code": overview["code"],
-            "At step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(overview["at_step"], overview["at_step_title"])],
-            "Status of that step": overview["at_step_status"],
-            "Steps done": [f"{d} of {len(pathway.steps)}" for d in overview["done"]],
-            "Not recorded": [f"{n} step{'s' if n != 1 else ''}" if n else "" for n in overview["not_recorded"]],
-            "Checklist": [f"{t} of {n} ticked" for t, n in zip(overview["ticked"], overview["items"])],
-            "Last change": [f"{w}, {t:%d %b %Y}" if pd.notna(t) else "" for w, t in zip(overview["updated_by"], overview["updated_at"])],
-        })
-        # The grid, not an HTML table: seven columns in part of the page's width would scroll
-        # sideways, and a scrolling region that a keyboard cannot reach fails WCAG.
-        st.dataframe(table, hide_index=True, width="stretch", alt=f"The pathway step each PCN of {ics.name} is at in {year}")
-    with right:
-        static_table(pd.DataFrame({"Step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(counts["step"], counts["title"])],
-                                   "PCNs at this step": counts["pcns"]}),
-                     alt=f"How many PCNs of {ics.name} are at each step in {year}")
+    n_steps = len(pathway.steps)
+    static_table(pd.DataFrame({"Step": [f"{int(n)}: {t}" if pd.notna(n) else t for n, t in zip(counts["step"], counts["title"])],
+                               "PCNs at this step": counts["pcns"]}),
+                 alt=f"How many PCNs of {ics.name} are at each step in {year}")
+    at_step = [f"{int(n)}: {t} ({status})" if pd.notna(n) else t
+               for n, t, status in zip(overview["at_step"], overview["at_step_title"], overview["at_step_status"])]
+    done = [f"{d} of {n_steps}" + (f"; {m} not recorded" if m else "")
+            for d, m in zip(overview["done"], overview["not_recorded"])]
+    static_table(pd.DataFrame({
+        "PCN": [f"{name} ({code})" for name, code in zip(overview["name"], overview["code"])],
+        "At step (its status)": at_step,
+        "Steps done": done,
+        "Checklist": [f"{t} of {n} ticked" for t, n in zip(overview["ticked"], overview["items"])],
+        "Last change": [f"{w}, {t:%d %b %Y}" if pd.notna(t) else "" for w, t in zip(overview["updated_by"], overview["updated_at"])],
+    }), alt=f"The pathway step each PCN of {ics.name} is at in {year}")
