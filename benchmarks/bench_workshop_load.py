@@ -486,6 +486,19 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
+def first_saves(log_text: str, workshop_id: int) -> list[float]:
+    """When each (participant, element) of the workshop was first saved, sorted (epoch seconds), from
+    the app's change lines (assessments.oplog: `time=... event=change ... entity=workshop_rating
+    key=<workshop>/<participant>/<element>`)."""
+    first: dict[str, float] = {}
+    pattern = re.compile(r"time=(\S+) .*event=change .*action=update entity=workshop_rating key=(\d+)/(\S+)")
+    for line in log_text.splitlines():
+        m = pattern.search(line)
+        if m and int(m.group(2)) == workshop_id and m.group(3) not in first:
+            first[m.group(3)] = datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp()
+    return sorted(first.values())
+
+
 def stored(db_path: Path, workshop_id: int) -> list[tuple[str, str, str, datetime]]:
     """(participant, element id, stage, saved at) for every rating in the workshop."""
     con = sqlite3.connect(db_path)
@@ -543,7 +556,7 @@ async def main_async(args) -> int:
                     for i in range(n_browsers)]
         try:
             fac_context, projector = await facilitator(browsers[0], url, w["id"])
-            # What the projector alone costs: its fragments every 2 s.
+            # What the projector alone costs: its fragments (counts every second, the rest every 2-4 s).
             c0, t0 = cpu_seconds(pid), time.monotonic()
             await asyncio.sleep(args.idle)
             facilitator_cpu = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
@@ -706,6 +719,18 @@ def report(args, people, rows, log, w, controls, projector_errors, *, facilitato
         if shown is not None:
             delays.append(max(0.0, shown - chosen))
     changed = sum(p.changed for p in people)
+    # Where the time goes: each rating's first save as the app logged it (its change line, written
+    # just after the commit; milliseconds), so chosen -> saved is the phone's and the server's part
+    # and saved -> projector the projector's own (its polling and drawing).
+    saves = first_saves(log_path.read_text(errors="replace"), w["id"])
+    if saves and log:
+        to_save = [s - c for c, s in zip(in_phase, saves)]
+        shown_after = [next((t / 1000 for t, n in log if n >= k), None) - s
+                       for k, s in enumerate(saves, start=1) if next((t for t, n in log if n >= k), None)]
+        print(f"  of which chosen -> saved (the k-th first choice against the k-th first save): median "
+              f"{statistics.median(to_save):.2f} s, 95th percentile {percentile(to_save, 0.95):.2f} s; "
+              f"saved -> projector: median {statistics.median(shown_after):.2f} s, 95th percentile "
+              f"{percentile(shown_after, 0.95):.2f} s over {len(shown_after)} first saves")
     if delays:
         med, p95 = statistics.median(delays), percentile(delays, 0.95)
         print(f"rating chosen -> projector: median {med:.2f} s, 95th percentile {p95:.2f} s, worst {max(delays):.2f} s "
@@ -724,8 +749,8 @@ def report(args, people, rows, log, w, controls, projector_errors, *, facilitato
     phones = n_sessions - 1
     polls_per_s = phones / 3
     per_poll_ms = (idle_cpu - facilitator_cpu) / polls_per_s * 1000 if polls_per_s else float("nan")
-    print(f"app CPU (one core = 100%): {facilitator_cpu:.0%} with the projector alone ({facilitator_cpu * 2000:.0f} ms "
-          f"per 2-second round of its live fragments), {idle_cpu:.0%} with {phones} phones polling "
+    print(f"app CPU (one core = 100%): {facilitator_cpu:.0%} with the projector alone ({facilitator_cpu * 1000:.0f} ms "
+          f"per second for its live fragments), {idle_cpu:.0%} with {phones} phones polling "
           f"({per_poll_ms:.1f} ms per phone's 3-second check), {rating_cpu:.0%} while everyone rated")
     for kind in ("browser", "light"):
         group = [p for p in people if p.kind == kind and p.ratings_in_phase]

@@ -9,7 +9,7 @@ import threading
 import time
 
 import pytest
-from app_fixtures import open_page
+from app_fixtures import open_page, shown_tables
 from bomb_files import csv_flood, xlsx_bomb, xlsx_with_dimension, yaml_alias_chain, yaml_deep, yaml_laughs
 
 from assessments import exchange, matrix_files
@@ -135,7 +135,7 @@ def test_matrices_page_upload_with_no_name_given_shows_the_problem(app_db):
         ("laughs.yaml", yaml_laughs(6600), "application/x-yaml")).run())
     assert raised is None and not at.exception
     assert any("laughs.yaml is not valid: 1 problem" in e.value.replace("\\", "") for e in at.error)
-    assert "more than 50,000 values" in at.dataframe[-1].value["Problem"][0]
+    assert "more than 50,000 values" in shown_tables(at)[-1]["Problem"][0]
     assert peak < PEAK_MB
 
 
