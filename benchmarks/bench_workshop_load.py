@@ -556,7 +556,7 @@ async def main_async(args) -> int:
                     for i in range(n_browsers)]
         try:
             fac_context, projector = await facilitator(browsers[0], url, w["id"])
-            # What the projector alone costs: its fragments (counts every second, the rest every 2-4 s).
+            # What the projector alone costs: its fragments every 2 s.
             c0, t0 = cpu_seconds(pid), time.monotonic()
             await asyncio.sleep(args.idle)
             facilitator_cpu = (cpu_seconds(pid) - c0) / (time.monotonic() - t0)
@@ -749,8 +749,8 @@ def report(args, people, rows, log, w, controls, projector_errors, *, facilitato
     phones = n_sessions - 1
     polls_per_s = phones / 3
     per_poll_ms = (idle_cpu - facilitator_cpu) / polls_per_s * 1000 if polls_per_s else float("nan")
-    print(f"app CPU (one core = 100%): {facilitator_cpu:.0%} with the projector alone ({facilitator_cpu * 1000:.0f} ms "
-          f"per second for its live fragments), {idle_cpu:.0%} with {phones} phones polling "
+    print(f"app CPU (one core = 100%): {facilitator_cpu:.0%} with the projector alone ({facilitator_cpu * 2000:.0f} ms "
+          f"per 2-second round of its live fragments), {idle_cpu:.0%} with {phones} phones polling "
           f"({per_poll_ms:.1f} ms per phone's 3-second check), {rating_cpu:.0%} while everyone rated")
     for kind in ("browser", "light"):
         group = [p for p in people if p.kind == kind and p.ratings_in_phase]

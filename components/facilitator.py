@@ -2,8 +2,8 @@
 projector view with the join code, QR code and controls; the live results; recording the stage
 the group agrees per element; and writing the agreed stages to the year's assessment.
 
-The projector's counts refresh by themselves every COUNTS_EVERY, the agree part every LIVE_EVERY and
-the charts every RESULTS_EVERY, from the summary cached on the workshop's version. Controls run from callbacks through
+The projector's counts and the agree part refresh by themselves every LIVE_EVERY and the charts every
+RESULTS_EVERY, from the summary cached on the workshop's version. Controls run from callbacks through
 components.messages under the page's message key and are told once next to what caused it
 (`where`: "top" or "write"); recording an agreed stage is told in its own section for
 AGREE_MESSAGE_SECONDS, since that section redraws itself."""
@@ -35,10 +35,6 @@ CURRENT = "workshop_id"
 BASE_URL = "workshop_base_url"
 AGREE_MESSAGE = "workshop_agree_message"
 AGREE_MESSAGE_SECONDS = 20
-# The headline numbers are how the room sees its ratings arrive: every second (a cached summary
-# and five small elements, about 10 ms of the app's CPU). The agree part, with the facilitator's
-# inputs, every two.
-COUNTS_EVERY = "1s"
 LIVE_EVERY = "2s"
 RESULTS_EVERY = "4s"  # the charts below the headline numbers: each redraw costs the projector's browser too
 QR_SMALL, QR_LARGE = 240, 300  # px; the large one still fits its column at 1280 px with large text
@@ -236,9 +232,9 @@ def join_and_controls(message_key: str, store: Store, w: ws.Workshop, actor: str
                          disabled=disabled or not sure, width="stretch")
 
 
-# Live: looked at every second (one cheap version query); the summary and the charts are read and
-# built again only when the workshop's version has moved on.
-@st.fragment(run_every=COUNTS_EVERY)
+# Live: looked at every two seconds (one cheap version query); the summary and the charts are read
+# and built again only when the workshop's version has moved on.
+@st.fragment(run_every=LIVE_EVERY)
 def live_counts(workshop_id: int) -> None:
     """The headline numbers, two by two beside the QR code, and the workshop's state."""
     s = summary(workshop_id)
