@@ -82,18 +82,22 @@ def plain(text: object) -> str:
     return escaped.replace("\n", "  \n")
 
 
+def escaped_table(df):
+    """`df` with every header and cell escaped for st.table, which renders markdown; empty cells blank."""
+    import pandas as pd
+
+    return df.rename(columns=plain).map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
+                                        else plain(v))
+
+
 def static_table(df, *, alt: str | None = None) -> None:
-    """A read-only table as plain HTML (st.table), cells and headers escaped (it renders markdown).
+    """A read-only table as plain HTML (st.table), cells and headers escaped (escaped_table).
     Where nobody needs to sort or search, this is the table to use: st.dataframe's grid costs about
     350 ms of the browser's time on any page that has one (benchmarks/bench_browser.py), and a
     screen reader reads an HTML table as a table. Not for a table that would scroll (a fixed
     height, or more columns than its width holds): st.table's scrolling region cannot take the
     keyboard's focus, which axe reports as a WCAG failure."""
-    import pandas as pd
-
-    shown = df.rename(columns=plain).map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
-                                         else plain(v))
-    st.table(shown, hide_index=True, alt=alt)
+    st.table(escaped_table(df), hide_index=True, alt=alt)
 
 
 LARGE_KEY = "large_text"

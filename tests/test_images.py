@@ -146,13 +146,18 @@ def test_images_are_what_kaleido_draws_with_its_own_settings(renderer):
     assert ours == theirs
 
 
+def in_a_process(code: str, *, timeout: float) -> subprocess.CompletedProcess:
+    """Run `code` in a new Python process with the project on its path (argv[1])."""
+    return subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=timeout)
+
+
 def test_the_process_renderer_closes_its_browser_at_exit(tmp_path):
     """A process that drew a chart leaves no browser behind when it ends."""
     code = ("import sys; sys.path.insert(0, sys.argv[1]);"
             "import plotly.graph_objects as go; from reports import images;"
             "images.png(go.Figure(go.Bar(y=[1, 2])), width=200, height=100, scale=1);"
             "print(images.renderer().pid)")
-    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=120)
+    r = in_a_process(code, timeout=120)
     assert r.returncode == 0, r.stderr
     assert gone(int(r.stdout.split()[-1]))
 
@@ -163,5 +168,5 @@ def test_after_release_the_process_renderer_opens_again_if_asked(tmp_path):
             "import plotly.graph_objects as go; from reports import images;"
             "f = go.Figure(go.Bar(y=[1, 2])); a = images.png(f, width=200, height=100, scale=1);"
             "images.release(); b = images.png(f, width=200, height=100, scale=1); print(a == b)")
-    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, timeout=180)
+    r = in_a_process(code, timeout=180)
     assert r.returncode == 0 and r.stdout.split()[-1] == "True", r.stderr

@@ -14,7 +14,7 @@ from components import evidence as E
 from components.cache import cached
 from assessments.matrix_choice import title_of
 from components.header import page_header, pick_matrix
-from components.look import plain
+from components.look import escaped_table, plain
 from components.state import get_store
 from figures import charts
 from figures import tables as T
@@ -25,7 +25,7 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
 def escaped(df):
     """st.table renders markdown, so every cell and header is escaped; empty note columns are left out."""
     empty = [c for c in ("Note", "Notes") if c in df.columns and not df[c].astype(bool).any()]
-    return df.drop(columns=empty).rename(columns=plain).map(plain)
+    return escaped_table(df.drop(columns=empty))
 
 
 def show_table(df, alt: str) -> None:
