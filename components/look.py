@@ -1,6 +1,7 @@
 """The NHS look for the Streamlit pages, and safe display of text that came from users or files."""
 from __future__ import annotations
 
+import html
 import re
 
 import streamlit as st
@@ -29,12 +30,17 @@ _BASE_CSS = """
   [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4C6272 !important; }
   [data-testid="stCaptionContainer"] p { color: #4C6272 !important; }
   .block-container { padding-top: 2rem; }
-  /* HTML tables (static_table) wrap within the width rather than scroll sideways on a phone: a
-     scrolling region the keyboard cannot reach fails WCAG. */
+  /* Read-only tables (static_table) wrap within the width rather than scroll sideways on a phone:
+     a scrolling region the keyboard cannot reach fails WCAG. */
+  table.pcn-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; line-height: 1.4; margin-bottom: 1rem; }
+  table.pcn-table th, table.pcn-table td { border-bottom: 1px solid #D8DDE0; padding: 0.35rem 0.6rem;
+    text-align: left; vertical-align: top; overflow-wrap: break-word; }
+  table.pcn-table th { color: #212B32; font-weight: 600; border-bottom: 2px solid #AEB7BD; }
+  table.pcn-table tbody tr:nth-child(even) { background: #F7F9FA; }
+  table.pcn-table .num { text-align: right; font-variant-numeric: tabular-nums; }
   @media (max-width: 640px) {
-    [data-testid="stTable"] table { table-layout: fixed; width: 100%; }
-    [data-testid="stTable"] :is(th, td), [data-testid="stTable"] :is(th, td) * { white-space: normal !important;
-      overflow-wrap: anywhere !important; }
+    table.pcn-table { table-layout: fixed; }
+    table.pcn-table th, table.pcn-table td { overflow-wrap: anywhere; padding: 0.3rem 0.35rem; }
   }
   /* Focus must stay visible for keyboard users (WCAG 2.4.7). */
   a:focus-visible, button:focus-visible, [role="tab"]:focus-visible { outline: 3px solid #FFB81C !important; outline-offset: 2px; }
@@ -82,22 +88,35 @@ def plain(text: object) -> str:
     return escaped.replace("\n", "  \n")
 
 
-def escaped_table(df):
-    """`df` with every header and cell escaped for st.table, which renders markdown; empty cells blank."""
+def table_html(df, *, alt: str | None = None) -> str:
+    """`df` as an HTML table: every header and cell escaped as text (no markdown, no HTML), line
+    breaks kept, empty cells blank, number columns aligned right; `alt` names the table for a
+    screen reader."""
     import pandas as pd
 
-    return df.rename(columns=plain).map(lambda v: "" if v is None or (not isinstance(v, str) and pd.isna(v))
-                                        else plain(v))
+    def cell(v) -> str:
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return ""
+        return html.escape(_close_directions(str(v))).replace("\n", "<br>")
+
+    numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in df.dtypes]
+    label = f' aria-label="{html.escape(alt)}"' if alt else ""
+    head = "".join(f'<th scope="col"{_NUM if n else ""}>{cell(c)}</th>' for c, n in zip(df.columns, numeric))
+    rows = "".join("<tr>" + "".join(f"<td{_NUM if n else ''}>{cell(v)}</td>" for v, n in zip(r, numeric)) + "</tr>"
+                   for r in df.itertuples(index=False))
+    return f'<table class="pcn-table"{label}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
+_NUM = ' class="num"'
 
 
 def static_table(df, *, alt: str | None = None) -> None:
-    """A read-only table as plain HTML (st.table), cells and headers escaped (escaped_table).
-    Where nobody needs to sort or search, this is the table to use: st.dataframe's grid costs about
-    350 ms of the browser's time on any page that has one (benchmarks/bench_browser.py), and a
-    screen reader reads an HTML table as a table. Not for a table that would scroll (a fixed
-    height, or more columns than its width holds): st.table's scrolling region cannot take the
-    keyboard's focus, which axe reports as a WCAG failure."""
-    st.table(escaped_table(df), hide_index=True, alt=alt)
+    """A read-only table as one piece of HTML (table_html). Where nobody needs to sort or search, this
+    is the table to use: st.dataframe's grid costs about 350 ms of the browser's time on any page
+    that has one, and st.table draws every cell as markdown, which cost a page of 150 cells about
+    100 ms (benchmarks/bench_browser.py); a screen reader reads an HTML table as a table. It wraps
+    within the page's width, so it never becomes a scrolling region the keyboard cannot reach."""
+    st.html(table_html(df, alt=alt))
 
 
 LARGE_KEY = "large_text"

@@ -47,9 +47,44 @@ def open_page(page: str | None = None, *, actor: str | None = "Test User", query
 
 
 def shown_tables(at) -> list:
-    """The page's read-only tables (components.look.static_table) as DataFrames of the text shown:
-    the markdown escapes (backslashes) taken out of cells and headers."""
-    def unescape(v):
-        return v.replace("\\", "") if isinstance(v, str) else v
+    """The page's read-only tables (components.look.static_table, one st.html each) as DataFrames of
+    the text a reader sees: every cell a string, empty cells ""."""
+    return [t for h in at.html if (t := read_table(h.value)) is not None]
 
-    return [t.value.rename(columns=unescape).map(unescape) for t in at.table]
+
+def read_table(body: str):
+    """The first <table> of an HTML body as a DataFrame of its cells' text, or None."""
+    from html.parser import HTMLParser
+
+    import pandas as pd
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.rows, self.cell, self.seen = [], None, False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "table":
+                self.seen = True
+            elif tag == "tr":
+                self.rows.append([])
+            elif tag in ("td", "th"):
+                self.cell = []
+            elif tag == "br" and self.cell is not None:
+                self.cell.append("\n")
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.cell is not None:
+                self.rows[-1].append("".join(self.cell))
+                self.cell = None
+
+        def handle_data(self, data):
+            if self.cell is not None:
+                self.cell.append(data)
+
+    parser = Cells()
+    parser.feed(body)
+    if not parser.seen:
+        return None
+    head, *rows = parser.rows
+    return pd.DataFrame(rows, columns=head)

@@ -2,9 +2,11 @@
 no catalogue string reaches anything Streamlit renders as markdown (labels, options of radios and
 segmented controls, tabs, captions, messages, metrics, page links, help) without plain() first.
 Selectbox options, table data, chart specs and alt texts are shown as plain text, so they stay raw.
+Read-only tables are HTML (st.html): there every catalogue string must be HTML-escaped instead.
 tests/browser/test_hostile.py checks what the browser then shows."""
 from __future__ import annotations
 
+import html
 import shutil
 
 import pytest
@@ -73,7 +75,7 @@ def nodes(node):
 
 def markdown_texts(at):
     for kind, proto in nodes(at._tree):
-        if kind in PLAIN_TEXT_TYPES:
+        if kind in PLAIN_TEXT_TYPES or kind == "html":
             continue
         for path, text in strings(proto):
             name = path.rsplit(".", 1)[-1]
@@ -89,5 +91,9 @@ def test_no_page_renders_a_hostile_name_raw(hostile_db, page, query, shows):
     raw = [(kind, path, text[:80]) for kind, path, text in texts
            for t in RAW if t in text and plain(t) not in text]
     assert raw == []
-    if shows:  # the page did show the catalogue, escaped, so the check above had something to check
-        assert any(plain(t) in text for _, _, text in texts for t in RAW)
+    bodies = [proto.body for kind, proto in nodes(at._tree) if kind == "html"]
+    unescaped = [(t, b[:80]) for b in bodies for t in NAMES if html.escape(t) != t and t in b]
+    assert unescaped == []
+    if shows:  # the page did show the catalogue, escaped, so the checks above had something to check
+        assert any(plain(t) in text for _, _, text in texts for t in RAW) or \
+            any(html.escape(t) in b for b in bodies for t in RAW)

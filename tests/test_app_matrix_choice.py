@@ -57,13 +57,13 @@ def test_progress_offers_the_matrices_of_a_pcn_rated_against_two(rated_twice):
     assert box is not None and box.options == ["Example matrix", "PCN maturity matrix"]
     assert box.value == NATIONAL_MATRIX_ID  # the ICS's default: the national one, none chosen
     assert f"also rated against Example matrix in {YEAR}" in texts(at)  # the other is named, not dropped
-    [profile, *_] = at.table
-    assert len(profile.value) == 5
+    [profile, *_] = shown_tables(at)
+    assert len(profile) == 5
     box.set_value(LOCAL).run()
     assert not at.exception
-    [profile, *_] = at.table
-    assert len(profile.value) == len(find_matrix(rated_twice, LOCAL).domains)
-    assert set(profile.value.columns) >= {YEAR} and not set(YEARS[:-1]) & set(profile.value.columns)
+    [profile, *_] = shown_tables(at)
+    assert len(profile) == len(find_matrix(rated_twice, LOCAL).domains)
+    assert set(profile.columns) >= {YEAR} and not set(YEARS[:-1]) & set(profile.columns)
     assert f"also rated against PCN maturity matrix in {', '.join(YEARS)}" in texts(at)
     assert at.query_params["matrix"] == LOCAL  # the view can be shared, and the portfolio's links use it
     assert matrix_box(open_page("views/progress.py", query={"ics": ICS, "pcn": PCN, "matrix": LOCAL})).value == LOCAL

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from app_fixtures import open_page
+from app_fixtures import open_page, shown_tables
 
 from assessments import pathway as P
 from assessments.demo import DEMO_ICS
@@ -34,17 +34,17 @@ def test_progress_draws_the_radar_and_what_moved(demo_db):
     markdown = " ".join(m.value for m in at.markdown).replace("\\", "")  # plain() escapes markdown
     assert f"Since {years[-2]}:" in markdown
     # The table under the radar has a row per domain with a column per year.
-    [profile, *_] = at.table
-    assert set(years) <= set(profile.value.columns)
-    assert len(profile.value) == len(demo_db.default_matrix().domains)
+    [profile, *_] = shown_tables(at)
+    assert set(years) <= set(profile.columns)
+    assert len(profile) == len(demo_db.default_matrix().domains)
 
 
 def test_progress_builds_the_charts_table_only_when_asked_and_lists_every_element(demo_db):
     at = open_page("views/progress.py", query={"ics": DEMO_ICS[0], "pcn": "U99004"})
     def domain_years():
-        return [t.value for t in at.table if {"Year", "Assessment", "Score"} <= set(t.value.columns)]
+        return [t for t in shown_tables(at) if {"Year", "Assessment", "Score"} <= set(t.columns)]
     assert domain_years() == []  # not built, so nothing for the browser to draw
-    [elements] = [t.value for t in at.table if "Element" in t.value.columns]
+    [elements] = [t for t in shown_tables(at) if "Element" in t.columns]
     matrix = demo_db.default_matrix()
     assert len(elements) == len(matrix.element_ids())
     at.toggle(key="progress_domain_table").set_value(True).run()

@@ -14,7 +14,7 @@ from components import evidence as E
 from components.cache import cached
 from assessments.matrix_choice import title_of
 from components.header import page_header, pick_matrix
-from components.look import escaped_table, plain
+from components.look import plain, static_table
 from components.state import get_store
 from figures import charts
 from figures import tables as T
@@ -22,15 +22,10 @@ from figures import tables as T
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
-def escaped(df):
-    """st.table renders markdown, so every cell and header is escaped; empty note columns are left out."""
+def trimmed(df):
+    """`df` without its note columns when every note is empty."""
     empty = [c for c in ("Note", "Notes") if c in df.columns and not df[c].astype(bool).any()]
-    return escaped_table(df.drop(columns=empty))
-
-
-def show_table(df, alt: str) -> None:
-    """A static table that wraps long text; `df` has been through escaped()."""
-    st.table(df, hide_index=True, alt=alt)
+    return df.drop(columns=empty)
 
 
 @cached()
@@ -49,8 +44,8 @@ def figures(pcn_code: str, matrix_id: str | None) -> dict:
     # above the small multiples), so the page keeps their sizes.
     radar = charts.radar(data.series, labels, title=None)
     domains = charts.domain_progress(data.series, labels, title=None)
-    return {"radar": radar, "profile": escaped(T.profile_table(data.series, labels)),
-            "domains": domains, "domain_years": escaped(T.domain_years_table(data.series, labels))}
+    return {"radar": radar, "profile": trimmed(T.profile_table(data.series, labels)),
+            "domains": domains, "domain_years": trimmed(T.domain_years_table(data.series, labels))}
 
 
 st.title("PCN progress")
@@ -102,7 +97,7 @@ built = figures(pcn.code, asked)
 st.plotly_chart(built["radar"], config=PLOTLY_CONFIG, key="progress_radar",
                 alt=f"Radar chart of {pcn.name}'s domain scores, one line per year, with the latest target dashed. "
                     "The same figures are in the table below.")
-show_table(built["profile"], alt=f"Domain scores of {pcn.name} by year")
+static_table(built["profile"], alt=f"Domain scores of {pcn.name} by year")
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("What moved since the year before", anchor=False)
@@ -128,12 +123,12 @@ def what_moved(data: PcnProgress, pcn_name: str, matrix, labels) -> None:
         st.markdown(plain(f"Since {before}: {n['up']} element(s) moved up, {n['down']} moved down and "
                           f"{n['same']} stayed at the same stage"
                           + (f"; {n['not compared']} could not be compared (see the notes)." if n["not compared"] else ".")))
-        show_table(escaped(T.domain_changes_table(comparison, labels)), alt=f"Domain scores of {pcn_name}, {before} and {after}")
+        static_table(trimmed(T.domain_changes_table(comparison, labels)), alt=f"Domain scores of {pcn_name}, {before} and {after}")
     only_moved = st.toggle("Show only elements that moved up or down", key="progress_only_moved",
                            disabled=not comparison.comparable)
     # A static table, not a data grid: its names wrap, and its text is in the page for a screen
     # reader and for the check that hostile names show as typed (a grid draws on a canvas).
-    show_table(escaped(T.element_changes_table(comparison, matrix, labels,
+    static_table(trimmed(T.element_changes_table(comparison, matrix, labels,
                                                only_moved=only_moved and comparison.comparable)),
                alt=f"Element by element, {before} and {after}")
 
@@ -145,7 +140,7 @@ st.subheader("Evidence behind the ratings", anchor=False)
 st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to still "
            "hold, and not past its review-by date (judged at the year's end for years that have ended). Elements "
            "rated not applicable are left out.")
-show_table(escaped(E.pcn_evidence_table(pcn.code).astype(str)), alt=f"Evidence coverage of {pcn.name} by year")
+static_table(trimmed(E.pcn_evidence_table(pcn.code)), alt=f"Evidence coverage of {pcn.name} by year")
 
 # ---------------------------------------------------------------------------------------------
 st.subheader("Each domain across the years", anchor=False)
@@ -161,7 +156,7 @@ def charts_as_table(table, pcn_name: str) -> None:
     same scores are in the table under the radar), and the switch redraws this part only."""
     if st.toggle("Show the charts as a table", key="progress_domain_table",
                  help="Each domain's score, assessment and target in every year, as text"):
-        show_table(table, alt=f"Domain scores of {pcn_name} by domain and year")
+        static_table(table, alt=f"Domain scores of {pcn_name} by domain and year")
 
 
 charts_as_table(built["domain_years"], pcn.name)
