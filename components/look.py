@@ -37,6 +37,8 @@ _BASE_CSS = """
     text-align: left; vertical-align: top; overflow-wrap: break-word; }
   table.pcn-table th { color: #212B32; font-weight: 600; border-bottom: 2px solid #AEB7BD; }
   table.pcn-table tbody tr:nth-child(even) { background: #F7F9FA; }
+  .pcn-key { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0 0 0.5rem; font-size: 0.85rem; }
+  .pcn-chip { padding: 0.15rem 0.6rem; border-radius: 0.2rem; }
   table.pcn-table .num { text-align: right; font-variant-numeric: tabular-nums; }
   @media (max-width: 640px) {
     table.pcn-table { table-layout: fixed; }
@@ -88,10 +90,10 @@ def plain(text: object) -> str:
     return escaped.replace("\n", "  \n")
 
 
-def table_html(df, *, alt: str | None = None) -> str:
+def table_html(df, *, alt: str | None = None, styles=None) -> str:
     """`df` as an HTML table: every header and cell escaped as text (no markdown, no HTML), line
     breaks kept, empty cells blank, number columns aligned right; `alt` names the table for a
-    screen reader."""
+    screen reader; `styles`, a frame of df's shape, gives each cell's CSS ("" for none)."""
     import pandas as pd
 
     def cell(v) -> str:
@@ -102,21 +104,33 @@ def table_html(df, *, alt: str | None = None) -> str:
     numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in df.dtypes]
     label = f' aria-label="{html.escape(alt)}"' if alt else ""
     head = "".join(f'<th scope="col"{_NUM if n else ""}>{cell(c)}</th>' for c, n in zip(df.columns, numeric))
-    rows = "".join("<tr>" + "".join(f"<td{_NUM if n else ''}>{cell(v)}</td>" for v, n in zip(r, numeric)) + "</tr>"
-                   for r in df.itertuples(index=False))
+    css = styles.to_numpy().tolist() if styles is not None else [[""] * len(df.columns)] * len(df)
+    rows = "".join("<tr>" + "".join(f"<td{_NUM if n else ''}{_style(c)}>{cell(v)}</td>" for v, n, c in zip(r, numeric, cs))
+                   + "</tr>" for r, cs in zip(df.itertuples(index=False), css))
     return f'<table class="pcn-table"{label}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
 _NUM = ' class="num"'
 
 
-def static_table(df, *, alt: str | None = None) -> None:
+def _style(css: str) -> str:
+    return f' style="{html.escape(css)}"' if css else ""
+
+
+def colour_key(swatches, *, title: str = "Key") -> None:
+    """A row of coloured chips, one per (label, background, text colour), as the key to a coloured table."""
+    chips = "".join(f'<span class="pcn-chip"{_style(f"background-color: {bg}; color: {fg}")}>{html.escape(label)}</span>'
+                    for label, bg, fg in swatches)
+    st.html(f'<div class="pcn-key"><span>{html.escape(title)}:</span>{chips}</div>')
+
+
+def static_table(df, *, alt: str | None = None, styles=None) -> None:
     """A read-only table as one piece of HTML (table_html). Where nobody needs to sort or search, this
     is the table to use: st.dataframe's grid costs about 350 ms of the browser's time on any page
     that has one, and st.table draws every cell as markdown, which cost a page of 150 cells about
     100 ms (benchmarks/bench_browser.py); a screen reader reads an HTML table as a table. It wraps
     within the page's width, so it never becomes a scrolling region the keyboard cannot reach."""
-    st.html(table_html(df, alt=alt))
+    st.html(table_html(df, alt=alt, styles=styles))
 
 
 LARGE_KEY = "large_text"

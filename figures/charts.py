@@ -25,7 +25,7 @@ from plotly.subplots import make_subplots
 from assessments.scoring import NOT_RATED_ID, NOT_STARTED, DomainScore, agreement_words, workshop_summary
 from matrix import Matrix
 
-from .tables import domains_of, format_score, is_missing, labels_of
+from .tables import area_text, domains_of, format_score, is_missing, labels_of
 from .theme import (NHS_BLUE, NHS_DARK_BLUE, NHS_DARK_GREY, NHS_MID_GREY, NHS_PALE_GREY, NOT_RATED_COLOUR,
                     TARGET_COLOUR, chart_text, fit, line_count, stage_colours, stage_colourscale, stage_ticks, template,
                     text_colour_on)
@@ -420,7 +420,7 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
             tx.append(xl)
             ty.append(yl)
             tt.append(t)
-            tc.append(NHS_DARK_GREY if v is None else text_colour_on(_colour_at(scale, (v - low) / max(high - low, 1e-9))))
+            tc.append(NHS_DARK_GREY if v is None else text_colour_on(colour_at(scale, (v - low) / max(high - low, 1e-9))))
     fig.add_trace(go.Scatter(x=tx, y=ty, text=tt, mode="text", textfont=dict(size=12, color=tc),
                              hoverinfo="skip", showlegend=False))
     fig.update_yaxes(autorange="reversed", showgrid=False, ticks="", automargin=True, categoryorder="array",
@@ -434,7 +434,51 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
     return fig
 
 
-def _colour_at(scale: list[list], t: float) -> str:
+def heat_table(portfolio: pd.DataFrame, stages: Stages) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The heat map as a coloured table, which a browser draws in a fraction of a chart's time: a row
+    per PCN in the order given (never ranked) with its code, list size, area and assessment, then a
+    cell per domain with its score and on how many elements it rests ('1.4, 3 of 4 rated'),
+    coloured as the heat map colours it. Returns the table and, cell by cell, its CSS: the stage
+    colour and black or white text, whichever contrasts more (empty for the columns not coloured)."""
+    labels = labels_of(stages)
+    values = stage_values(stages)
+    low, high = values[0], values[-1]
+    scale = stage_colourscale(len(labels))
+    doms = domains_of(portfolio)
+    pcns = portfolio.drop_duplicates("code").reset_index(drop=True)
+    cells = _cells(portfolio)
+    value = cells.pivot(index="code", columns="domain_id", values="value").reindex(
+        index=pcns["code"], columns=doms["domain_id"])
+    text = cells.pivot(index="code", columns="domain_id", values="text").reindex(
+        index=pcns["code"], columns=doms["domain_id"])
+    table = pd.DataFrame({"PCN": pcns["name"].fillna("") if "name" in pcns else pcns["code"],
+                          "Code": pcns["code"], "List size": [f"{int(n):,}" if pd.notna(n) else "" for n in pcns["list_size"]],
+                          "Area": [area_text(r) for r in pcns["rural"]], "Assessment": pcns["status"]})
+    styles = pd.DataFrame("", index=table.index, columns=table.columns)
+    for dom in doms.itertuples():
+        column = dom.domain_title
+        table[column] = text[dom.domain_id].fillna("").to_numpy()
+        css = []
+        for v in value[dom.domain_id].to_numpy():
+            background = NOT_RATED_COLOUR if is_missing(v) else colour_at(scale, (float(v) - low) / max(high - low, 1e-9))
+            css.append(f"background-color: {background}; color: {NHS_DARK_GREY if is_missing(v) else text_colour_on(background)}")
+        styles[column] = css
+    return table, styles
+
+
+def legend_swatches(stages: Stages) -> list[tuple[str, str, str]]:
+    """(stage label, background, text colour) for each stage of the scale, lowest first, for a colour key."""
+    labels = labels_of(stages)
+    values = stage_values(stages)
+    scale = stage_colourscale(len(labels))
+    out = []
+    for label, v in zip(labels, values):
+        background = colour_at(scale, (v - values[0]) / max(values[-1] - values[0], 1e-9))
+        out.append((label, background, text_colour_on(background)))
+    return out
+
+
+def colour_at(scale: list[list], t: float) -> str:
     """The colour a continuous scale gives at t in [0, 1] (linear in RGB, as plotly draws it)."""
     t = min(1.0, max(0.0, t))
     for (t0, c0), (t1, c1) in zip(scale, scale[1:]):

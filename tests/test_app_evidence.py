@@ -158,5 +158,5 @@ def test_progress_and_portfolio_show_evidence_freshness(demo_db):
     rows = ev.portfolio_evidence(demo_db, LATEST, ics_code=DEMO_ICS[0])
     total = f"{sum(x.current for _, x in rows):,} of {sum(x.elements for _, x in rows):,} elements across 8 PCNs"
     assert any(total in m.value for m in at.markdown)
-    table = next(d.value for d in at.dataframe if "Elements with current evidence" in d.value.columns)
+    table = next(d for d in shown_tables(at) if "Elements with current evidence" in d.columns)
     assert list(table["Code"]) == [rec.pcn.code for rec, _ in rows]

@@ -59,7 +59,7 @@ def test_portfolio_builds_the_distribution_table_only_when_asked(demo_db):
     at = open_page("views/portfolio.py", query={"ics": DEMO_ICS[0]})
     def distribution():
         return [d.value for d in at.dataframe if list(d.value.columns[:1]) == ["Domain"]]
-    assert distribution() == [] and len(at.get("plotly_chart")) == 2
+    assert distribution() == [] and len(at.get("plotly_chart")) == 1  # the heat map is a coloured table
     at.toggle(key="portfolio_distribution_table").set_value(True).run()
     assert not at.exception
     [table] = distribution()
@@ -75,9 +75,13 @@ def test_progress_of_a_pcn_without_assessments_says_so(demo_db):
 
 def test_portfolio_lists_every_demo_pcn_without_ranking(demo_db):
     at = open_page("views/portfolio.py", query={"ics": DEMO_ICS[0]})
-    [table, *_] = at.dataframe
-    codes = set(table.value["Code"])
+    [heat, *_] = shown_tables(at)
+    codes = set(heat["Code"])
     assert codes == {p.code for p in orgs.pcns(demo_db, ics_code=DEMO_ICS[0])}
+    assert not at.dataframe  # the sortable grid is built when its switch is turned on
+    at.toggle(key="portfolio_grid").set_value(True).run()
+    [grid] = at.dataframe
+    assert list(grid.value["Code"]) == list(heat["Code"])  # the same PCNs in the same order
     agreed = [m for m in at.metric if m.label == "Agreed assessments"][0]
     assert agreed.value.endswith(f"of {len(codes)}")
     text = " ".join(m.value for m in [*at.markdown, *at.caption]).lower()

@@ -325,5 +325,5 @@ def test_every_page_shows_a_generated_matrix(shape, tmp_path, monkeypatch, app_d
             assert len(shown_tables(at)[0]) == s.domains  # a row per domain beside the chart
             assert len(at.get("plotly_chart")) >= 2
         if page.endswith("portfolio.py"):
-            assert set(at.dataframe[0].value["Code"]) == set(S.PCN_CODES)
+            assert set(shown_tables(at)[0]["Code"]) == set(S.PCN_CODES)
     store.close()

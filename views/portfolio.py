@@ -3,8 +3,9 @@ conversations with the networks. One ICS at a time, so the page stays quick at n
 PCNs are listed by name, code or list size, never ranked by score. One matrix at a time: the
 ICS's default matrix first; PCNs rated against another are counted and shown by choosing it.
 Drawn for the browser's sake: the part below the title is a fragment, so a change of year, order
-or matrix redraws it alone; the heat map's cells say the score (the table beside says on how many
-elements each rests); the distribution's table is built when its switch is turned on."""
+or matrix redraws it alone; the heat map is a coloured HTML table (its cells say the score and on
+how many elements it rests), the sortable grid and the distribution's table are built when their
+switches are turned on: a data grid costs the browser about 350 ms on any page that has one."""
 from __future__ import annotations
 
 import streamlit as st
@@ -14,7 +15,7 @@ from components import evidence as E
 from components.cache import cached
 from assessments.matrix_choice import title_of
 from components.header import page_header, pick_matrix
-from components.look import plain
+from components.look import colour_key, plain, static_table
 from components.state import get_store
 from figures import charts
 from figures import tables as T
@@ -36,13 +37,9 @@ def figures(ics_code: str, year: str, order: str, matrix_id: str | None) -> dict
     data = load_portfolio(ics_code, year, matrix_id)
     stage_labels = T.labels_of(get_store().matrix(*data.matrix_key))
     frame = T.reorder(data.frame, T.pcn_order(data.frame, order))
-    # The chart names each PCN with its list size and area, so context sits beside the colours.
-    shown = frame.assign(name=[f"{n} · {s:,} · {T.area_text(r)}" for n, s, r in
-                               zip(frame["name"], frame["list_size"], frame["rural"])])
-    # One line of text a cell (the score): the rated counts are in the table, in full.
-    heat = charts.heatmap(shown, stage_labels, title=None, counts=False)
-    heat.update_layout(margin=dict(t=20), height=heat.layout.height - 110)
-    out = {"heat": heat, "table": T.portfolio_table(frame, stage_labels, counts=True)}
+    heat, colours = charts.heat_table(frame, stage_labels)
+    out = {"heat": heat, "colours": colours, "key": charts.legend_swatches(stage_labels),
+           "table": T.portfolio_table(frame, stage_labels, counts=True)}
     if len(data.distribution):
         bars = charts.stage_distribution(data.distribution, title=None)
         bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
@@ -90,36 +87,37 @@ def portfolio() -> None:
                       f"No PCN of {ics.name} has a {year} assessment against {title_of(store, pf.matrix_id)}."))
         return
     matrix = get_store().matrix(*pf.matrix_key)
-    labels = T.labels_of(matrix)
 
     # ---------------------------------------------------------------------------------------------
     st.subheader("Domain scores by PCN", anchor=False)
-    st.caption(plain(f"Each cell is the mean stage of the domain's rated elements ({', '.join(f'{i} = {s}' for i, s in enumerate(labels))}); "
-                     "darker is further along. How many elements each score rests on is in the table below and in the "
-                     "cell's tooltip. Scores are what each network said about itself, to start a conversation, not to "
-                     "compare networks."))
+    st.caption(plain("Each cell is the mean stage of the domain's rated elements and how many elements it rests on; "
+                     "darker is further along. Scores are what each network said about itself, to start a conversation, "
+                     "not to compare networks."))
     built = figures(ics.code, year, order, asked)
-    st.plotly_chart(built["heat"], config=PLOTLY_CONFIG, key="portfolio_heatmap",
-                    alt=f"Heat map of domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}. "
-                        "The same figures are in the table below.")
+    colour_key([(f"{i} = {label}", bg, fg) for i, (label, bg, fg) in enumerate(built["key"])], title="Score")
+    with st.container(key="portfolio_heatmap"):
+        static_table(built["heat"], styles=built["colours"],
+                     alt=f"Domain scores for the {pf.n_pcns} PCNs of {ics.name} in {year}, coloured by score")
 
     table = built["table"]
-    st.markdown("**The heat map as a table.** Select a row to open that PCN's progress; sort by any column "
-                "by clicking its header.")
-    event = st.dataframe(
-        table, key=f"portfolio_table_{ics.code}_{year}_{order}", on_select="rerun", selection_mode="single-row",
-        hide_index=True, width="stretch", alt=f"Domain scores for the PCNs of {ics.name} in {year}",
-        column_config={"List size": st.column_config.NumberColumn("List size", format="localized"),
-                       "PCN": st.column_config.TextColumn("PCN", pinned=True),
-                       **{d: st.column_config.TextColumn(d, help=plain(f"{d}: mean stage of the rated elements"))
-                          for d in table.columns[6:]}})
-    picked = event.selection.rows if event else []
     on_matrix = {"matrix": pf.matrix_id} if pf.matrix_id else {}  # the PCN's progress opens on the same matrix
-    if picked:
-        code = str(table["Code"].iloc[picked[0]])
-        # Both: the progress page's picker reads its session value first, and the URL makes the view shareable.
-        st.session_state["ics"], st.session_state["pcn"] = ics.code, code
-        st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code, **on_matrix})
+    # The grid is built only when asked for: sorting by a column, or opening a PCN by selecting its row.
+    if st.toggle("Sort and select in a grid", key="portfolio_grid",
+                 help="The same scores with the stages they sit between, in a grid you can sort by any column; "
+                      "select a row to open that PCN's progress"):
+        event = st.dataframe(
+            table, key=f"portfolio_table_{ics.code}_{year}_{order}", on_select="rerun", selection_mode="single-row",
+            hide_index=True, width="stretch", alt=f"Domain scores for the PCNs of {ics.name} in {year}",
+            column_config={"List size": st.column_config.NumberColumn("List size", format="localized"),
+                           "PCN": st.column_config.TextColumn("PCN", pinned=True),
+                           **{d: st.column_config.TextColumn(d, help=plain(f"{d}: mean stage of the rated elements"))
+                              for d in table.columns[6:]}})
+        picked = event.selection.rows if event else []
+        if picked:
+            code = str(table["Code"].iloc[picked[0]])
+            # Both: the progress page's picker reads its session value first, and the URL makes the view shareable.
+            st.session_state["ics"], st.session_state["pcn"] = ics.code, code
+            st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code, **on_matrix})
 
     with st.expander("Open a PCN's progress (links)"):
         cols = st.columns(3)
@@ -130,8 +128,7 @@ def portfolio() -> None:
     with st.expander("Evidence behind the ratings, PCN by PCN"):
         st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to "
                    "still hold, and not past its review-by date. Elements rated not applicable are left out.")
-        st.dataframe(evidence_table, hide_index=True, width="stretch", key="portfolio_evidence",
-                     alt=f"Evidence coverage of each PCN of {ics.name} in {year}")
+        static_table(evidence_table, alt=f"Evidence coverage of each PCN of {ics.name} in {year}")
 
     # ---------------------------------------------------------------------------------------------
     st.subheader("Stages reached across the ICS", anchor=False)

@@ -1,5 +1,5 @@
 """The Progress pages and the Pathway page in a real browser: a PCN's progress opens from its URL
-and draws the radar; the ICS portfolio draws the heat map and opens a PCN's progress from a link;
+and draws the radar; the ICS portfolio draws the heat map (a coloured table) and opens a PCN's progress from a link;
 ticking a pathway checklist item saves it. axe finds nothing serious on any of them."""
 from playwright.sync_api import expect
 
@@ -48,8 +48,10 @@ def test_portfolio_heat_map_and_a_link_to_a_pcn(page, app_url):
     page.goto(app_url + PORTFOLIO)
     wait_for_app(page)
     page.get_by_role("heading", name="Domain scores by PCN").wait_for()
-    heat = plotly_drawn(page, "portfolio_heatmap")
-    expect(heat.locator(".ytick")).to_have_count(8)
+    # The heat map is a coloured table: a row per PCN of the demo ICS, a cell per domain.
+    heat = page.locator(".st-key-portfolio_heatmap table")
+    expect(heat.locator("tbody tr")).to_have_count(8)
+    expect(heat.locator("thead th").filter(has_text="Integrating care")).to_have_count(1)
     plotly_drawn(page, "portfolio_distribution")
     expect(page.get_by_test_id("stMetric").first).to_contain_text("of 8")
     wait_for_app(page)
