@@ -37,6 +37,8 @@ draws, the widgets' changes are not trusted, as during a page run.
 """
 from __future__ import annotations
 
+import html
+
 import contextlib
 
 from collections.abc import Mapping
@@ -95,12 +97,18 @@ CHOSEN_FIELDS = ("current_stage", "target_stage", "confidence")  # chosen by a c
 # (as the dashed target line in the charts), so the two differ without relying on colour.
 PAGE_CSS = """
 <style>
-  [class*="st-key-stagecard_now_"], [class*="st-key-stagecard_both_"] {
-    border: 3px solid #005EB8 !important; background: #EEF5FB; }
-  [class*="st-key-stagecard_target_"] { border: 3px dashed #425563 !important; background: #F6F7F8; }
+  .pcn-stages { display: grid; grid-template-columns: repeat(var(--stages), minmax(0, 1fr)); gap: 0.5rem; }
+  @media (max-width: 640px) { .pcn-stages { grid-template-columns: minmax(0, 1fr); } }
+  .pcn-stage { border: 1px solid #D8DDE0; border-radius: 0.5rem; padding: 0.75rem; }
+  .pcn-stage-now, .pcn-stage-both { border: 3px solid #005EB8; background: #EEF5FB; }
+  .pcn-stage-target { border: 3px dashed #425563; background: #F6F7F8; }
   /* Four descriptors side by side are narrow columns: no words broken mid-way, and in large text
      mode a size that still fits a few words a line. */
-  [class*="st-key-stagecard_"] p { font-size: 1rem !important; overflow-wrap: normal; word-break: normal; hyphens: auto; }
+  .pcn-stage p { font-size: 1rem !important; overflow-wrap: normal; word-break: normal; hyphens: auto; margin: 0 0 0.4rem; }
+  .pcn-stage-label { display: flex; flex-wrap: wrap; gap: 0.3rem; align-items: center; }
+  .pcn-badge { font-size: 0.85rem; padding: 0 0.45rem; border-radius: 0.3rem; font-weight: 600; }
+  .pcn-badge-now { background: #005EB8; color: #FFFFFF; }
+  .pcn-badge-target { background: #FFFFFF; color: #212B32; border: 1px dashed #425563; }
   /* Read-only ratings (agreed, or no name given) are still read, often on a projector: Streamlit
      fades disabled widgets to 40%, below AA contrast, so keep their text dark. */
   [class*="st-key-element-"] [data-testid="stWidgetLabel"] p { color: #212B32 !important; }
@@ -481,21 +489,20 @@ def open_conflicts(assessment_id: int) -> list[str]:
     return [e for (a, e) in st.session_state.get(_CONFLICTS, {}) if a == assessment_id]
 
 
-def descriptor_cards(matrix: Matrix, element: Element, current: str | None, target: str | None, key: str) -> None:
-    """The element's descriptor for each stage, side by side, with the current and target stages marked."""
-    for col, stage in zip(st.columns(len(matrix.stages), gap="small"), matrix.stages):
+def descriptor_cards(matrix: Matrix, element: Element, current: str | None, target: str | None) -> None:
+    """The element's descriptor for each stage, side by side, with the current and target stages
+    marked: one piece of HTML, not a bordered container of markdown per stage, because a domain's
+    cards were most of the elements the browser drew on this page."""
+    cards = []
+    for stage in matrix.stages:
         now, aim = stage.id == current, stage.id == target
         mark = "both" if now and aim else "now" if now else "target" if aim else "plain"
-        with col.container(border=True, key=f"stagecard_{mark}_{key}_{stage.id}"):
-            st.markdown(f"**{plain(stage.label)}**")
-            badges = []
-            if now:
-                badges.append(":blue-badge[:material/my_location: Now]")
-            if aim:
-                badges.append(":gray-badge[:material/flag: Target]")
-            if badges:
-                st.markdown(" ".join(badges))
-            st.markdown(plain(element.descriptors[stage.id]))
+        badges = (['<span class="pcn-badge pcn-badge-now">Now</span>'] if now else []) + \
+                 (['<span class="pcn-badge pcn-badge-target">Target</span>'] if aim else [])
+        text = html.escape(element.descriptors[stage.id]).replace("\n", "<br>")
+        cards.append(f'<div class="pcn-stage pcn-stage-{mark}"><p class="pcn-stage-label"><strong>'
+                     f'{html.escape(stage.label)}</strong>{" ".join(badges)}</p><p>{text}</p></div>')
+    st.html(f'<div class="pcn-stages" style="--stages: {len(matrix.stages)}">{"".join(cards)}</div>')
 
 
 def rating_editor(store: Store, matrix: Matrix, assessment: Assessment, element: Element, rating: Rating | None, *,
@@ -559,7 +566,7 @@ def _stages(store: Store, matrix: Matrix, assessment: Assessment, element: Eleme
     aid, eid = assessment.id, element.id
     stage_name = {s.id: plain(s.label) for s in matrix.stages}
     current, target = st.session_state[keys["current_stage"]], st.session_state[keys["target_stage"]]
-    descriptor_cards(matrix, element, current, target, key=f"{aid}_{eid}")
+    descriptor_cards(matrix, element, current, target)
 
     conflict = st.session_state.get(_CONFLICTS, {}).get((aid, eid))
     if conflict:
