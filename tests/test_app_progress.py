@@ -98,6 +98,10 @@ def test_pathway_tick_and_status_are_saved(demo_db):
     assert not at.exception
     after = P.step_status(demo_db, "U99003", "2024/25", 1)
     assert after.ticks[item.id] and after.updated_by == "Fran Facilitator"
+    # Step 1 is where the PCN is, so it is open; step 2 opens with its switch, after a line on where it stands.
+    assert not [r for r in at.radio if r.label == "Status of step 2"]
+    assert any("Not recorded in 2024/25 or any year before; checklist 0 of" in m.value for m in at.markdown)
+    at.toggle(key="pathway_open_U99003_2").set_value(True).run()
     # "Done" asks for the day it was done before anything is saved.
     [status] = [r for r in at.radio if r.label == "Status of step 2"]
     assert status.value is None  # nothing recorded: no status chosen, and the card says so

@@ -39,7 +39,7 @@ if carried:
 
 message = M.take(MESSAGE)
 for step, s in zip(pathway.steps, steps):
-    S.step_card(MESSAGE, message, step, s, pcn.code, year, actor, pathway)
+    S.step_card(MESSAGE, message, step, s, pcn.code, year, actor, pathway, is_current=s is at)
 
 # ---------------------------------------------------------------------------------------------
 st.subheader(f"Where each PCN of {plain(ics.name)} is", anchor=False)
