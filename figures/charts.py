@@ -542,6 +542,31 @@ def stage_distribution(dist: pd.DataFrame, *, title: str | None = "Stages reache
     return fig
 
 
+def distribution_bars(dist: pd.DataFrame) -> list[tuple[str, list[dict]]]:
+    """The stacked bars of `stage_distribution` as data, for pages that draw them as HTML: per domain
+    (title), its segments in scale order then 'Not rated', each with its label, count, share (%),
+    background and text colour, and whether it is the hatched 'Not rated'."""
+    doms = domains_of(dist)
+    buckets = dist.drop_duplicates("stage_id")[["stage_id", "stage_label"]]
+    rated = buckets[buckets["stage_id"] != NOT_RATED_ID]
+    colours = dict(zip(rated["stage_id"], stage_colours(len(rated))))
+    by_bucket = {b.stage_id: dist[dist["stage_id"] == b.stage_id].set_index("domain_id").reindex(doms["domain_id"])
+                 for b in buckets.itertuples()}
+    out = []
+    for dom in doms.itertuples():
+        segments = []
+        for b in buckets.itertuples():
+            row = by_bucket[b.stage_id].loc[dom.domain_id]
+            not_rated = b.stage_id == NOT_RATED_ID
+            colour = NOT_RATED_COLOUR if not_rated else colours[b.stage_id]
+            segments.append({"label": b.stage_label, "count": 0 if is_missing(row["count"]) else int(row["count"]),
+                             "share": 0.0 if is_missing(row["share"]) else float(row["share"]) * 100,
+                             "background": colour, "text": NHS_DARK_GREY if not_rated else text_colour_on(colour),
+                             "hatched": not_rated})
+        out.append((dom.domain_title, segments))
+    return out
+
+
 def stage_distribution_table(dist: pd.DataFrame) -> pd.DataFrame:
     """One row per domain; one column per stage (and Not rated): 'count (share%)'."""
     doms = domains_of(dist)

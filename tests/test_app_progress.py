@@ -59,7 +59,9 @@ def test_portfolio_builds_the_distribution_table_only_when_asked(demo_db):
     at = open_page("views/portfolio.py", query={"ics": DEMO_ICS[0]})
     def distribution():
         return [d.value for d in at.dataframe if list(d.value.columns[:1]) == ["Domain"]]
-    assert distribution() == [] and len(at.get("plotly_chart")) == 1  # the heat map is a coloured table
+    assert distribution() == [] and not at.get("plotly_chart")  # the heat map and the bars are HTML
+    bars = [h.value for h in at.html if 'class="pcn-bars"' in h.value]
+    assert len(bars) == 1 and bars[0].count('class="pcn-bar-row"') == len(demo_db.default_matrix().domains)
     at.toggle(key="portfolio_distribution_table").set_value(True).run()
     assert not at.exception
     [table] = distribution()

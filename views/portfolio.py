@@ -4,8 +4,9 @@ PCNs are listed by name, code or list size, never ranked by score. One matrix at
 ICS's default matrix first; PCNs rated against another are counted and shown by choosing it.
 Drawn for the browser's sake: the part below the title is a fragment, so a change of year, order
 or matrix redraws it alone; the heat map is a coloured HTML table (its cells say the score and on
-how many elements it rests), the sortable grid and the distribution's table are built when their
-switches are turned on: a data grid costs the browser about 350 ms on any page that has one."""
+how many elements it rests) and the distribution HTML bars, and the sortable grid and the
+distribution's table are built when their switches are turned on: a data grid costs the browser
+about 350 ms on any page that has one, and plotly about 250 ms."""
 from __future__ import annotations
 
 import streamlit as st
@@ -15,12 +16,11 @@ from components import evidence as E
 from components.cache import cached
 from assessments.matrix_choice import title_of
 from components.header import page_header, pick_matrix
-from components.look import colour_key, plain, static_table
+from components.look import colour_key, plain, stacked_bars, static_table
 from components.state import get_store
 from figures import charts
 from figures import tables as T
 
-PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 PROGRESS_PAGE = "views/progress.py"
 
 
@@ -41,9 +41,8 @@ def figures(ics_code: str, year: str, order: str, matrix_id: str | None) -> dict
     out = {"heat": heat, "colours": colours, "key": charts.legend_swatches(stage_labels),
            "table": T.portfolio_table(frame, stage_labels, counts=True)}
     if len(data.distribution):
-        bars = charts.stage_distribution(data.distribution, title=None)
-        bars.update_layout(margin=dict(t=40), height=bars.layout.height - 60)
-        out["bars"], out["bars_table"] = bars, charts.stage_distribution_table(data.distribution)
+        out["bars"] = charts.distribution_bars(data.distribution)
+        out["bars_table"] = charts.stage_distribution_table(data.distribution)
     return out
 
 
@@ -138,10 +137,11 @@ def portfolio() -> None:
                      f"(drafts included)." + (f" Not comparable with {matrix.title} {matrix.version}, so left out: "
                                               f"{', '.join(excluded)}." if excluded else "")))
     if with_assessment and "bars" in built:
-        st.plotly_chart(built["bars"], config=PLOTLY_CONFIG,
-                        key="portfolio_distribution",
-                        alt=f"Stacked bars per domain: the share of elements at each stage across {ics.name} in {year}. "
-                            "The same figures are in the table that the switch below the chart shows.")
+        bars = built["bars"]
+        colour_key([(seg["label"], seg["background"], seg["text"]) for seg in bars[0][1]], title="Stage")
+        with st.container(key="portfolio_distribution"):
+            stacked_bars(bars, alt=f"Stacked bars per domain: the share of elements at each stage across {ics.name} in "
+                                   f"{year}. The same figures are in the table that the switch below the chart shows.")
         # The chart's table is built only when asked for (an expander's content is sent and drawn closed).
         if st.toggle("Show the chart as a table", key="portfolio_distribution_table",
                      help="The count and share of elements at each stage, domain by domain, as text"):

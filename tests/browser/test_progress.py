@@ -1,6 +1,8 @@
 """The Progress pages and the Pathway page in a real browser: a PCN's progress opens from its URL
 and draws the radar; the ICS portfolio draws the heat map (a coloured table) and opens a PCN's progress from a link;
 ticking a pathway checklist item saves it. axe finds nothing serious on any of them."""
+import re
+
 from playwright.sync_api import expect
 
 from .conftest import axe_findings, screenshot, wait_for_app
@@ -52,7 +54,10 @@ def test_portfolio_heat_map_and_a_link_to_a_pcn(page, app_url):
     heat = page.locator(".st-key-portfolio_heatmap table")
     expect(heat.locator("tbody tr")).to_have_count(8)
     expect(heat.locator("thead th").filter(has_text="Integrating care")).to_have_count(1)
-    plotly_drawn(page, "portfolio_distribution")
+    # The stages reached, as stacked bars: a bar per domain, each segment named for a screen reader.
+    bars = page.locator(".st-key-portfolio_distribution .pcn-bar-row")
+    expect(bars).to_have_count(5)
+    expect(bars.first.get_by_role("img").first).to_have_attribute("aria-label", re.compile(r"elements \(\d+%\)$"))
     expect(page.get_by_test_id("stMetric").first).to_contain_text("of 8")
     wait_for_app(page)
     whole_page(page, "portfolio")
