@@ -30,11 +30,12 @@ _BASE_CSS = """
   [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4C6272 !important; }
   [data-testid="stCaptionContainer"] p { color: #4C6272 !important; }
   .block-container { padding-top: 2rem; }
-  /* Read-only tables (static_table) wrap within the width rather than scroll sideways on a phone:
-     a scrolling region the keyboard cannot reach fails WCAG. */
+  /* Read-only tables (static_table) wrap within the width rather than scroll sideways: a scrolling
+     region the keyboard cannot reach fails WCAG, and a long word or address may break anywhere
+     (only where a column is narrower than it). */
   table.pcn-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; line-height: 1.4; margin-bottom: 1rem; }
   table.pcn-table th, table.pcn-table td { border-bottom: 1px solid #D8DDE0; padding: 0.35rem 0.6rem;
-    text-align: left; vertical-align: top; overflow-wrap: break-word; }
+    text-align: left; vertical-align: top; overflow-wrap: anywhere; }
   table.pcn-table th { color: #212B32; font-weight: 600; border-bottom: 2px solid #AEB7BD; }
   table.pcn-table tbody tr:nth-child(even) { background: #F7F9FA; }
   .pcn-key { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0 0 0.5rem; font-size: 0.85rem; }

@@ -118,11 +118,15 @@ def portfolio() -> None:
             st.session_state["ics"], st.session_state["pcn"] = ics.code, code
             st.switch_page(PROGRESS_PAGE, query_params={"ics": ics.code, "pcn": code, **on_matrix})
 
-    with st.expander("Open a PCN's progress (links)"):
-        cols = st.columns(3)
-        for i, (code, name) in enumerate(zip(table["Code"], table["PCN"])):
-            cols[i % 3].page_link(PROGRESS_PAGE, label=f"{plain(name)} ({code})", icon=":material/trending_up:",
-                                  query_params={"ics": ics.code, "pcn": code, **on_matrix})
+    # One picker and one link, not a link per PCN: an ICS has 30 to 60 networks, and a picker is
+    # searched by typing (the keyboard's way to a PCN).
+    names = dict(zip(table["Code"], table["PCN"]))
+    pick, link = st.columns([2, 1], vertical_alignment="bottom")
+    code = pick.selectbox("Open a PCN's progress", list(names), index=None, placeholder="Choose or type a PCN",
+                          format_func=lambda c: f"{names[c]} ({c})", key=f"portfolio_open_{ics.code}")
+    if code is not None:
+        link.page_link(PROGRESS_PAGE, label=plain(f"Open the progress of {names[code]}"), icon=":material/trending_up:",
+                       query_params={"ics": ics.code, "pcn": code, **on_matrix})
 
     with st.expander("Evidence behind the ratings, PCN by PCN"):
         st.caption("Elements with at least one dated evidence item that is current: added this year or confirmed to "

@@ -63,9 +63,12 @@ def test_portfolio_heat_map_and_a_link_to_a_pcn(page, app_url):
     whole_page(page, "portfolio")
     assert axe_findings(page) == []
 
-    # The keyboard-friendly way to a PCN: a link in the expander.
-    page.get_by_text("Open a PCN's progress (links)").click()
-    link = page.get_by_role("link", name="Saltmarsh Coast PCN (U99005)")
+    # The keyboard-friendly way to a PCN: choose it (typing searches), then its link.
+    picker = page.get_by_role("combobox", name="Open a PCN's progress")
+    picker.click()
+    page.keyboard.type("Saltmarsh")
+    page.get_by_role("option", name="Saltmarsh Coast PCN (U99005)").click()
+    link = page.get_by_role("link", name="Open the progress of Saltmarsh Coast PCN")
     expect(link).to_be_visible()
     wait_for_app(page)  # a click on a page link while a run is still drawing can be dropped
     link.click()
