@@ -117,8 +117,8 @@ def step_card(message_key: str, message: M.Message | None, step: Step, s: P.Step
             if message is not None and message.where == step.number:
                 st.session_state[open_key] = True  # what was just saved stays in view, beside its message
             st.markdown(plain(standing(s, year)))
-            if not st.toggle(f"{'Edit' if actor else 'Show'} step {step.number}", key=open_key,
-                             help="The status, date, note and checklist of this step"):
+            if not st.toggle(f"{'Edit' if actor else 'Show'} step {step.number}: status, date, note and checklist",
+                             key=open_key):
                 return
         left, right = st.columns([2, 3], gap="large")
         with left:
