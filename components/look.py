@@ -31,11 +31,11 @@ _BASE_CSS = """
   [data-testid="stCaptionContainer"] p { color: #4C6272 !important; }
   .block-container { padding-top: 2rem; }
   /* Read-only tables (static_table) wrap within the width rather than scroll sideways: a scrolling
-     region the keyboard cannot reach fails WCAG, and a long word or address may break anywhere
-     (only where a column is narrower than it). */
+     region the keyboard cannot reach fails WCAG. Cells with a long word (class brk) may break it. */
   table.pcn-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; line-height: 1.4; margin-bottom: 1rem; }
   table.pcn-table th, table.pcn-table td { border-bottom: 1px solid #D8DDE0; padding: 0.35rem 0.6rem;
-    text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+    text-align: left; vertical-align: top; overflow-wrap: break-word; }
+  table.pcn-table .brk { overflow-wrap: anywhere; }
   table.pcn-table th { color: #212B32; font-weight: 600; border-bottom: 2px solid #AEB7BD; }
   table.pcn-table tbody tr:nth-child(even) { background: #F7F9FA; }
   .pcn-key { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0 0 0.5rem; font-size: 0.85rem; }
@@ -100,24 +100,35 @@ def plain(text: object) -> str:
 def table_html(df, *, alt: str | None = None, styles=None) -> str:
     """`df` as an HTML table: every header and cell escaped as text (no markdown, no HTML), line
     breaks kept, empty cells blank, number columns aligned right; `alt` names the table for a
-    screen reader; `styles`, a frame of df's shape, gives each cell's CSS ("" for none)."""
+    screen reader; `styles`, a frame of df's shape, gives each cell's CSS ("" for none). Text wraps
+    between words; a cell with a word too long for a column (an address, say) may also break
+    inside it, so the table never runs off the page (marking only those cells keeps the browser
+    from squeezing short columns such as a code into broken words)."""
     import pandas as pd
 
-    def cell(v) -> str:
+    def cell(v) -> tuple[str, bool]:
         if v is None or (not isinstance(v, str) and pd.isna(v)):
-            return ""
-        return html.escape(_close_directions(str(v))).replace("\n", "<br>")
+            return "", False
+        text = str(v)
+        return (html.escape(_close_directions(text)).replace("\n", "<br>"),
+                max((len(w) for w in text.split()), default=0) > LONG_WORD)
+
+    def attrs(number: bool, long: bool, css: str = "") -> str:
+        classes = " ".join(c for c, on in (("num", number), ("brk", long)) if on)
+        return (f' class="{classes}"' if classes else "") + _style(css)
 
     numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in df.dtypes]
     label = f' aria-label="{html.escape(alt)}"' if alt else ""
-    head = "".join(f'<th scope="col"{_NUM if n else ""}>{cell(c)}</th>' for c, n in zip(df.columns, numeric))
+    head = "".join(f'<th scope="col"{attrs(n, long)}>{text}</th>'
+                   for (text, long), n in ((cell(c), n) for c, n in zip(df.columns, numeric)))
     css = styles.to_numpy().tolist() if styles is not None else [[""] * len(df.columns)] * len(df)
-    rows = "".join("<tr>" + "".join(f"<td{_NUM if n else ''}{_style(c)}>{cell(v)}</td>" for v, n, c in zip(r, numeric, cs))
+    rows = "".join("<tr>" + "".join(f"<td{attrs(n, long, c)}>{text}</td>"
+                                    for (text, long), n, c in ((cell(v), n, c) for v, n, c in zip(r, numeric, cs)))
                    + "</tr>" for r, cs in zip(df.itertuples(index=False), css))
     return f'<table class="pcn-table"{label}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
 
 
-_NUM = ' class="num"'
+LONG_WORD = 16  # characters: a word longer than this may break inside itself (table_html)
 
 
 def _style(css: str) -> str:
