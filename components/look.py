@@ -36,6 +36,7 @@ _BASE_CSS = """
   table.pcn-table th, table.pcn-table td { border-bottom: 1px solid #D8DDE0; padding: 0.35rem 0.6rem;
     text-align: left; vertical-align: top; overflow-wrap: break-word; }
   table.pcn-table .brk { overflow-wrap: anywhere; }
+  table.pcn-table .num { text-align: right; font-variant-numeric: tabular-nums; }
   table.pcn-table th { color: #212B32; font-weight: 600; border-bottom: 2px solid #AEB7BD; }
   table.pcn-table tbody tr:nth-child(even) { background: #F7F9FA; }
   .pcn-key { display: flex; flex-wrap: wrap; gap: 0.25rem; margin: 0 0 0.5rem; font-size: 0.85rem; }
@@ -46,7 +47,6 @@ _BASE_CSS = """
   .pcn-seg { display: flex; align-items: center; justify-content: center; min-width: 0; overflow: hidden;
     white-space: nowrap; font-size: 0.8rem; font-variant-numeric: tabular-nums; box-shadow: inset -1px 0 #FFFFFF; }
   @media (max-width: 640px) { .pcn-bar-row { grid-template-columns: 1fr; gap: 0.2rem; } }
-  table.pcn-table .num { text-align: right; font-variant-numeric: tabular-nums; }
   @media (max-width: 640px) {
     table.pcn-table { table-layout: fixed; }
     table.pcn-table th, table.pcn-table td { overflow-wrap: anywhere; padding: 0.3rem 0.35rem; }

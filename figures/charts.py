@@ -389,11 +389,7 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
     col_px = (width - 44 * CHAR_PX - 110) / max(len(doms), 1)
     wide = col_px < 90  # too narrow for "2 of 3 rated" and a four-line name
     x = _unique([fit(t, 24, 1) if wide else fit(t, int(col_px / CHAR_PX) - 3, 4) for t in doms["domain_title"]])
-    cells = _cells(portfolio)
-    value = cells.pivot(index="code", columns="domain_id", values="value").reindex(
-        index=pcns["code"], columns=doms["domain_id"])
-    text = cells.pivot(index="code", columns="domain_id", values="text").reindex(
-        index=pcns["code"], columns=doms["domain_id"])
+    value, text = _grid(portfolio, pcns, doms)
     status = dict(zip(pcns["code"], pcns["status"]))
     z = [[None if is_missing(v) else float(v) for v in row] for row in value.to_numpy()]
     cell_text = [["" if col_px < 26 else t.split(", ")[0] if wide or not counts else t.replace(", ", "<br>", 1)
@@ -420,7 +416,7 @@ def heatmap(portfolio: pd.DataFrame, stages: Stages, *, title: str | None = "Dom
             tx.append(xl)
             ty.append(yl)
             tt.append(t)
-            tc.append(NHS_DARK_GREY if v is None else text_colour_on(colour_at(scale, (v - low) / max(high - low, 1e-9))))
+            tc.append(NHS_DARK_GREY if v is None else text_colour_on(colour_at(scale, _along(v, low, high))))
     fig.add_trace(go.Scatter(x=tx, y=ty, text=tt, mode="text", textfont=dict(size=12, color=tc),
                              hoverinfo="skip", showlegend=False))
     fig.update_yaxes(autorange="reversed", showgrid=False, ticks="", automargin=True, categoryorder="array",
@@ -446,11 +442,7 @@ def heat_table(portfolio: pd.DataFrame, stages: Stages) -> tuple[pd.DataFrame, p
     scale = stage_colourscale(len(labels))
     doms = domains_of(portfolio)
     pcns = portfolio.drop_duplicates("code").reset_index(drop=True)
-    cells = _cells(portfolio)
-    value = cells.pivot(index="code", columns="domain_id", values="value").reindex(
-        index=pcns["code"], columns=doms["domain_id"])
-    text = cells.pivot(index="code", columns="domain_id", values="text").reindex(
-        index=pcns["code"], columns=doms["domain_id"])
+    value, text = _grid(portfolio, pcns, doms)
     table = pd.DataFrame({"PCN": pcns["name"].fillna("") if "name" in pcns else pcns["code"],
                           "Code": pcns["code"], "List size": [f"{int(n):,}" if pd.notna(n) else "" for n in pcns["list_size"]],
                           "Area": [area_text(r) for r in pcns["rural"]], "Assessment": pcns["status"]})
@@ -460,7 +452,7 @@ def heat_table(portfolio: pd.DataFrame, stages: Stages) -> tuple[pd.DataFrame, p
         table[column] = text[dom.domain_id].fillna("").to_numpy()
         css = []
         for v in value[dom.domain_id].to_numpy():
-            background = NOT_RATED_COLOUR if is_missing(v) else colour_at(scale, (float(v) - low) / max(high - low, 1e-9))
+            background = NOT_RATED_COLOUR if is_missing(v) else colour_at(scale, _along(float(v), low, high))
             css.append(f"background-color: {background}; color: {NHS_DARK_GREY if is_missing(v) else text_colour_on(background)}")
         styles[column] = css
     return table, styles
@@ -473,9 +465,21 @@ def legend_swatches(stages: Stages) -> list[tuple[str, str, str]]:
     scale = stage_colourscale(len(labels))
     out = []
     for label, v in zip(labels, values):
-        background = colour_at(scale, (v - values[0]) / max(values[-1] - values[0], 1e-9))
+        background = colour_at(scale, _along(v, values[0], values[-1]))
         out.append((label, background, text_colour_on(background)))
     return out
+
+
+def _grid(portfolio: pd.DataFrame, pcns: pd.DataFrame, doms: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PCN x domain frames of the value to colour and the cell text (`_cells`), in the given orders."""
+    cells = _cells(portfolio)
+    return tuple(cells.pivot(index="code", columns="domain_id", values=v).reindex(
+        index=pcns["code"], columns=doms["domain_id"]) for v in ("value", "text"))
+
+
+def _along(v: float, low: float, high: float) -> float:
+    """Where a score sits between the scale's lowest and highest stage, 0 to 1, for `colour_at`."""
+    return (v - low) / max(high - low, 1e-9)
 
 
 def colour_at(scale: list[list], t: float) -> str:
@@ -514,24 +518,18 @@ def stage_distribution(dist: pd.DataFrame, *, title: str | None = "Stages reache
     """Stacked horizontal bars, one per domain: the share of elements at each stage, in scale
     order, then 'Not rated' (pale grey, hatched so it differs from the first stage in greyscale)."""
     fig = _figure(title)
-    doms = domains_of(dist)
-    y = _unique([fit(t, 34, 2) for t in doms["domain_title"]])
-    buckets = dist.drop_duplicates("stage_id")[["stage_id", "stage_label"]]
-    rated = buckets[buckets["stage_id"] != NOT_RATED_ID]
-    colours = dict(zip(rated["stage_id"], stage_colours(len(rated))))
-    for b in buckets.itertuples():
-        rows = dist[dist["stage_id"] == b.stage_id].set_index("domain_id").reindex(doms["domain_id"])
-        pct = (rows["share"].fillna(0) * 100).tolist()
-        counts = rows["count"].fillna(0).astype(int).tolist()
-        not_rated = b.stage_id == NOT_RATED_ID
-        colour = NOT_RATED_COLOUR if not_rated else colours[b.stage_id]
+    bars = distribution_bars(dist)
+    y = _unique([fit(t, 34, 2) for t, _ in bars])
+    for i, seg in enumerate(bars[0][1] if bars else []):
+        pct = [segments[i]["share"] for _, segments in bars]
+        counts = [segments[i]["count"] for _, segments in bars]
         fig.add_trace(go.Bar(
-            y=y, x=pct, orientation="h", name=chart_text(b.stage_label),
-            marker=dict(color=colour, line=dict(color="white", width=1),
-                        pattern=dict(shape="/", fgcolor=NHS_MID_GREY, size=8, solidity=0.15) if not_rated else None),
+            y=y, x=pct, orientation="h", name=chart_text(seg["label"]),
+            marker=dict(color=seg["background"], line=dict(color="white", width=1),
+                        pattern=dict(shape="/", fgcolor=NHS_MID_GREY, size=8, solidity=0.15) if seg["hatched"] else None),
             text=[f"{p:.0f}%" if p >= 6 else "" for p in pct], textposition="inside", insidetextanchor="middle",
-            textfont=dict(color=NHS_DARK_GREY if not_rated else text_colour_on(colour), size=12),
-            customdata=[[c, chart_text(b.stage_label)] for c in counts],
+            textfont=dict(color=seg["text"], size=12),
+            customdata=[[c, chart_text(seg["label"])] for c in counts],
             hovertemplate="%{y}<br>%{customdata[1]}: %{customdata[0]} elements (%{x:.0f}%)<extra></extra>"))
     fig.update_layout(barmode="stack", height=140 + 70 * len(y), bargap=0.3,
                       legend=dict(orientation="h", yanchor="bottom", y=1.0, xanchor="left", x=0, traceorder="normal"),

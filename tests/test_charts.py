@@ -220,6 +220,31 @@ def test_heatmap_table():
     assert list(t["Leadership"]) == ["1.5, 2 of 2 rated", "0.0, 1 of 2 rated", "not started"]
 
 
+def test_heat_table_colours_each_cell_as_the_heat_map_does():
+    port = _portfolio()
+    table, styles = charts.heat_table(port, V1)
+    assert list(table.columns) == ["PCN", "Code", "List size", "Area", "Assessment", "Leadership", "Use of data"]
+    assert list(table["Code"]) == ["U1", "U2", "U3"]  # the order given, never ranked
+    assert list(table["Leadership"]) == ["1.5, 2 of 2 rated", "0.0, 1 of 2 rated", "not started"]
+    assert list(styles["Code"]) == ["", "", ""]  # only the domain cells are coloured
+    # Each scored cell's text colour is the one the heat map's text layer gives it; no score is pale.
+    heat_text = charts.heatmap(port, V1).data[2].textfont.color
+    scored = [c for c in styles[["Leadership", "Use of data"]].to_numpy().ravel()]
+    assert [c.split("color: ")[-1] for c in scored] == list(heat_text)
+    assert scored[1].startswith(f"background-color: {charts.NOT_RATED_COLOUR};")
+
+
+def test_distribution_bars_are_the_figure_s_segments():
+    dist = sc.stage_distribution({"U1": snap("2024/25", V1, governance="developing", vision="embedded"),
+                                  "U2": snap("2024/25", V1, governance="starting", data_sharing="embedded")})
+    bars = charts.distribution_bars(dist)
+    fig = charts.stage_distribution(dist)
+    assert [name for name, _ in bars] == ["Leadership", "Use of data"]
+    assert [s["label"] for s in bars[0][1]] == LABELS + ["Not rated"]
+    assert [[s["share"] for s in segments] for _, segments in bars] == [list(r) for r in zip(*(t.x for t in fig.data))]
+    assert [s["hatched"] for s in bars[0][1]] == [False] * len(LABELS) + [True]
+
+
 def test_stage_distribution_bars_in_stage_order():
     dist = sc.stage_distribution({"U1": snap("2024/25", V1, governance="developing", vision="embedded"),
                                   "U2": snap("2024/25", V1, governance="starting", data_sharing="embedded")})
