@@ -30,9 +30,10 @@ _BASE_CSS = """
   [data-testid="stCaptionContainer"] { opacity: 1 !important; color: #4C6272 !important; }
   [data-testid="stCaptionContainer"] p { color: #4C6272 !important; }
   .block-container { padding-top: 2rem; }
-  /* Read-only tables (static_table) wrap within the width rather than scroll sideways: a scrolling
-     region the keyboard cannot reach fails WCAG. Cells with a long word (class brk) may break it. */
-  table.pcn-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; line-height: 1.4; margin-bottom: 1rem; }
+  /* Read-only tables (static_table) wrap between words; cells with a long word (class brk) may
+     break it. A table still wider than the page (on a phone) scrolls inside its wrapper, which the
+     keyboard can focus: a scrolling region it cannot reach fails WCAG. */
+  table.pcn-table { border-collapse: collapse; width: 100%; font-size: 0.9rem; line-height: 1.4; }
   table.pcn-table th, table.pcn-table td { border-bottom: 1px solid #D8DDE0; padding: 0.35rem 0.6rem;
     text-align: left; vertical-align: top; overflow-wrap: break-word; }
   table.pcn-table .brk { overflow-wrap: anywhere; }
@@ -47,10 +48,14 @@ _BASE_CSS = """
   .pcn-seg { display: flex; align-items: center; justify-content: center; min-width: 0; overflow: hidden;
     white-space: nowrap; font-size: 0.8rem; font-variant-numeric: tabular-nums; box-shadow: inset -1px 0 #FFFFFF; }
   @media (max-width: 640px) { .pcn-bar-row { grid-template-columns: 1fr; gap: 0.2rem; } }
+  .pcn-table-wrap { overflow-x: auto; margin-bottom: 1rem; }
+  .pcn-table-wrap:focus-visible { outline: 3px solid #FFB81C; outline-offset: 2px; }
   @media (max-width: 640px) {
-    table.pcn-table { table-layout: fixed; }
-    table.pcn-table th, table.pcn-table td { overflow-wrap: anywhere; padding: 0.3rem 0.35rem; }
+    table.pcn-table th, table.pcn-table td { padding: 0.3rem 0.35rem; }
   }
+  /* A disabled control's label is still read (a page opened before a name is given): Streamlit
+     fades it below AA contrast, so it keeps the text colour. */
+  [data-testid="stWidgetLabel"] p { color: #212B32 !important; }
   /* Focus must stay visible for keyboard users (WCAG 2.4.7). */
   a:focus-visible, button:focus-visible, [role="tab"]:focus-visible { outline: 3px solid #FFB81C !important; outline-offset: 2px; }
 </style>
@@ -125,7 +130,11 @@ def table_html(df, *, alt: str | None = None, styles=None) -> str:
     rows = "".join("<tr>" + "".join(f"<td{attrs(n, long, c)}>{text}</td>"
                                     for (text, long), n, c in ((cell(v), n, c) for v, n, c in zip(r, numeric, cs)))
                    + "</tr>" for r, cs in zip(df.itertuples(index=False), css))
-    return f'<table class="pcn-table"{label}><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+    # A region the keyboard can focus and scroll: on a phone a wide table scrolls sideways inside
+    # it rather than squeeze every column into broken words (the pattern WCAG reviewers expect).
+    region = f' role="region" tabindex="0"{label}' if alt else ' tabindex="0"'
+    return (f'<div class="pcn-table-wrap"{region}><table class="pcn-table"{label}><thead><tr>{head}</tr></thead>'
+            f'<tbody>{rows}</tbody></table></div>')
 
 
 LONG_WORD = 16  # characters: a word longer than this may break inside itself (table_html)
@@ -147,7 +156,8 @@ def static_table(df, *, alt: str | None = None, styles=None) -> None:
     is the table to use: st.dataframe's grid costs about 350 ms of the browser's time on any page
     that has one, and st.table draws every cell as markdown, which cost a page of 150 cells about
     100 ms (benchmarks/bench_browser.py); a screen reader reads an HTML table as a table. It wraps
-    within the page's width, so it never becomes a scrolling region the keyboard cannot reach."""
+    within the page's width, and where it cannot (a wide table on a phone) scrolls inside a region
+    the keyboard can focus."""
     st.html(table_html(df, alt=alt, styles=styles))
 
 
