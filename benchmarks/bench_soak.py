@@ -3,13 +3,14 @@
 The set-up of deploy/ on 127.0.0.1 (tests/deploy/harness.py: PostgreSQL, the test OpenID Connect
 provider, two app processes started with the shipped systemd unit's command, nginx with the
 shipped site), then --users simulated people through nginx, half routed to each process by
-nginx's routing cookie: --projectors facilitators keep a workshop's projector page open (its live
-parts refresh every 2 s) and the rest are participants. Each signs in through the provider (the
-real redirects, login form and consent, over HTTP), then speaks Streamlit's websocket protocol as a
-browser does (benchmarks/bench_workshop_load.py's light client, here over TLS with the browser's
-cookies and XSRF token): participants join one of the workshops, rate an element every few seconds
-and, once every element is rated, change earlier ratings, polling the page's 3-second fragment all
-the while. It runs for --seconds, and stops sooner after --max-ratings ratings in all.
+nginx's routing cookie: --projectors facilitators keep a workshop's projector page open (its counts
+refresh every second, its other live parts every 2 and 4 s) and the rest are participants. Each
+signs in through the provider (the real redirects, login form and consent, over HTTP), then
+speaks Streamlit's websocket protocol as a browser does (benchmarks/bench_workshop_load.py's
+light client, here over TLS with the browser's cookies and XSRF token): participants join one of
+the workshops, rate an element every few seconds and, once every element is rated, change earlier
+ratings, polling the page's 3-second fragment all the while. It runs for --seconds, and stops
+sooner after --max-ratings ratings in all.
 
 Prints: requests nginx served (by status), script runs the app processes answered, errors (the
 target is none: error messages or tracebacks on a page, runs with no answer, failed sign-ins or
@@ -322,7 +323,7 @@ async def projector(c: SoakClient, clock: Clock) -> None:
                 return
             p.joined_s = time.monotonic()
         await clock.go.wait()
-        while time.monotonic() < clock.end:  # its live fragments rerun every 2 s by themselves (the poller)
+        while time.monotonic() < clock.end:  # its live fragments rerun by themselves (the poller)
             await asyncio.sleep(0.5)
     except Exception as exc:
         p.errors.append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")

@@ -11,9 +11,13 @@ facilitator reveals the results half way and hides them again.
 Checks: every rating is stored exactly once with the stage last chosen, and no page shows an
 error. Prints: join times; the app process's CPU (idle polling and while rating) and what one
 poll costs; memory per connected session; bytes a phone receives per rating; how long the
-facilitator's controls take; and the delay from a rating being saved (the time the server gave it)
-to the projector's "Ratings" number counting it. Targets, printed as met or not: median delay
-under 1.5 s, 95th percentile under 3 s, under 15 MB per session.
+facilitator's controls take; and, for each rating, the delay from it leaving the phone to the
+projector's "Ratings" number counting it (matched to its own save in the app's change log), split
+into sent -> saved and saved -> projector. Targets, printed as met or not: median delay under
+1.5 s, 95th percentile under 3 s, under 15 MB per session.
+
+The phones' browsers run niced and in a CPU cgroup of nice 19's weight (see `phones_cgroup`): in
+the room each phone has its own processor, here thirty share two cores with the app.
 
 `--before` runs Streamlit with its garbage collection after every script run switched back on
 (STREAMLIT_RUNNER_POST_SCRIPT_GC=true), as the project shipped before .streamlit/config.toml set
@@ -86,12 +90,48 @@ def start_app(app_root: Path, env_extra: dict[str, str], log_path: Path) -> tupl
     return start_streamlit(app_root / "app.py", log_path, env_extra=env_extra, timeout=120, cwd=app_root)
 
 
-def niced_chromium(folder: Path, nice: int) -> str:
-    """A launcher for chromium at the given niceness (its child processes inherit it)."""
+# Linux's autogroups: chromium starts each of its processes in a session of its own, and the kernel
+# shares the processor fairly between sessions before niceness counts, so `nice` alone left every
+# phone's renderer an equal share with the app (the app got 27% of a core while everyone rated). A
+# CPU cgroup holds all of the phones' processes whatever sessions they start, with the weight nice 19
+# has (15 against 1024).
+CGROUP_V1 = Path("/sys/fs/cgroup/cpu")
+CGROUP_V2 = Path("/sys/fs/cgroup")
+NICE_19_WEIGHT = {"shares": 15, "weight": 1}  # cgroup v1 cpu.shares; v2 cpu.weight (1..10000, 100 is normal)
+
+
+def phones_cgroup(name: str) -> Path | None:
+    """A CPU cgroup of low weight for the phones' browsers, or None where this machine has none to give."""
+    try:
+        if (CGROUP_V1 / "cpu.shares").exists():
+            group, setting, value = CGROUP_V1 / name, "cpu.shares", NICE_19_WEIGHT["shares"]
+        elif "cpu" in (CGROUP_V2 / "cgroup.controllers").read_text().split():
+            (CGROUP_V2 / "cgroup.subtree_control").write_text("+cpu")
+            group, setting, value = CGROUP_V2 / name, "cpu.weight", NICE_19_WEIGHT["weight"]
+        else:
+            return None
+        group.mkdir(exist_ok=True)
+        (group / setting).write_text(str(value))
+    except OSError:  # not root, or a container without a writable cgroup tree
+        return None
+    return group
+
+
+def drop_cgroup(group: Path | None) -> None:
+    if group is not None:
+        try:
+            group.rmdir()  # only once its processes have gone
+        except OSError:
+            pass
+
+
+def niced_chromium(folder: Path, nice: int, group: Path | None) -> str:
+    """A launcher for chromium at the given niceness and in `group` (its child processes inherit both)."""
     if nice <= 0:
         return CHROMIUM
     exe = folder / "chromium-niced"
-    exe.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} "{CHROMIUM}" "$@"\n')
+    join = f'echo $$ > "{group}/cgroup.procs" 2>/dev/null\n' if group else ""
+    exe.write_text(f'#!/bin/sh\n{join}exec nice -n {int(nice)} "{CHROMIUM}" "$@"\n')
     exe.chmod(0o755)
     return str(exe)
 
@@ -123,8 +163,12 @@ class Participant:
     chosen: dict[str, str] = field(default_factory=dict)  # element title -> stage label, as last chosen
     acks: list[float] = field(default_factory=list)  # seconds from choosing to the page coming back
     first_chosen_at: list[float] = field(default_factory=list)  # when each element was first rated (epoch)
+    first_chosen: dict[str, float] = field(default_factory=dict)  # element title -> when first rated (epoch)
+    first_sent: dict[str, float] = field(default_factory=dict)  # element title -> when that left the phone
+    sends: list[float] = field(default_factory=list)  # when the phone sent each run it asked for (epoch)
     changed: int = 0  # ratings chosen again for an element already rated
     unanswered: int = 0  # choices with no page back within the timeout
+    unanswered_what: list[str] = field(default_factory=list)  # which run each of those was
     errors: list[str] = field(default_factory=list)
     bytes_in: int = 0
     bytes_rating_phase: int = 0
@@ -136,11 +180,14 @@ def bare(label: str) -> str:
     return re.sub(r"[\\*]", "", label).split(": where is the network now?")[0].strip()
 
 
-def choose(p: Participant, title: str, stage: str) -> None:
+def choose(p: Participant, title: str, stage: str, at: float | None = None) -> None:
     if title in p.chosen:
         p.changed += 1
     else:
-        p.first_chosen_at.append(time.time())
+        p.first_chosen_at.append(at or time.time())
+        p.first_chosen[title] = at or time.time()
+        if p.kind == "light":  # it sends the moment it chooses
+            p.first_sent[title] = p.first_chosen[title]
     p.chosen[title] = stage
 
 
@@ -263,6 +310,9 @@ class LightClient:
                         msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY and self.awaited
                         and self.awaited_seen):
                     self.runs_done += 1
+                    # As the browser does, forget the values of widgets the run no longer drew (the
+                    # last domain's radios after Next): sent again, they would be saved again.
+                    self.states = {wid: v for wid, v in self.states.items() if wid in self.widgets}
                     self.finished.set()
 
     def _element(self, el, fragment_id: str = "") -> None:
@@ -330,6 +380,7 @@ class LightClient:
             self.drop_widgets(fid)
             if await self.run(triggers={nxt: True}, fragment_id=fid) is None:
                 self.p.unanswered += 1
+                self.p.unanswered_what.append(f"Next ({'fragment ' + fid[:8] if fid else 'whole page'})")
             return True
         wid, label = choice
         stage = rng.choice([s for s in self.widgets[wid]["options"] if s in stages] or stages)
@@ -342,6 +393,7 @@ class LightClient:
         took = await self.run(fragment_id=fid)
         if took is None:
             self.p.unanswered += 1
+            self.p.unanswered_what.append(f"rating ({'fragment ' + fid[:8] if fid else 'whole page'})")
             self.widgets = keep
         else:
             self.p.acks.append(took)
@@ -361,6 +413,7 @@ ERRORS = """() => [...document.querySelectorAll('[data-testid="stException"], [d
 
 
 async def browser_join(context, url: str, code: str, p: Participant, role: str, phase: dict, t0: float):
+    from streamlit.proto.BackMsg_pb2 import BackMsg
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     page = await context.new_page()
@@ -386,7 +439,16 @@ async def browser_join(context, url: str, code: str, p: Participant, role: str, 
                     ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY):
                 done["full"] += 1
                 done["radios"] = False
+
+        def sent(payload):
+            if isinstance(payload, str):
+                return
+            msg = BackMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "rerun_script" and not msg.rerun_script.is_auto_rerun:
+                p.sends.append(time.time())
         sock.on("framereceived", frame)
+        sock.on("framesent", sent)
     page.on("websocket", on_ws)
     await page.goto(f"{url}/join?code={code}")
     await page.get_by_label("Your name, as the group will see it").fill(p.name)
@@ -415,12 +477,16 @@ async def browser_rate_once(page, done: dict, p: Participant, rng: random.Random
     label = await radio.locator('[data-testid="stWidgetLabel"]').first.inner_text()
     stage = rng.choice(stages)
     before = done["full"]
-    started = time.monotonic()
+    started, started_at = time.monotonic(), time.time()
     await radio.get_by_role("radiogroup").get_by_text(stage, exact=True).first.click()
-    choose(p, bare(label), stage)
+    title = bare(label)
+    first = title not in p.chosen
+    choose(p, title, stage, at=started_at)
     stamp(p, phase)
     if await _full_run(page, done, before, p):
         p.acks.append(time.monotonic() - started)
+    if first:  # the first run the phone asked for after the tap carried the rating
+        p.first_sent[title] = next((t for t in p.sends if t >= started_at), started_at)
     return True
 
 
@@ -429,6 +495,7 @@ async def _full_run(page, done: dict, before: int, p: Participant) -> bool:
     while done["full"] <= before:
         if time.monotonic() > deadline:
             p.unanswered += 1
+            p.unanswered_what.append("rating")
             return False
         await asyncio.sleep(0.05)
     return True
@@ -486,17 +553,23 @@ def percentile(values: list[float], q: float) -> float:
     return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
-def first_saves(log_text: str, workshop_id: int) -> list[float]:
-    """When each (participant, element) of the workshop was first saved, sorted (epoch seconds), from
-    the app's change lines (assessments.oplog: `time=... event=change ... entity=workshop_rating
-    key=<workshop>/<participant>/<element>`)."""
-    first: dict[str, float] = {}
-    pattern = re.compile(r"time=(\S+) .*event=change .*action=update entity=workshop_rating key=(\d+)/(\S+)")
+def participant_ids(db_path: Path, workshop_id: int) -> dict[str, int]:
+    con = sqlite3.connect(db_path)
+    try:
+        return dict(con.execute("SELECT name, id FROM workshop_participant WHERE workshop_id = ?", (workshop_id,)))
+    finally:
+        con.close()
+
+
+def first_saves_by_key(log_text: str, workshop_id: int) -> dict[tuple[int, str], float]:
+    """(participant id, element id) -> when it was first saved (epoch seconds), from the change lines."""
+    first: dict[tuple[int, str], float] = {}
+    pattern = re.compile(r"time=(\S+) .*event=change .*action=update entity=workshop_rating key=(\d+)/(\d+)/(\S+)")
     for line in log_text.splitlines():
         m = pattern.search(line)
-        if m and int(m.group(2)) == workshop_id and m.group(3) not in first:
-            first[m.group(3)] = datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp()
-    return sorted(first.values())
+        if m and int(m.group(2)) == workshop_id and (int(m.group(3)), m.group(4)) not in first:
+            first[(int(m.group(3)), m.group(4))] = datetime.fromisoformat(m.group(1).replace("Z", "+00:00")).timestamp()
+    return first
 
 
 def stored(db_path: Path, workshop_id: int) -> list[tuple[str, str, str, datetime]]:
@@ -536,6 +609,7 @@ async def main_async(args) -> int:
     if args.before:
         env["STREAMLIT_RUNNER_POST_SCRIPT_GC"] = "true"
     print(f"load average at start: {load_average()} (2 cores; other work on the machine counts)")
+    group = phones_cgroup(f"pcn-bench-phones-{os.getpid()}") if args.phones_nice > 0 else None
     proc, url = start_app(app_root, env, tmp / "streamlit.log")
     pid = proc.pid
     rng = random.Random(args.seed)
@@ -544,14 +618,17 @@ async def main_async(args) -> int:
              [Participant(f"Light {i + 1:02d}", "light") for i in range(args.light)]
     print(f"app on {url} ({'garbage collection after every run, as before' if args.before else 'project config'}); "
           f"workshop {w['code']}; {args.browsers} browser and {args.light} light participants; "
-          f"{args.seconds} s of rating; phones' browsers at nice {args.phones_nice}")
+          f"{args.seconds} s of rating; phones' browsers at nice {args.phones_nice}"
+          + (f" in the CPU cgroup {group} ({NICE_19_WEIGHT})" if group else
+             " (no CPU cgroup could be made: the kernel's autogroups may give each phone's renderer the app's share)"))
     async with async_playwright() as pw:
         n_browsers = max(1, -(-args.browsers // args.contexts_per_browser)) + 1
         # The projector's browser is the laptop's and runs as usual. In the room each phone has its own
-        # processor; here the phones' browsers share two cores with the app, so they run niced: they
-        # get the CPU the app and the projector leave, instead of starving them (30 chromium pages
-        # at normal priority took 112% of the machine's 200% and left the app a third of a core).
-        phones_exe = niced_chromium(tmp, args.phones_nice)
+        # processor; here the phones' browsers share two cores with the app, so they run niced and in
+        # a cgroup of nice 19's weight: they get the CPU the app and the projector leave, instead of
+        # starving them (30 chromium pages at normal priority took 112% of the machine's 200% and
+        # left the app a third of a core).
+        phones_exe = niced_chromium(tmp, args.phones_nice, group)
         browsers = [await pw.chromium.launch(executable_path=CHROMIUM if i == 0 else phones_exe, args=CHROMIUM_ARGS)
                     for i in range(n_browsers)]
         try:
@@ -642,10 +719,12 @@ async def main_async(args) -> int:
         proc.wait(15)
     except subprocess.TimeoutExpired:
         proc.kill()
+    drop_cgroup(group)
 
     return report(args, people, stored(db_path, w["id"]), log, w, controls, projector_errors,
                   facilitator_cpu=facilitator_cpu, idle_cpu=idle_cpu, rating_cpu=rating_cpu, rss_base=rss_base,
-                  rss_all=rss_all, rss_end=rss_end, n_sessions=n_sessions, log_path=tmp / "streamlit.log")
+                  rss_all=rss_all, rss_end=rss_end, n_sessions=n_sessions, log_path=tmp / "streamlit.log",
+                  ids=participant_ids(db_path, w["id"]))
 
 
 async def light_join(c: LightClient, p: Participant, role: str, t0: float) -> None:
@@ -679,7 +758,7 @@ THINK = (2.0, 5.0)  # seconds a person takes over each element
 
 
 def report(args, people, rows, log, w, controls, projector_errors, *, facilitator_cpu,
-           idle_cpu, rating_cpu, rss_base, rss_all, rss_end, n_sessions, log_path) -> int:
+           idle_cpu, rating_cpu, rss_base, rss_all, rss_end, n_sessions, log_path, ids) -> int:
     by_title = {bare(t): e for t, e in w["titles"].items()}
     ok = True
     # Every rating stored exactly once, with the stage last chosen.
@@ -699,6 +778,9 @@ def report(args, people, rows, log, w, controls, projector_errors, *, facilitato
     if acks:
         print(f"choice -> page back: median {statistics.median(acks):.2f} s, 95th percentile "
               f"{percentile(acks, 0.95):.2f} s; no page back within {TIMEOUT_MS // 1000} s: {unanswered}")
+        for p in people:
+            if p.unanswered_what:
+                print(f"  no page back for {p.name}: {', '.join(p.unanswered_what)}")
         for kind in ("browser", "light"):  # light clients do not draw the page: theirs is the server's share
             ka = [a for p in people if p.kind == kind for a in p.acks]
             if ka:
@@ -710,35 +792,58 @@ def report(args, people, rows, log, w, controls, projector_errors, *, facilitato
         print(f"  {name}: {e}")
     ok = ok and not errors and not unanswered
 
-    # Chosen -> counted on the projector: the k-th element rated for the first time is shown once the
-    # "Ratings" number reaches k (a changed rating does not move the number, so only first ones count).
-    in_phase = sorted(t for p in people for t in p.first_chosen_at)
-    delays = []
-    for k, chosen in enumerate(in_phase, start=1):
-        shown = next((t / 1000 for t, n in log if n >= k), None)
-        if shown is not None:
-            delays.append(max(0.0, shown - chosen))
+    # Each rating matched exactly: its first save is the app's change line for (participant, element),
+    # and the projector has counted it once its "Ratings" number reaches that save's rank among all
+    # first saves (a changed rating does not move the number, so only first ones count). The delay
+    # runs from the moment the rating left the phone (a light client sends as it chooses; a browser
+    # phone's websocket send after the tap), since in the room each phone has its own processor
+    # while here 30 share two cores; the tap's own share on these phones is printed beside it.
+    saves = first_saves_by_key(log_path.read_text(errors="replace"), w["id"])
+    rank = {key: i for i, key in enumerate(sorted(saves, key=saves.get), start=1)}
+    times, counts = [t / 1000 for t, _ in log], [n for _, n in log]
+
+    def shown_at(k: int) -> float | None:
+        i = next((j for j, n in enumerate(counts) if n >= k), None)
+        return None if i is None else times[i]
+
+    sent_to_shown, tap_to_shown, to_save, save_to_shown = {"browser": [], "light": []}, [], [], []
+    unmatched = 0
+    for p in people:
+        pid = ids.get(p.name)
+        for title, sent in p.first_sent.items():
+            key = (pid, by_title.get(title))
+            if key not in saves:
+                unmatched += 1
+                continue
+            shown = shown_at(rank[key])
+            if shown is None:
+                unmatched += 1
+                continue
+            sent_to_shown[p.kind].append(max(0.0, shown - sent))
+            to_save.append(saves[key] - sent)
+            save_to_shown.append(max(0.0, shown - saves[key]))
+            if p.kind == "browser":
+                tap_to_shown.append(max(0.0, shown - p.first_chosen[title]))
+    delays = sent_to_shown["browser"] + sent_to_shown["light"]
     changed = sum(p.changed for p in people)
-    # Where the time goes: each rating's first save as the app logged it (its change line, written
-    # just after the commit; milliseconds), so chosen -> saved is the phone's and the server's part
-    # and saved -> projector the projector's own (its polling and drawing).
-    saves = first_saves(log_path.read_text(errors="replace"), w["id"])
-    if saves and log:
-        to_save = [s - c for c, s in zip(in_phase, saves)]
-        shown_after = [next((t / 1000 for t, n in log if n >= k), None) - s
-                       for k, s in enumerate(saves, start=1) if next((t for t, n in log if n >= k), None)]
-        print(f"  of which chosen -> saved (the k-th first choice against the k-th first save): median "
-              f"{statistics.median(to_save):.2f} s, 95th percentile {percentile(to_save, 0.95):.2f} s; "
-              f"saved -> projector: median {statistics.median(shown_after):.2f} s, 95th percentile "
-              f"{percentile(shown_after, 0.95):.2f} s over {len(shown_after)} first saves")
     if delays:
         med, p95 = statistics.median(delays), percentile(delays, 0.95)
-        print(f"rating chosen -> projector: median {med:.2f} s, 95th percentile {p95:.2f} s, worst {max(delays):.2f} s "
-              f"over {len(delays)} ratings ({len(in_phase) - len(delays)} never shown; {changed} changed ratings "
-              "not timed)")
+        print(f"rating sent -> projector, each rating matched to its own save: median {med:.2f} s, 95th percentile "
+              f"{p95:.2f} s, worst {max(delays):.2f} s over {len(delays)} ratings ({unmatched} not matched or never "
+              f"shown; {changed} changed ratings not timed)")
         print(f"  target median under {TARGET_MEDIAN_S} s: {'met' if med < TARGET_MEDIAN_S else 'not met'}; "
               f"95th percentile under {TARGET_P95_S} s: {'met' if p95 < TARGET_P95_S else 'not met'}")
-        ok = ok and len(delays) == len(in_phase)
+        print(f"  of which sent -> saved: median {statistics.median(to_save):.2f} s, 95th percentile "
+              f"{percentile(to_save, 0.95):.2f} s; saved -> projector (its polling and drawing): median "
+              f"{statistics.median(save_to_shown):.2f} s, 95th percentile {percentile(save_to_shown, 0.95):.2f} s")
+        for kind, values in sent_to_shown.items():
+            if values:
+                print(f"  {kind} participants: median {statistics.median(values):.2f} s, 95th percentile "
+                      f"{percentile(values, 0.95):.2f} s over {len(values)} ratings")
+        if tap_to_shown:
+            print(f"  browser phones from the tap (their own page's work on this shared machine included): median "
+                  f"{statistics.median(tap_to_shown):.2f} s, 95th percentile {percentile(tap_to_shown, 0.95):.2f} s")
+        ok = ok and not unmatched
     # The larger of the two: sessions hold more once their pages have ratings and results drawn.
     per_session = (max(rss_all, rss_end) - rss_base) / max(1, n_sessions - 1)
     print(f"memory: {rss_base:.0f} MB with the projector alone, {rss_all:.0f} MB with {n_sessions} sessions, "

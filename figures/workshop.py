@@ -144,7 +144,8 @@ def participant_spiders(summary, *, reveal_names: bool, large: bool = False) -> 
     median = list(summary.median_profile)
     ids = [d.domain_id for d in median]
     numbers = [str(i + 1) for i in range(len(median))]
-    named = [wrap(f"{i + 1}. {d.domain_title}", 22) for i, d in enumerate(median)]
+    # Shorter lines in large text: beside a sidebar at 1280 px a 22-character line ran off the left.
+    named = [wrap(f"{i + 1}. {d.domain_title}", 16 if large else 22) for i, d in enumerate(median)]
     titles = [chart_text(d.domain_title) for d in median]
     people = _rated(summary)
     label = participant_labels(summary, reveal_names=reveal_names)

@@ -30,6 +30,17 @@ BOX = """(e) => { const r = e.getBoundingClientRect();
   return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, cut}; }"""
 CHART_TEXT_PX = """() => [...document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text')]
   .map(t => parseFloat(getComputedStyle(t).fontSize))"""
+# The chart's text boxes: any outside the chart's own box, and any pair of tick labels that overlap.
+CHART_TEXTS = """(chart) => { const box = chart.querySelector('.main-svg').getBoundingClientRect();
+  const texts = [...chart.querySelectorAll('.main-svg text')].filter(t => t.textContent.trim())
+    .map(t => ({text: t.textContent.trim(), r: t.getBoundingClientRect(), tick: !!t.closest('.angularaxistick')}));
+  const cut = texts.filter(({r}) => r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+    || r.bottom > box.bottom + 1).map(t => t.text);
+  const ticks = texts.filter(t => t.tick), touching = [];
+  ticks.forEach((a, i) => ticks.slice(i + 1).forEach(b => {
+    if (a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom)
+      touching.push(`${a.text} / ${b.text}`); }));
+  return {cut, touching}; }"""
 BODY_TEXT_PX = """() => parseFloat(getComputedStyle(
   document.querySelector('[data-testid="stMain"] [data-testid="stMarkdownContainer"] p')).fontSize)"""
 
@@ -136,6 +147,10 @@ def test_projector_mode_fits_the_first_screen(browser, app_url, width, height, p
         wait_for_app(page)
         for initials in ("AP", "BO", "CD"):
             expect(spiders.get_by_text(initials, exact=True)).to_be_visible()
+        # Every label lies inside the chart, and no two of the small spiders' labels touch.
+        texts = spiders.evaluate(CHART_TEXTS)
+        assert texts["cut"] == [], texts
+        assert texts["touching"] == [], texts
         expect(spiders.get_by_text("Asha Patel")).to_have_count(0)
         spiders.screenshot(path=str(SHOTS / f"{shot}-spiders.png"))
         if not present:
