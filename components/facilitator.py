@@ -268,9 +268,9 @@ def live_results(workshop_id: int) -> None:
         st.info("Waiting for ratings. People join with the code above; each rating shows here within a few seconds.")
     else:
         if not presenting():  # the projector keeps its first screen for the spread itself
-            st.markdown("Each dot is one person's rating; the grey bar is the range, the dark tick the median. "
+            st.markdown("Each blue disc says how many chose that stage; the grey bar is the range, the dark tick the median. "
                         "Domains where views differ most come first.")
-        spread_by_domain(s, database_url(), "live", brief=presenting())
+        spread_by_domain(s, database_url(), brief=presenting())
     # With large text the spiders take the page's width: in three fifths of 1280 px the median's
     # domain names ran off both sides and the small spiders' numbers ran into each other.
     left, right = (st.container(), st.container()) if is_large() else st.columns([3, 2], gap="large")

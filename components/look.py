@@ -48,6 +48,34 @@ _BASE_CSS = """
   .pcn-seg { display: flex; align-items: center; justify-content: center; min-width: 0; overflow: hidden;
     white-space: nowrap; font-size: 0.8rem; font-variant-numeric: tabular-nums; box-shadow: inset -1px 0 #FFFFFF; }
   @media (max-width: 640px) { .pcn-bar-row { grid-template-columns: 1fr; gap: 0.2rem; } }
+  /* The workshop's spread (spread_strip): per element a track across the stages, the range a grey
+     bar, the median a dark tick, and a blue disc at each stage chosen with how many chose it. In em,
+     so it grows with the projector's large text at once. */
+  .pcn-spread { margin: 0 0 0.75rem; }
+  .pcn-spread-row { display: grid; grid-template-columns: minmax(7em, 32%) 1fr; gap: 0.75em; align-items: center;
+    padding: 0.3em 0; border-bottom: 1px solid #E8EDEE; }
+  .pcn-spread-name { text-align: right; color: #425563; line-height: 1.25; overflow-wrap: break-word; }
+  .pcn-spread-name b { color: #212B32; }
+  .pcn-spread-track { position: relative; height: 2.6em; }
+  .pcn-spread-scale { height: auto; display: grid; align-items: end; }
+  .pcn-spread-stage { padding: 0 0.2em; text-align: center; color: #425563; font-size: 0.9em; line-height: 1.2;
+    overflow-wrap: break-word; min-width: 0; }
+  .pcn-spread-grid { position: absolute; top: 0; bottom: 0; border-left: 1px solid #E8EDEE; }
+  .pcn-spread-range { position: absolute; top: 50%; height: 0.7em; transform: translateY(-50%); background: #D8DDE0;
+    border-radius: 0.35em; }
+  .pcn-spread-median { position: absolute; top: 0; bottom: 0; width: 0.25em; transform: translateX(-50%);
+    background: #003087; border-radius: 0.1em; }
+  .pcn-spread-count { position: absolute; top: 50%; transform: translate(-50%, -50%); min-width: 1.6em; height: 1.6em;
+    padding: 0 0.3em; box-sizing: border-box; border-radius: 0.8em; background: #005EB8; color: #FFFFFF;
+    border: 2px solid #FFFFFF; font-weight: 700; font-size: 0.9em; line-height: 1.6em; text-align: center;
+    font-variant-numeric: tabular-nums; }
+  .pcn-spread-none { color: #4C6272; font-size: 0.9em; }
+  .pcn-spread-key { display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; align-items: center; margin-top: 0.4em;
+    font-size: 0.9em; color: #212B32; }
+  .pcn-spread-key span { display: inline-flex; align-items: center; gap: 0.35em; }
+  .pcn-spread-key i { display: inline-block; position: static; transform: none; font-size: 1em; font-style: normal; }
+  @media (max-width: 640px) { .pcn-spread-row { grid-template-columns: 1fr; gap: 0.1em; }
+    .pcn-spread-name { text-align: left; } }
   .pcn-table-wrap { overflow-x: auto; margin-bottom: 1rem; }
   .pcn-table-wrap:focus-visible { outline: 3px solid #FFB81C; outline-offset: 2px; }
   @media (max-width: 640px) {
@@ -182,6 +210,62 @@ def stacked_bars(bars, *, alt: str) -> None:
         rows.append(f'<div class="pcn-bar-row"><div class="pcn-bar-name">{html.escape(_close_directions(str(name)))}</div>'
                     f'<div class="pcn-bar">{"".join(parts)}</div></div>')
     st.html(f'<div class="pcn-bars" role="group" aria-label="{html.escape(alt)}">{"".join(rows)}</div>')
+
+
+def _at(position: float, n: int) -> str:
+    """A stage position (0 the first stage, .5 between two) as a share of the track's width."""
+    return f"{(position + 0.5) / n * 100:.3f}%"
+
+
+def spread_html(rows, stage_labels, *, alt: str) -> str:
+    """The workshop's spread (figures.charts.spread_rows) as HTML: the stage labels over the tracks,
+    then per element its name (and "views differ") and its track, each read by a screen reader as
+    one sentence; a key below. Text is escaped with html.escape."""
+    n = max(len(stage_labels), 1)
+    grid = "".join(f'<span class="pcn-spread-grid"{_style(f"left: {_at(i, n)}")}></span>' for i in range(n))
+    # The stage labels in a grid of as many columns: each centred where its stage's discs sit.
+    scale = "".join(f'<span class="pcn-spread-stage">{html.escape(_close_directions(str(label)))}</span>'
+                    for label in stage_labels)
+    columns = _style(f"grid-template-columns: repeat({n}, minmax(0, 1fr))")
+    out = [f'<div class="pcn-spread-row" aria-hidden="true"><div></div>'
+           f'<div class="pcn-spread-track pcn-spread-scale"{columns}>{scale}</div></div>']
+    for r in rows:
+        title = html.escape(_close_directions(str(r["title"])))
+        name = title + ("<br><b>views differ</b>" if r["split"] else "")
+        if not r["n"]:
+            words = f'{r["title"]}: no ratings yet'
+            track = '<span class="pcn-spread-none">No ratings yet</span>'
+        else:
+            chose = "; ".join(f"{c} at {stage_labels[i]}" for i, c in enumerate(r["counts"]) if c)
+            low, high, median = (stage_labels[int(r["low"])], stage_labels[int(r["high"])],
+                                 _median_words(r["median"], stage_labels))
+            words = (f'{r["title"]}: {r["n"]} rating{"s" if r["n"] != 1 else ""} ({chose}); '
+                     + (f"all at {low}" if low == high else f"from {low} to {high}, median {median}")
+                     + ("; views differ" if r["split"] else ""))
+            left, right, mid = _at(r["low"], n), _at(r["high"], n), _at(r["median"], n)
+            band = f"left: calc({left} - 0.35em); width: calc({right} - {left} + 0.7em)"
+            track = grid + (f'<span class="pcn-spread-range"{_style(band)}></span>'
+                            f'<span class="pcn-spread-median"{_style(f"left: {mid}")}></span>')
+            track += "".join(f'<span class="pcn-spread-count"{_style(f"left: {_at(i, n)}")}>{c}</span>'
+                             for i, c in enumerate(r["counts"]) if c)
+        out.append(f'<div class="pcn-spread-row" role="img" aria-label="{html.escape(_close_directions(words))}">'
+                   f'<div class="pcn-spread-name">{name}</div><div class="pcn-spread-track">{track}</div></div>')
+    key = ('<div class="pcn-spread-key" aria-hidden="true">'
+           '<span><i class="pcn-spread-count">2</i>how many chose the stage</span>'
+           '<span><i class="pcn-spread-range" style="width: 2em"></i>range</span>'
+           '<span><i class="pcn-spread-median" style="height: 1.4em"></i>median</span></div>')
+    return f'<div class="pcn-spread" role="group" aria-label="{html.escape(alt)}">{"".join(out)}{key}</div>'
+
+
+def _median_words(median: float, stage_labels) -> str:
+    if median == int(median):
+        return str(stage_labels[int(median)])
+    return f"between {stage_labels[int(median)]} and {stage_labels[int(median) + 1]}"
+
+
+def spread_strip(rows, stage_labels, *, alt: str) -> None:
+    """The workshop's spread, drawn by the browser in a few milliseconds (spread_html)."""
+    st.html(spread_html(rows, stage_labels, alt=alt))
 
 
 LARGE_KEY = "large_text"

@@ -219,8 +219,8 @@ def group_results(s: ws.WorkshopSummary, store: Store, token: str, matrix: Matri
     with st.expander("You and the group: chart as a table"):
         st.dataframe(own_vs_group_table(matrix, own, s), hide_index=True, width="stretch")
     st.subheader("Everyone's ratings", anchor=False)
-    st.caption("Each dot is one person's rating; the dark tick is the median.")
-    spread_by_domain(s, database_url(), "group")
+    st.caption("Each blue disc says how many chose that stage; the dark tick is the median.")
+    spread_by_domain(s, database_url())
 
 
 def stage_key(workshop_id: int, eid: str) -> str:

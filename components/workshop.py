@@ -18,7 +18,7 @@ from figures import charts
 from figures import workshop as figs
 
 from .cache import cached
-from .look import is_large, plain
+from .look import is_large, plain, spread_strip
 from .state import get_store
 
 JOIN_PATH = "join"
@@ -137,19 +137,16 @@ def drawn_version(key: tuple, version: int, every: float) -> int:
 
 
 @st.cache_resource(show_spinner=False, max_entries=48)
-def _spreads(url: str, workshop_id: int, version: int, large: bool, _s: WorkshopSummary) -> dict:
-    """The spread chart and table of each domain with ratings. `large` (the projector's large text)
-    is part of the key, so the charts grow with the text at once."""
-    factor = figs.scale(large)
+def _spreads(url: str, workshop_id: int, version: int, _s: WorkshopSummary) -> dict:
+    """The spread rows and table of each domain with ratings."""
     out: dict = {}
     for d in _s.domains:
         if not any(e.n for e in d.elements):
             continue
         table = _s.table[_s.table["domain_id"] == d.domain_id]
         frame = _s.frame[_s.frame["domain_id"] == d.domain_id]
-        fig = charts.workshop_spread(frame, _s.matrix, summary=table, title=None)
-        fig.update_layout(margin=dict(t=50), height=fig.layout.height - 70)  # no title above the stage labels
-        out[d.domain_id] = (figs.enlarge(fig, factor), charts.workshop_spread_table(table, _s.matrix))
+        out[d.domain_id] = (charts.spread_rows(frame, _s.matrix, summary=table),
+                            charts.workshop_spread_table(table, _s.matrix))
     return out
 
 
@@ -162,12 +159,12 @@ def _spiders(url: str, workshop_id: int, version: int, large: bool, reveal: bool
             figs.participant_spiders_table(_s, reveal_names=reveal))
 
 
-def spread_by_domain(s: WorkshopSummary, url: str, key: str, *, brief: bool = False) -> None:
+def spread_by_domain(s: WorkshopSummary, url: str, *, brief: bool = False) -> None:
     """One spread chart per domain, the least agreement first, each with its table. `brief` (the
     projector) leaves the names of the elements whose views differ to the chart's own labels."""
-    large = is_large()
-    version = drawn_version((url, s.workshop.id, "spread", large), s.workshop.version, SPREAD_EVERY)
-    built = _spreads(url, s.workshop.id, version, large, s)
+    version = drawn_version((url, s.workshop.id, "spread"), s.workshop.version, SPREAD_EVERY)
+    built = _spreads(url, s.workshop.id, version, s)
+    stages = [stage.label for stage in s.matrix.stages]
     for d in s.domains:
         st.subheader(plain(d.title), anchor=False)
         if d.domain_id not in built:
@@ -182,10 +179,11 @@ def spread_by_domain(s: WorkshopSummary, url: str, key: str, *, brief: bool = Fa
             line += f" · views differ on {len(split)} of {len(d.elements)} elements" + ("" if brief else
                                                                                     ": " + "; ".join(split))
         st.caption(plain(line))
-        fig, table = built[d.domain_id]
-        st.plotly_chart(fig, key=f"{key}_spread_{d.domain_id}", config={"displayModeBar": False},
-                        alt=f"Each rating of the {d.title} elements as a dot on the stage scale; the table below "
-                            "gives the same figures")
+        rows, table = built[d.domain_id]
+        # HTML, not plotly: five charts cost the projector's browser about half a second to draw,
+        # at every load and every reveal, and a phone's first look at the results too.
+        spread_strip(rows, stages, alt=f"How the group rated each {d.title} element on the stage scale; the table "
+                                       "below gives the same figures")
         with st.expander(f"{plain(d.title)}: chart as a table"):
             st.dataframe(table, hide_index=True, width="stretch")
 

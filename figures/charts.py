@@ -641,6 +641,28 @@ def workshop_spread(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFram
     return fig
 
 
+def spread_rows(frame: pd.DataFrame, stages: Stages, *, summary: pd.DataFrame | None = None) -> list[dict]:
+    """`workshop_spread` as data, for pages that draw it as HTML: per element in the summary's
+    order, its title, whether views differ, its number of ratings, how many chose each stage (in
+    scale order), and the lowest, highest and median stage as positions on the scale (0 is the
+    first stage; a median may fall half way between two). Positions are None with no ratings."""
+    if summary is None:
+        if not isinstance(stages, Matrix):
+            raise ValueError("spread_rows needs the matrix, or a summary from scoring.workshop_summary")
+        summary = workshop_summary(stages, frame)
+    n = len(labels_of(stages))
+    counts = frame.groupby(["element_id", "score"]).size() if len(frame) else pd.Series(dtype=int)
+    rows = []
+    for s in summary.itertuples():
+        rated = int(s.n) > 0
+        rows.append({
+            "title": s.element_title, "split": bool(s.split), "n": int(s.n),
+            "counts": [int(counts.get((s.element_id, i), 0)) for i in range(n)],
+            "low": float(s.low) if rated else None, "high": float(s.high) if rated else None,
+            "median": float(s.median) if rated else None})
+    return rows
+
+
 def workshop_spread_table(summary: pd.DataFrame, stages: Stages) -> pd.DataFrame:
     """Element, Ratings, Median, Lowest, Highest, Spread (IQR, stages), Agreement, Views differ."""
     labels = labels_of(stages)

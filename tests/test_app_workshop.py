@@ -206,11 +206,9 @@ def test_present_mode_leaves_the_page_chrome_out_and_scales_the_charts(demo_db):
         token = ws.join(demo_db, w.code, name, "GP")[1].token
         ws.rate(demo_db, token, matrix.element_ids()[0], matrix.stage_ids[i])
 
-    def sizes(at) -> list[float]:
+    def sizes(at) -> list[float]:  # the spiders' text: the figure's, and the median spider's domain names
         layout = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
-        base = layout["template"]["layout"]  # where a normal chart takes its fonts from
-        return [layout.get("font", {}).get("size") or base["font"]["size"],
-                layout["xaxis"].get("tickfont", {}).get("size") or base["xaxis"]["tickfont"]["size"]]
+        return [layout["font"]["size"], layout["polar"]["angularaxis"]["tickfont"]["size"]]
 
     normal = open_page(FACILITATOR, query={"w": str(w.id)})
     assert any(h.value == "Live results" for h in normal.header)

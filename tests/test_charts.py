@@ -330,3 +330,29 @@ def test_text_from_users_and_files_never_reaches_plotly_as_markup():
     # Data text never goes into a hovertemplate itself, where "%{...}" would be substituted.
     templates = [getattr(t, "hovertemplate", None) or "" for fig in figs for t in fig.data]
     assert not any("&lt;" in t for t in templates)
+
+
+def test_spread_rows_count_what_the_spread_figure_draws():
+    frame = sc.workshop_frame(V1, WORKSHOP)
+    summary = sc.workshop_summary(V1, frame)
+    fig = charts.workshop_spread(frame, V1)
+    rows = charts.spread_rows(frame, V1)
+    assert rows == charts.spread_rows(frame, LABELS, summary=summary)
+    assert [r["title"] for r in rows] == list(summary["element_title"])
+    _, dots, median = fig.data
+    for y, r in enumerate(rows):  # the figure's dots on this element's line, by the stage they sit at
+        drawn = [round(x) for x, at in zip(dots.x, dots.y) if at == y]
+        assert r["counts"] == [drawn.count(i) for i in range(len(LABELS))]
+        assert r["n"] == sum(r["counts"])
+    assert [r["median"] for r in rows if r["n"]] == list(median.x)
+    assert [r["split"] for r in rows] == list(summary["split"])
+    assert (rows[0]["low"], rows[0]["high"]) == (0.0, 2.0)
+    with pytest.raises(ValueError):
+        charts.spread_rows(frame, LABELS)  # labels alone cannot make the summary
+
+
+def test_spread_rows_of_an_element_nobody_rated_have_no_positions():
+    rows = charts.spread_rows(sc.workshop_frame(V1, WORKSHOP), V1)
+    data_sharing = rows[2]
+    assert data_sharing["n"] == 0 and data_sharing["counts"] == [0] * len(LABELS)
+    assert (data_sharing["low"], data_sharing["high"], data_sharing["median"]) == (None, None, None)

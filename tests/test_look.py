@@ -82,3 +82,61 @@ def test_hostile_text_reads_back_as_typed_with_no_pattern_left(what, text):
     bare = out.replace("\\", "")
     assert not re.search(r":[\w+-]", bare), "an emoji, icon or directive code"
     assert not re.search(r"www\.|://|@\w", bare), "a bare address"
+
+
+def _spread_rows():
+    return [{"title": "Governance <b>", "split": True, "n": 3, "counts": [2, 0, 1], "low": 0.0, "high": 2.0,
+             "median": 0.0},
+            {"title": "Vision", "split": False, "n": 2, "counts": [0, 1, 1], "low": 1.0, "high": 2.0, "median": 1.5},
+            {"title": "Data", "split": False, "n": 0, "counts": [0, 0, 0], "low": None, "high": None, "median": None}]
+
+
+def test_the_spread_reads_as_one_sentence_per_element():
+    from html.parser import HTMLParser
+
+    from components.look import spread_html
+
+    labels = []
+
+    class Labels(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if a.get("role") == "img":
+                labels.append(a["aria-label"])
+
+    Labels().feed(spread_html(_spread_rows(), ["Starting", "Developing", "Embedded"], alt="The spread"))
+    assert labels == ["Governance <b>: 3 ratings (2 at Starting; 1 at Embedded); from Starting to Embedded, median "
+                      "Starting; views differ",
+                      "Vision: 2 ratings (1 at Developing; 1 at Embedded); from Developing to Embedded, median between "
+                      "Developing and Embedded",
+                      "Data: no ratings yet"]
+
+
+def test_the_spread_escapes_its_text_and_places_each_disc_at_its_stage():
+    from components.look import spread_html
+
+    out = spread_html(_spread_rows(), ["Starting", "<i>Developing</i>", "Embedded"], alt="The spread")
+    assert "<b>" not in out.replace("<b>views differ</b>", "") and "<i>Developing" not in out
+    assert "Governance &lt;b&gt;" in out and "&lt;i&gt;Developing&lt;/i&gt;" in out
+    # Three stages: their centres at a sixth, a half and five sixths of the track.
+    discs = re.findall(r'class="pcn-spread-count" style="left: ([\d.]+)%">(\d+)<', out)
+    assert discs == [("16.667", "2"), ("83.333", "1"), ("50.000", "1"), ("83.333", "1")]
+    assert re.findall(r'class="pcn-spread-median" style="left: ([\d.]+)%"', out) == ["16.667", "66.667"]
+
+
+@pytest.mark.parametrize("what, text", HOSTILE, ids=[w for w, _ in HOSTILE])
+def test_hostile_element_titles_stay_text_in_the_spread(what, text):
+    from html.parser import HTMLParser
+
+    from components.look import spread_html
+
+    rows = [dict(_spread_rows()[0], title=text)]
+    seen = []
+
+    class Text(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.append(tag)
+
+    Text().feed(spread_html(rows, ["A", "B", "C"], alt="x"))
+    # Only the spread's own tags: one "views differ" in bold, the key's three marks.
+    assert set(seen) <= {"div", "span", "br", "b", "i"} and seen.count("b") == 1 and seen.count("i") == 3, what

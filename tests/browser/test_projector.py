@@ -28,7 +28,8 @@ BOX = """(e) => { const r = e.getBoundingClientRect();
     && (x.scrollWidth > x.clientWidth + 1 || x.scrollHeight > x.clientHeight + 1))
     .map(x => `${x.tagName} ${x.scrollWidth}x${x.scrollHeight} in ${x.clientWidth}x${x.clientHeight}`);
   return {left: r.left, top: r.top, right: r.right, bottom: r.bottom, cut}; }"""
-CHART_TEXT_PX = """() => [...document.querySelectorAll('.js-plotly-plot .xtick text, .js-plotly-plot .ytick text')]
+CHART_TEXT_PX = """() => [...document.querySelectorAll(
+  '.pcn-spread-stage, .pcn-spread-name, .pcn-spread-count, .js-plotly-plot .angularaxistick text')]
   .map(t => parseFloat(getComputedStyle(t).fontSize))"""
 # The chart's text boxes: any outside the chart's own box, and any pair of tick labels that overlap.
 CHART_TEXTS = """(chart) => { const box = chart.querySelector('.main-svg').getBoundingClientRect();
@@ -93,7 +94,8 @@ def test_projector_mode_fits_the_first_screen(browser, app_url, width, height, p
         if present:
             page.get_by_text("Present on a projector").click()
             expect(page.locator('[data-testid="stSidebar"]')).to_be_hidden()
-        page.locator(".js-plotly-plot").first.wait_for()
+        page.locator(".pcn-spread").first.wait_for()
+        page.locator(".js-plotly-plot").first.wait_for()  # the spiders
         wait_for_app(page)
         assert ("present=true" in page.url) == present and "large_text=true" in page.url
         assert page.evaluate("() => window.__sameDocument") is True  # no reload was needed
@@ -131,7 +133,7 @@ def test_projector_mode_fits_the_first_screen(browser, app_url, width, height, p
 
         # The live spread starts in the first screen (in the projector layout), its text as large as
         # the page's.
-        spread_top = page.locator(".js-plotly-plot").first.bounding_box()["y"]
+        spread_top = page.locator(".pcn-spread").first.bounding_box()["y"]
         assert spread_top < height - 120 or not present, spread_top
         chart_px, body_px = page.evaluate(CHART_TEXT_PX), page.evaluate(BODY_TEXT_PX)
         assert body_px >= 24 and min(chart_px) >= 18, (body_px, sorted(set(chart_px)))

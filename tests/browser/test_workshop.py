@@ -89,7 +89,8 @@ def test_ratings_reach_the_projector_live(browser, app_url):
         # The projector shows the spread: the first element is split (Step 1 and Step 3), the second not.
         expect(projector.get_by_text("views differ on 1 of 4 elements").first).to_be_visible(timeout=10_000)
         projector.get_by_role("gridcell", name="Ben Okoro", include_hidden=True).first.wait_for(state="attached")
-        projector.locator(".js-plotly-plot").first.wait_for()
+        projector.locator(".pcn-spread").first.wait_for()
+        projector.locator(".js-plotly-plot").first.wait_for()  # the spiders
         wait_for_app(projector)
         screenshot(projector, "workshop-facilitator")
         assert axe_findings(projector) == []
