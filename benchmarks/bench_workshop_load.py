@@ -214,6 +214,7 @@ class LightClient:
         self.awaited_seen = False  # whether that fragment has sent anything since
         self.finished = asyncio.Event()
         self.runs_done = 0
+        self.trace: list[str] = []  # the last messages each way, to say what happened to a run with no page back
         self.ws = self.reader = self.poller = None
 
     async def connect(self) -> None:
@@ -262,6 +263,7 @@ class LightClient:
         self.finished.clear()
         self.awaited, self.awaited_seen = fragment_id, False
         t = time.monotonic()
+        self._note(f"sent run {fragment_id[:6] or 'page'}")
         await self.ws.send(self._client_state(fragment_id=fragment_id, triggers=triggers))
         try:
             await asyncio.wait_for(self.finished.wait(), timeout)
@@ -278,7 +280,11 @@ class LightClient:
             for fid, every in list(self.fragments.items()):
                 if now - last.get(fid, now - every) >= every:
                     last[fid] = now
+                    self._note(f"sent auto {fid[:6]}")
                     await self.ws.send(self._client_state(fragment_id=fid, auto=True))
+
+    def _note(self, what: str) -> None:
+        self.trace = [*self.trace[-24:], f"{time.monotonic() % 1000:.2f} {what}"]
 
     async def _read(self) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -290,6 +296,9 @@ class LightClient:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            if kind in ("new_session", "session_status_changed"):
+                self._note(kind if kind == "new_session" else
+                           f"status running={msg.session_status_changed.script_is_running}")
             if kind == "stop_auto_rerun":
                 for fid in msg.stop_auto_rerun.fragment_ids:
                     self.fragments.pop(fid, None)
@@ -305,6 +314,7 @@ class LightClient:
                 if msg.delta.WhichOneof("type") == "new_element":
                     self._element(msg.delta.new_element, msg.delta.fragment_id)
             elif kind == "script_finished":
+                self._note(f"finished {ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)}")
                 # A polled fragment's run finishes too: only the awaited fragment's finish counts.
                 if msg.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY or (
                         msg.script_finished == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY and self.awaited
@@ -393,7 +403,8 @@ class LightClient:
         took = await self.run(fragment_id=fid)
         if took is None:
             self.p.unanswered += 1
-            self.p.unanswered_what.append(f"rating ({'fragment ' + fid[:8] if fid else 'whole page'})")
+            self.p.unanswered_what.append(f"rating ({'fragment ' + fid[:8] if fid else 'whole page'}); "
+                                          f"last messages: {' | '.join(self.trace)}")
             self.widgets = keep
         else:
             self.p.acks.append(took)
