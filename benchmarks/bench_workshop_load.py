@@ -214,7 +214,9 @@ class LightClient:
         self.awaited_seen = False  # whether that fragment has sent anything since
         self.finished = asyncio.Event()
         self.runs_done = 0
-        self.trace: list[str] = []  # the last messages each way, to say what happened to a run with no page back
+        self.trace: list[tuple[float, str]] = []
+        self.sent_at = 0.0
+        self.deltas: dict[str, int] = {}  # deltas since the last other message, by where they draw  # the last messages each way, to say what happened to a run with no page back
         self.ws = self.reader = self.poller = None
 
     async def connect(self) -> None:
@@ -264,6 +266,7 @@ class LightClient:
         self.awaited, self.awaited_seen = fragment_id, False
         t = time.monotonic()
         self._note(f"sent run {fragment_id[:6] or 'page'}")
+        self.sent_at = time.monotonic()
         await self.ws.send(self._client_state(fragment_id=fragment_id, triggers=triggers))
         try:
             await asyncio.wait_for(self.finished.wait(), timeout)
@@ -284,7 +287,11 @@ class LightClient:
                     await self.ws.send(self._client_state(fragment_id=fid, auto=True))
 
     def _note(self, what: str) -> None:
-        self.trace = [*self.trace[-24:], f"{time.monotonic() % 1000:.2f} {what}"]
+        self.trace = [*self.trace[-400:], (time.monotonic(), what)]
+
+    def around(self, t: float) -> str:
+        """The messages from a second before `t` to ten seconds after it."""
+        return " | ".join(f"{at - t:+.2f} {what}" for at, what in self.trace if t - 1 <= at <= t + 10)
 
     async def _read(self) -> None:
         from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -296,6 +303,12 @@ class LightClient:
             msg = ForwardMsg()
             msg.ParseFromString(data)
             kind = msg.WhichOneof("type")
+            if kind == "delta":
+                where = "frag" if msg.delta.fragment_id else "page"
+                self.deltas[where] = self.deltas.get(where, 0) + 1
+            elif self.deltas:
+                self._note(", ".join(f"{n} deltas ({w})" for w, n in self.deltas.items()))
+                self.deltas = {}
             if kind in ("new_session", "session_status_changed"):
                 self._note(kind if kind == "new_session" else
                            f"status running={msg.session_status_changed.script_is_running}")
@@ -404,7 +417,7 @@ class LightClient:
         if took is None:
             self.p.unanswered += 1
             self.p.unanswered_what.append(f"rating ({'fragment ' + fid[:8] if fid else 'whole page'}); "
-                                          f"last messages: {' | '.join(self.trace)}")
+                                          f"messages around it: {self.around(self.sent_at)}")
             self.widgets = keep
         else:
             self.p.acks.append(took)
