@@ -403,7 +403,8 @@ class LightClient:
             self.drop_widgets(fid)
             if await self.run(triggers={nxt: True}, fragment_id=fid) is None:
                 self.p.unanswered += 1
-                self.p.unanswered_what.append(f"Next ({'fragment ' + fid[:8] if fid else 'whole page'})")
+                self.p.unanswered_what.append(f"Next ({'fragment ' + fid[:8] if fid else 'whole page'}); "
+                                              f"messages around it: {self.around(self.sent_at)}")
             return True
         wid, label = choice
         stage = rng.choice([s for s in self.widgets[wid]["options"] if s in stages] or stages)
