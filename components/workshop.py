@@ -180,8 +180,8 @@ def spread_by_domain(s: WorkshopSummary, url: str, *, brief: bool = False) -> No
                                                                                     ": " + "; ".join(split))
         st.caption(plain(line))
         rows, table = built[d.domain_id]
-        # HTML, not plotly: five charts cost the projector's browser about half a second to draw,
-        # at every load and every reveal, and a phone's first look at the results too.
+        # HTML, not plotly: a disc with its count still reads when 60 people crowd one stage (dots
+        # piled up), and no hover names a participant on the projector before the reveal.
         spread_strip(rows, stages, alt=f"How the group rated each {d.title} element on the stage scale; the table "
                                        "below gives the same figures")
         with st.expander(f"{plain(d.title)}: chart as a table"):
